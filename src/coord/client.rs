@@ -1,0 +1,86 @@
+//! What a session (one client connection) sees of the coordinator: parse, describe and
+//! execute statements, and cancel a running one.
+
+use super::error::Result;
+use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use crate::sql::Statement;
+
+/// The result of executing one statement.
+pub enum ExecuteResponse {
+    /// A finished result set (SELECT, SHOW, EXPLAIN, FETCH, INSERT ... RETURNING) and the
+    /// command tag to complete it with (`SELECT 3`, `INSERT 0 3`, `FETCH 3`).
+    Rows {
+        desc: RelationDesc,
+        rows: Vec<Row>,
+        tag: String,
+    },
+    /// A statement with no result set; the command tag (`CREATE TABLE`, `INSERT 0 1`).
+    Command { tag: String },
+    /// SUBSCRIBE as a query: rows `(mz_timestamp, [mz_progressed,] mz_diff, columns...)`
+    /// arrive over time, until the stream ends with `None` (never, unless the subscribed
+    /// object is dropped) or with an error. Dropping the stream stops the subscription.
+    Subscribe {
+        desc: RelationDesc,
+        stream: SubscribeStream,
+    },
+    /// `COPY (SUBSCRIBE ...) TO STDOUT`: the same rows, sent as COPY data in text format.
+    CopyOut {
+        desc: RelationDesc,
+        stream: SubscribeStream,
+    },
+}
+
+/// Rows of a subscription, in batches, as they become complete.
+pub type SubscribeStream = tokio::sync::mpsc::Receiver<Result<Vec<Row>>>;
+
+/// What the extended protocol's Describe needs: parameter types and the result columns
+/// (`None` for a statement that returns no rows).
+#[derive(Clone, Debug)]
+pub struct StatementDesc {
+    pub param_types: Vec<ScalarType>,
+    pub result: Option<RelationDesc>,
+}
+
+/// Identifies a connection for cancel requests (BackendKeyData).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CancelKey {
+    pub conn_id: u32,
+    pub secret: u32,
+}
+
+/// Parses SQL text into statements. Pure: no catalog access.
+pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+    Ok(crate::sql::parse(sql)?)
+}
+
+/// Whether the session is in a transaction block (ReadyForQuery's status byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionStatus {
+    Idle,
+    InBlock,
+    Failed,
+}
+
+/// A handle to the coordinator, cloned into every connection task.
+#[derive(Clone)]
+pub struct Client {
+    pub(super) cmd_tx: tokio::sync::mpsc::Sender<super::Command>,
+}
+
+impl Client {
+    /// Starts a session for `user` on `database`. Any user is accepted (trust auth).
+    pub async fn connect(&self, user: &str, database: &str) -> Result<Session> {
+        super::session::connect(self, user, database).await
+    }
+
+    /// Cancels the statement running in the session with `key`, if any. Unknown keys are
+    /// ignored, as PostgreSQL does.
+    pub fn cancel(&self, key: CancelKey) {
+        let _ = self.cmd_tx.try_send(super::Command::Cancel { key });
+    }
+}
+
+pub use super::session::Session;
+
+/// Helper kept so callers can build parameter datums without importing `repr`.
+pub type Param = Datum;

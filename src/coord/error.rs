@@ -1,0 +1,76 @@
+//! Errors of the coordinator layer, as clients see them: every error knows its SQLSTATE and
+//! may carry a detail and a hint (full sentences).
+
+use crate::expr::EvalError;
+use crate::sql::PlanError;
+
+pub type Result<T, E = AdapterError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    #[error("canceling statement due to user request")]
+    Canceled,
+    #[error("{0}")]
+    Storage(String),
+    #[error("cannot drop {kind} {name} because other objects depend on it")]
+    DependentObjects {
+        kind: String,
+        name: String,
+        dependents: Vec<String>,
+    },
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    InFailedTransaction,
+    #[error("cursor \"{0}\" does not exist")]
+    UnknownCursor(String),
+    #[error("prepared statement \"{0}\" does not exist")]
+    UnknownPreparedStatement(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AdapterError {
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            AdapterError::Plan(e) => e.sqlstate(),
+            AdapterError::Eval(e) => e.sqlstate(),
+            AdapterError::Canceled => "57014",
+            AdapterError::Storage(_) => "58030",
+            AdapterError::DependentObjects { .. } => "2BP01",
+            AdapterError::InFailedTransaction => "25P02",
+            AdapterError::UnknownCursor(_) => "34000",
+            AdapterError::UnknownPreparedStatement(_) => "26000",
+            AdapterError::ShuttingDown => "57P01",
+            AdapterError::Internal(_) => "XX000",
+        }
+    }
+
+    /// Extra explanation sent in the error's detail field.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            AdapterError::DependentObjects { dependents, .. } => Some(
+                dependents
+                    .iter()
+                    .map(|d| format!("{d} depends on it"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            _ => None,
+        }
+    }
+
+    /// A suggestion sent in the error's hint field.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            AdapterError::DependentObjects { .. } => {
+                Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Timely workers and the rendering of MIR into differential-dataflow operators.
+
+pub mod command;

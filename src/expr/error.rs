@@ -1,0 +1,43 @@
+//! Errors raised while evaluating scalar expressions. They are data: they travel through
+//! dataflows in the error collection and reach the client when a view is read.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, thiserror::Error)]
+pub enum EvalError {
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("{0} out of range")]
+    NumericOutOfRange(String),
+    #[error("invalid input syntax for type {type_name}: \"{input}\"")]
+    InvalidTextRepresentation { type_name: String, input: String },
+    #[error("value too long for type {0}")]
+    StringTooLong(String),
+    #[error("more than one row returned by a subquery used as an expression")]
+    MultipleRowsFromSubquery,
+    #[error("{message}")]
+    InvalidParameter { message: String },
+    #[error("{message}")]
+    DatetimeOutOfRange { message: String },
+    #[error("null value in column \"{0}\" violates not-null constraint")]
+    NullConstraintViolation(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EvalError {
+    /// The SQLSTATE a client receives for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            EvalError::DivisionByZero => "22012",
+            EvalError::NumericOutOfRange(_) => "22003",
+            EvalError::InvalidTextRepresentation { .. } => "22P02",
+            EvalError::StringTooLong(_) => "22001",
+            EvalError::MultipleRowsFromSubquery => "21000",
+            EvalError::InvalidParameter { .. } => "22023",
+            EvalError::DatetimeOutOfRange { .. } => "22008",
+            EvalError::NullConstraintViolation(_) => "23502",
+            EvalError::Internal(_) => "XX000",
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `Datum`: one SQL value.
+//!
+//! The derived `Ord` is a total order over all variants; floats are wrapped so that NaN
+//! equals NaN and sorts above every number, and -0.0 equals 0.0, as in PostgreSQL.
+
+use super::{Interval, Jsonb};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+/// One SQL value. The variant determines the physical representation only: the SQL type
+/// of a column (for example `varchar(10)` vs `text`) lives in `ScalarType`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Datum {
+    Null,
+    Bool(bool),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Float32(OrdF32),
+    Float64(OrdF64),
+    Numeric(Decimal),
+    /// `text`, `varchar(n)` and `char(n)` (stored blank-padded to n).
+    String(String),
+    Bytes(Vec<u8>),
+    Date(NaiveDate),
+    Time(NaiveTime),
+    Timestamp(NaiveDateTime),
+    TimestampTz(DateTime<Utc>),
+    Interval(Interval),
+    Jsonb(Jsonb),
+    Uuid(uuid::Uuid),
+    /// A one-dimensional array; the element type is in the column's `ScalarType`.
+    Array(Vec<Datum>),
+}
+
+impl Datum {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Datum::Null)
+    }
+
+    pub fn f32(v: f32) -> Datum {
+        Datum::Float32(OrdF32::new(v))
+    }
+
+    pub fn f64(v: f64) -> Datum {
+        Datum::Float64(OrdF64::new(v))
+    }
+
+    pub fn string(s: impl Into<String>) -> Datum {
+        Datum::String(s.into())
+    }
+
+    /// The boolean value, or `None` for NULL. Panics on a non-boolean: the planner type
+    /// checks every predicate, so reaching that is a bug, not bad input.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Datum::Null => None,
+            Datum::Bool(b) => Some(*b),
+            other => panic!("as_bool on non-boolean datum {other:?}"),
+        }
+    }
+}
+
+macro_rules! ordered_float {
+    ($name:ident, $float:ty) => {
+        /// A float with PostgreSQL's total order: NaN = NaN, NaN > everything, -0 = 0.
+        #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+        pub struct $name(pub $float);
+
+        impl $name {
+            pub fn new(v: $float) -> Self {
+                if v.is_nan() {
+                    $name(<$float>::NAN)
+                } else if v == 0.0 {
+                    $name(0.0)
+                } else {
+                    $name(v)
+                }
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == Ordering::Equal
+            }
+        }
+        impl Eq for $name {}
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> Ordering {
+                match (self.0.is_nan(), other.0.is_nan()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => {
+                        let (a, b) = (
+                            if self.0 == 0.0 { 0.0 } else { self.0 },
+                            if other.0 == 0.0 { 0.0 } else { other.0 },
+                        );
+                        a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+                    }
+                }
+            }
+        }
+        impl Hash for $name {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                let v = if self.0.is_nan() {
+                    <$float>::NAN
+                } else if self.0 == 0.0 {
+                    0.0
+                } else {
+                    self.0
+                };
+                v.to_bits().hash(state)
+            }
+        }
+    };
+}
+
+ordered_float!(OrdF32, f32);
+ordered_float!(OrdF64, f64);

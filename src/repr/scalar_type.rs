@@ -1,0 +1,178 @@
+//! SQL types of columns and relations.
+
+use serde::{Deserialize, Serialize};
+
+/// The SQL type of a value. Type modifiers (`numeric(p,s)`, `varchar(n)`, `char(n)`) are
+/// part of the type: casts to the type enforce them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ScalarType {
+    Bool,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    /// `numeric`, optionally `numeric(precision, scale)`.
+    Numeric { typmod: Option<(u32, u32)> },
+    /// `text`.
+    String,
+    /// `varchar(n)`; `None` is `varchar` without a limit.
+    VarChar { max_length: Option<u32> },
+    /// `char(n)`, blank-padded to `n`.
+    Char { length: u32 },
+    Bytes,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Jsonb,
+    Uuid,
+    Array(Box<ScalarType>),
+    /// The type of an untyped NULL or string literal before coercion picks one.
+    Unknown,
+}
+
+impl ScalarType {
+    /// The PostgreSQL name of the type as `format_type` prints it.
+    pub fn sql_name(&self) -> String {
+        match self {
+            ScalarType::Bool => "boolean".into(),
+            ScalarType::Int16 => "smallint".into(),
+            ScalarType::Int32 => "integer".into(),
+            ScalarType::Int64 => "bigint".into(),
+            ScalarType::Float32 => "real".into(),
+            ScalarType::Float64 => "double precision".into(),
+            ScalarType::Numeric { typmod: None } => "numeric".into(),
+            ScalarType::Numeric { typmod: Some((p, s)) } => format!("numeric({p},{s})"),
+            ScalarType::String => "text".into(),
+            ScalarType::VarChar { max_length: None } => "character varying".into(),
+            ScalarType::VarChar { max_length: Some(n) } => format!("character varying({n})"),
+            ScalarType::Char { length } => format!("character({length})"),
+            ScalarType::Bytes => "bytea".into(),
+            ScalarType::Date => "date".into(),
+            ScalarType::Time => "time without time zone".into(),
+            ScalarType::Timestamp => "timestamp without time zone".into(),
+            ScalarType::TimestampTz => "timestamp with time zone".into(),
+            ScalarType::Interval => "interval".into(),
+            ScalarType::Jsonb => "jsonb".into(),
+            ScalarType::Uuid => "uuid".into(),
+            ScalarType::Array(elem) => format!("{}[]", elem.sql_name()),
+            ScalarType::Unknown => "unknown".into(),
+        }
+    }
+
+    /// The PostgreSQL type OID (`pg_type.oid`).
+    pub fn oid(&self) -> u32 {
+        match self {
+            ScalarType::Bool => 16,
+            ScalarType::Int16 => 21,
+            ScalarType::Int32 => 23,
+            ScalarType::Int64 => 20,
+            ScalarType::Float32 => 700,
+            ScalarType::Float64 => 701,
+            ScalarType::Numeric { .. } => 1700,
+            ScalarType::String => 25,
+            ScalarType::VarChar { .. } => 1043,
+            ScalarType::Char { .. } => 1042,
+            ScalarType::Bytes => 17,
+            ScalarType::Date => 1082,
+            ScalarType::Time => 1083,
+            ScalarType::Timestamp => 1114,
+            ScalarType::TimestampTz => 1184,
+            ScalarType::Interval => 1186,
+            ScalarType::Jsonb => 3802,
+            ScalarType::Uuid => 2950,
+            ScalarType::Array(elem) => match elem.as_ref() {
+                ScalarType::Bool => 1000,
+                ScalarType::Int16 => 1005,
+                ScalarType::Int32 => 1007,
+                ScalarType::Int64 => 1016,
+                ScalarType::Float32 => 1021,
+                ScalarType::Float64 => 1022,
+                ScalarType::Numeric { .. } => 1231,
+                ScalarType::String => 1009,
+                ScalarType::VarChar { .. } => 1015,
+                ScalarType::Char { .. } => 1014,
+                ScalarType::Bytes => 1001,
+                ScalarType::Date => 1182,
+                ScalarType::Time => 1183,
+                ScalarType::Timestamp => 1115,
+                ScalarType::TimestampTz => 1185,
+                ScalarType::Interval => 1187,
+                ScalarType::Jsonb => 3807,
+                ScalarType::Uuid => 2951,
+                _ => 1009,
+            },
+            ScalarType::Unknown => 705,
+        }
+    }
+
+    /// The type with its modifiers removed: the type that values of a function result have.
+    pub fn without_modifiers(&self) -> ScalarType {
+        match self {
+            ScalarType::Numeric { .. } => ScalarType::Numeric { typmod: None },
+            ScalarType::VarChar { .. } => ScalarType::VarChar { max_length: None },
+            ScalarType::Array(elem) => ScalarType::Array(Box::new(elem.without_modifiers())),
+            other => other.clone(),
+        }
+    }
+
+    /// `text`, `varchar` and `char` all hold strings.
+    pub fn is_string_like(&self) -> bool {
+        matches!(
+            self,
+            ScalarType::String | ScalarType::VarChar { .. } | ScalarType::Char { .. }
+        )
+    }
+
+    pub fn is_numeric_like(&self) -> bool {
+        matches!(
+            self,
+            ScalarType::Int16
+                | ScalarType::Int32
+                | ScalarType::Int64
+                | ScalarType::Float32
+                | ScalarType::Float64
+                | ScalarType::Numeric { .. }
+        )
+    }
+}
+
+/// The type of a column: its scalar type and whether it may hold NULL.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ColumnType {
+    pub scalar_type: ScalarType,
+    pub nullable: bool,
+}
+
+impl ColumnType {
+    pub fn new(scalar_type: ScalarType, nullable: bool) -> ColumnType {
+        ColumnType {
+            scalar_type,
+            nullable,
+        }
+    }
+}
+
+/// Column names and types of a relation, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationDesc {
+    pub names: Vec<String>,
+    pub types: Vec<ColumnType>,
+}
+
+impl RelationDesc {
+    pub fn new(names: Vec<String>, types: Vec<ColumnType>) -> RelationDesc {
+        assert_eq!(names.len(), types.len(), "one name per column");
+        RelationDesc { names, types }
+    }
+
+    pub fn arity(&self) -> usize {
+        self.types.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &ColumnType)> {
+        self.names.iter().zip(self.types.iter())
+    }
+}

@@ -1,0 +1,1 @@
+//! PostgreSQL text input and output of datums (the formats psql shows and COPY uses).

@@ -1,0 +1,61 @@
+//! Errors of the SQL layer (parsing, name resolution, type checking, planning). Messages
+//! follow PostgreSQL's style: lowercase, no trailing period.
+
+use crate::expr::EvalError;
+
+pub type Result<T, E = PlanError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("relation \"{0}\" does not exist")]
+    UnknownRelation(String),
+    #[error("column \"{0}\" does not exist")]
+    UnknownColumn(String),
+    #[error("column reference \"{0}\" is ambiguous")]
+    AmbiguousColumn(String),
+    #[error("function {0} does not exist")]
+    UnknownFunction(String),
+    #[error("operator does not exist: {0}")]
+    UnknownOperator(String),
+    #[error("{0}")]
+    DatatypeMismatch(String),
+    #[error("cannot cast type {from} to {to}")]
+    CannotCast { from: String, to: String },
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("relation \"{0}\" already exists")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Grouping(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Eval(#[from] EvalError),
+}
+
+impl PlanError {
+    /// The SQLSTATE a client receives for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            PlanError::Syntax(_) => "42601",
+            PlanError::UnknownRelation(_) => "42P01",
+            PlanError::UnknownColumn(_) => "42703",
+            PlanError::AmbiguousColumn(_) => "42702",
+            PlanError::UnknownFunction(_) => "42883",
+            PlanError::UnknownOperator(_) => "42883",
+            PlanError::DatatypeMismatch(_) => "42804",
+            PlanError::CannotCast { .. } => "42846",
+            PlanError::Unsupported(_) => "0A000",
+            PlanError::AlreadyExists(_) => "42P07",
+            PlanError::Grouping(_) => "42803",
+            PlanError::InvalidParameter(_) => "22023",
+            PlanError::Eval(e) => e.sqlstate(),
+        }
+    }
+
+    pub fn unsupported(what: impl Into<String>) -> PlanError {
+        PlanError::Unsupported(what.into())
+    }
+}

@@ -1,0 +1,1 @@
+//! Planning: statements to `Plan`s, SELECT to MIR.

@@ -1,3 +1,95 @@
-fn main() {
-    println!("Hello, world!");
+//! The `freshet` binary: command-line interface, logging, runtime.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "freshet",
+    version,
+    about = "A streaming database: SQL views kept fresh, served over the PostgreSQL protocol"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Commands>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Serve SQL over the PostgreSQL wire protocol (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to accept PostgreSQL connections on.
+    #[arg(long, env = "FRESHET_LISTEN", default_value = "127.0.0.1:6875")]
+    listen: SocketAddr,
+    /// Directory for durable data (tables, catalog).
+    #[arg(long, env = "FRESHET_DATA_DIR", default_value = "./freshet-data")]
+    data_dir: PathBuf,
+    /// Timely worker threads (default: the number of cores).
+    #[arg(long, env = "FRESHET_WORKERS")]
+    workers: Option<usize>,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FRESHET_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Commands::Serve(args)) => args,
+        None => cli.serve,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let client = freshet::coord::start(freshet::coord::Config {
+        data_dir: args.data_dir.clone(),
+        workers,
+    })
+    .await
+    .map_err(|e| format!("cannot start: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    tracing::info!(
+        listen = %args.listen,
+        data_dir = %args.data_dir.display(),
+        workers,
+        "ready to accept connections"
+    );
+    freshet::server::serve(listener, client)
+        .await
+        .map_err(|e| format!("server failed: {e}"))
 }

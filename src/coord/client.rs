@@ -2,7 +2,7 @@
 //! execute statements, and cancel a running one.
 
 use super::error::Result;
-use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use crate::repr::{RelationDesc, Row, ScalarType};
 use crate::sql::Statement;
 
 /// The result of executing one statement.
@@ -81,6 +81,3 @@ impl Client {
 }
 
 pub use super::session::Session;
-
-/// Helper kept so callers can build parameter datums without importing `repr`.
-pub type Param = Datum;

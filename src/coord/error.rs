@@ -28,6 +28,10 @@ pub enum AdapterError {
     UnknownCursor(String),
     #[error("prepared statement \"{0}\" does not exist")]
     UnknownPreparedStatement(String),
+    #[error("{0}")]
+    NoActiveTransaction(String),
+    #[error("{0}")]
+    ActiveTransaction(String),
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -45,6 +49,8 @@ impl AdapterError {
             AdapterError::InFailedTransaction => "25P02",
             AdapterError::UnknownCursor(_) => "34000",
             AdapterError::UnknownPreparedStatement(_) => "26000",
+            AdapterError::NoActiveTransaction(_) => "25P01",
+            AdapterError::ActiveTransaction(_) => "25001",
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
         }

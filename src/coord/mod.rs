@@ -1,15 +1,100 @@
-//! The coordinator: one tokio task that owns the catalog, the timestamp oracle, read holds
-//! and pending peeks. Sessions send it `Command`s; nothing else mutates its state, so there
-//! are no locks.
+//! The coordinator: one tokio task that owns the catalog, the timestamp oracle, read holds,
+//! the write queue and the worker cluster. Sessions send it `Command`s; its own spawned work
+//! (durable appends, peeks) reports back as `Message`s. Nothing else mutates its state, so
+//! there are no locks.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `client.rs` | what a connection sees: `Client`, `ExecuteResponse`, `StatementDesc` |
+//! | `session.rs` | one connection's state: variables, transaction block, cursors |
+//! | `coordinator.rs` | the task, its state and the command loop |
+//! | `sequence.rs` | executing plans: DDL, SHOW, EXPLAIN |
+//! | `read.rs` | SELECT: timestamp choice, fast-path peeks, transient dataflows, finishing |
+//! | `write.rs` | INSERT / UPDATE / DELETE: group commit and read-then-write |
+//! | `subscribe.rs` | SUBSCRIBE streams |
+//! | `bootstrap.rs` | restart: catalog and table data back into the workers |
+//! | `timestamp.rs` | the oracle |
+//! | `vars.rs` | session variables |
 
+mod bootstrap;
 pub mod client;
+mod coordinator;
 pub mod error;
+mod explain;
+mod read;
+mod sequence;
 mod session;
+mod subscribe;
+mod timestamp;
+pub mod vars;
+mod write;
 
 pub use client::{CancelKey, Client, ExecuteResponse, Session, StatementDesc, TransactionStatus};
+pub use coordinator::{Config, start};
 pub use error::AdapterError;
+
+use crate::repr::{Datum, Diff, GlobalId, Row, ScalarType};
+use crate::sql::Statement;
+use crate::sql::plan::Plan;
+use error::Result;
+use tokio::sync::oneshot;
+
+/// What a session knows that planning needs.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub conn_id: u32,
+    pub user: String,
+    pub database: String,
+    pub in_transaction_block: bool,
+}
+
+/// Table writes: rows with their multiplicity changes, per table.
+pub type Writes = Vec<(GlobalId, Vec<(Row, Diff)>)>;
 
 /// A request from a session to the coordinator.
 pub enum Command {
-    Cancel { key: CancelKey },
+    Startup {
+        reply: oneshot::Sender<CancelKey>,
+    },
+    Execute {
+        session: SessionInfo,
+        stmt: Statement,
+        params: Vec<Datum>,
+        param_types: Vec<Option<ScalarType>>,
+        reply: oneshot::Sender<Result<Executed>>,
+    },
+    Describe {
+        session: SessionInfo,
+        stmt: Statement,
+        param_types: Vec<Option<ScalarType>>,
+        reply: oneshot::Sender<Result<StatementDesc>>,
+    },
+    /// COMMIT of a transaction block's buffered writes: one atomic append.
+    CommitWrites {
+        writes: Writes,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Cancel {
+        key: CancelKey,
+    },
+    Terminate {
+        conn_id: u32,
+    },
+}
+
+/// What executing a statement produced, for the session to finish.
+pub enum Executed {
+    Response(ExecuteResponse),
+    /// A statement about the session itself (SET, BEGIN, FETCH, ...).
+    SessionPlan(Plan),
+    /// `DECLARE name CURSOR FOR ...`: the cursor's rows.
+    Cursor {
+        name: String,
+        response: ExecuteResponse,
+    },
+    /// A write inside a transaction block: applied at COMMIT.
+    BufferedWrite {
+        writes: Writes,
+        response: ExecuteResponse,
+    },
 }

@@ -1,22 +1,99 @@
-//! `Session`: one connection's state (variables, transaction, prepared cursors) and the
-//! statement path parse → plan → sequence, talking to the coordinator task.
+//! `Session`: one connection's state — variables, the transaction block and its buffered
+//! writes, cursors — and the statement path: parse → (coordinator: plan → sequence) → finish
+//! session-level statements here.
+//!
+//! Transaction blocks: writes inside `BEGIN ... COMMIT` are buffered here and applied at
+//! COMMIT as one atomic append (one timestamp); ROLLBACK discards them. A block that wrote
+//! cannot read (its reads could not see its own writes), and DDL is not transactional yet:
+//! both fail with 0A000 rather than behave differently from PostgreSQL.
 
-use super::client::{CancelKey, Client, ExecuteResponse, StatementDesc, TransactionStatus};
-use super::error::Result;
-use crate::repr::{Datum, ScalarType};
-use crate::sql::Statement;
+use super::client::{
+    CancelKey, Client, ExecuteResponse, StatementDesc, SubscribeStream, TransactionStatus,
+};
+use super::error::{AdapterError, Result};
+use super::vars::SessionVars;
+use super::{Command, Executed, SessionInfo, Writes};
+use crate::repr::{ColumnType, Datum, RelationDesc, Row, ScalarType};
+use crate::sql::plan::Plan;
+use crate::sql::{PlanError, Statement};
+use std::collections::{HashMap, VecDeque};
+use tokio::sync::oneshot;
+
+enum Cursor {
+    Rows {
+        desc: RelationDesc,
+        rows: VecDeque<Row>,
+    },
+    Subscribe {
+        desc: RelationDesc,
+        stream: SubscribeStream,
+        buffered: VecDeque<Row>,
+    },
+}
+
+impl Cursor {
+    fn desc(&self) -> &RelationDesc {
+        match self {
+            Cursor::Rows { desc, .. } | Cursor::Subscribe { desc, .. } => desc,
+        }
+    }
+}
 
 pub struct Session {
-    pub(super) client: Client,
-    pub(super) key: CancelKey,
-    pub(super) user: String,
-    pub(super) database: String,
-    pub(super) status: TransactionStatus,
+    client: Client,
+    key: CancelKey,
+    user: String,
+    database: String,
+    vars: SessionVars,
+    status: TransactionStatus,
+    /// Writes of the open transaction block, applied at COMMIT.
+    txn_writes: Writes,
+    cursors: HashMap<String, Cursor>,
 }
 
 pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Result<Session> {
-    let _ = (client, user, database);
-    todo!("session connect")
+    let (reply, rx) = oneshot::channel();
+    client
+        .cmd_tx
+        .send(Command::Startup { reply })
+        .await
+        .map_err(|_| AdapterError::ShuttingDown)?;
+    let key = rx.await.map_err(|_| AdapterError::ShuttingDown)?;
+    Ok(Session {
+        client: client.clone(),
+        key,
+        user: user.to_string(),
+        database: database.to_string(),
+        vars: SessionVars::default(),
+        status: TransactionStatus::Idle,
+        txn_writes: Vec::new(),
+        cursors: HashMap::new(),
+    })
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.client.cmd_tx.try_send(Command::Terminate {
+            conn_id: self.key.conn_id,
+        });
+    }
+}
+
+fn is_transaction_end(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Commit { .. } | sqlparser::ast::Statement::Rollback { .. })
+    )
+}
+
+fn is_read(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Sql(s) => matches!(s.as_ref(), sqlparser::ast::Statement::Query(_)),
+        Statement::Subscribe(_) | Statement::CopySubscribe(_) | Statement::DeclareCursor { .. } => {
+            true
+        }
+        _ => false,
+    }
 }
 
 impl Session {
@@ -24,14 +101,22 @@ impl Session {
         self.key
     }
 
-    /// The ParameterStatus pairs sent after authentication (`server_version`,
-    /// `client_encoding`, `DateStyle`, `TimeZone`, `integer_datetimes`, ...).
+    /// The ParameterStatus pairs sent after authentication.
     pub fn startup_parameters(&self) -> Vec<(String, String)> {
-        todo!("startup parameters")
+        self.vars.startup_parameters()
     }
 
     pub fn transaction_status(&self) -> TransactionStatus {
         self.status
+    }
+
+    fn info(&self) -> SessionInfo {
+        SessionInfo {
+            conn_id: self.key.conn_id,
+            user: self.user.clone(),
+            database: self.database.clone(),
+            in_transaction_block: self.status != TransactionStatus::Idle,
+        }
     }
 
     /// Describes `stmt` for the extended protocol. `param_types[i]` is the type the client
@@ -41,14 +126,271 @@ impl Session {
         stmt: &Statement,
         param_types: &[Option<ScalarType>],
     ) -> Result<StatementDesc> {
-        let _ = (stmt, param_types);
-        todo!("describe")
+        match stmt {
+            Statement::Fetch { cursor, .. } => {
+                let cursor = self
+                    .cursors
+                    .get(cursor)
+                    .ok_or_else(|| AdapterError::UnknownCursor(cursor.clone()))?;
+                return Ok(StatementDesc {
+                    param_types: vec![],
+                    result: Some(cursor.desc().clone()),
+                });
+            }
+            Statement::Show(crate::sql::ShowStatement::Variable(name)) => {
+                return Ok(StatementDesc {
+                    param_types: vec![],
+                    result: Some(show_desc(name)),
+                });
+            }
+            _ => {}
+        }
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Describe {
+            session: self.info(),
+            stmt: stmt.clone(),
+            param_types: param_types.to_vec(),
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| AdapterError::ShuttingDown)?
     }
 
-    /// Executes `stmt` with `params` bound to `$1, $2, ...` (already decoded to the types
-    /// `describe` reported).
+    /// Executes `stmt` with `params` bound to `$1, $2, ...`.
     pub async fn execute(&mut self, stmt: &Statement, params: &[Datum]) -> Result<ExecuteResponse> {
-        let _ = (stmt, params);
-        todo!("execute")
+        if self.status == TransactionStatus::Failed && !is_transaction_end(stmt) {
+            return Err(AdapterError::InFailedTransaction);
+        }
+        let result = self.execute_inner(stmt, params).await;
+        if result.is_err() && self.status == TransactionStatus::InBlock {
+            self.status = TransactionStatus::Failed;
+        }
+        result
     }
+
+    async fn send(&self, cmd: Command) -> Result<()> {
+        self.client
+            .cmd_tx
+            .send(cmd)
+            .await
+            .map_err(|_| AdapterError::ShuttingDown)
+    }
+
+    async fn execute_inner(
+        &mut self,
+        stmt: &Statement,
+        params: &[Datum],
+    ) -> Result<ExecuteResponse> {
+        if self.status == TransactionStatus::InBlock && !self.txn_writes.is_empty() && is_read(stmt)
+        {
+            return Err(PlanError::unsupported(
+                "reading after writing in the same transaction block",
+            )
+            .into());
+        }
+        if let Statement::DeclareCursor { .. } = stmt {
+            if self.status == TransactionStatus::Idle {
+                return Err(AdapterError::NoActiveTransaction(
+                    "DECLARE CURSOR can only be used in transaction blocks".into(),
+                ));
+            }
+        }
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Execute {
+            session: self.info(),
+            stmt: stmt.clone(),
+            params: params.to_vec(),
+            param_types: vec![],
+            reply,
+        })
+        .await?;
+        match rx.await.map_err(|_| AdapterError::ShuttingDown)?? {
+            Executed::Response(response) => Ok(response),
+            Executed::BufferedWrite { writes, response } => {
+                self.txn_writes.extend(writes);
+                Ok(response)
+            }
+            Executed::Cursor { name, response } => {
+                let cursor = match response {
+                    ExecuteResponse::Rows { desc, rows, .. } => Cursor::Rows {
+                        desc,
+                        rows: rows.into(),
+                    },
+                    ExecuteResponse::Subscribe { desc, stream }
+                    | ExecuteResponse::CopyOut { desc, stream } => Cursor::Subscribe {
+                        desc,
+                        stream,
+                        buffered: VecDeque::new(),
+                    },
+                    ExecuteResponse::Command { .. } => {
+                        return Err(AdapterError::Internal("cursor over a command".into()));
+                    }
+                };
+                self.cursors.insert(name, cursor);
+                Ok(ExecuteResponse::Command {
+                    tag: "DECLARE CURSOR".into(),
+                })
+            }
+            Executed::SessionPlan(plan) => self.execute_session_plan(plan).await,
+        }
+    }
+
+    async fn execute_session_plan(&mut self, plan: Plan) -> Result<ExecuteResponse> {
+        let command = |tag: &str| {
+            Ok(ExecuteResponse::Command {
+                tag: tag.to_string(),
+            })
+        };
+        match plan {
+            Plan::SetVariable { name, value } => {
+                self.vars
+                    .set(&name, value.as_deref())
+                    .map_err(|m| AdapterError::Plan(PlanError::InvalidParameter(m)))?;
+                command("SET")
+            }
+            Plan::ShowVariable(name) => {
+                if name == "all" {
+                    let rows = self
+                        .vars
+                        .all()
+                        .map(|(n, v)| {
+                            Row::new(vec![Datum::String(n.clone()), Datum::String(v.clone())])
+                        })
+                        .collect::<Vec<_>>();
+                    let desc = RelationDesc::new(
+                        vec!["name".into(), "setting".into()],
+                        vec![
+                            ColumnType::new(ScalarType::String, false),
+                            ColumnType::new(ScalarType::String, false),
+                        ],
+                    );
+                    return Ok(ExecuteResponse::Rows {
+                        desc,
+                        rows,
+                        tag: "SHOW".into(),
+                    });
+                }
+                let value = self.vars.get(&name).ok_or_else(|| {
+                    PlanError::UnknownObject(format!(
+                        "unrecognized configuration parameter \"{name}\""
+                    ))
+                })?;
+                Ok(ExecuteResponse::Rows {
+                    desc: show_desc(&name),
+                    rows: vec![Row::new(vec![Datum::String(value.to_string())])],
+                    tag: "SHOW".into(),
+                })
+            }
+            Plan::StartTransaction => {
+                if self.status == TransactionStatus::Idle {
+                    self.status = TransactionStatus::InBlock;
+                }
+                command("BEGIN")
+            }
+            Plan::Commit => {
+                let failed = self.status == TransactionStatus::Failed;
+                let writes = std::mem::take(&mut self.txn_writes);
+                self.status = TransactionStatus::Idle;
+                self.cursors.clear();
+                if failed {
+                    return command("ROLLBACK");
+                }
+                if !writes.is_empty() {
+                    let (reply, rx) = oneshot::channel();
+                    self.send(Command::CommitWrites { writes, reply }).await?;
+                    rx.await.map_err(|_| AdapterError::ShuttingDown)??;
+                }
+                command("COMMIT")
+            }
+            Plan::Rollback => {
+                self.txn_writes.clear();
+                self.status = TransactionStatus::Idle;
+                self.cursors.clear();
+                command("ROLLBACK")
+            }
+            Plan::Fetch {
+                cursor,
+                count,
+                timeout,
+            } => self.fetch(&cursor, count, timeout).await,
+            Plan::Close { cursor } => {
+                self.cursors
+                    .remove(&cursor)
+                    .ok_or_else(|| AdapterError::UnknownCursor(cursor.clone()))?;
+                command("CLOSE CURSOR")
+            }
+            Plan::DiscardAll => {
+                if self.status != TransactionStatus::Idle {
+                    return Err(AdapterError::ActiveTransaction(
+                        "DISCARD ALL cannot run inside a transaction block".into(),
+                    ));
+                }
+                self.vars = SessionVars::default();
+                self.cursors.clear();
+                command("DISCARD ALL")
+            }
+            Plan::NoOp { notice, tag } => {
+                tracing::debug!(%notice, "statement had no effect");
+                command(&tag)
+            }
+            other => Err(AdapterError::Internal(format!(
+                "not a session plan: {other:?}"
+            ))),
+        }
+    }
+
+    /// `FETCH count cursor [WITH (TIMEOUT = t)]`. On a SUBSCRIBE cursor: waits until at least
+    /// one row is available (at most `timeout`, if given), then returns up to `count` rows.
+    async fn fetch(
+        &mut self,
+        name: &str,
+        count: Option<u64>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<ExecuteResponse> {
+        let cursor = self
+            .cursors
+            .get_mut(name)
+            .ok_or_else(|| AdapterError::UnknownCursor(name.to_string()))?;
+        let limit = count.map(|c| c as usize).unwrap_or(usize::MAX);
+        let (desc, rows) = match cursor {
+            Cursor::Rows { desc, rows } => {
+                let n = limit.min(rows.len());
+                (desc.clone(), rows.drain(..n).collect::<Vec<_>>())
+            }
+            Cursor::Subscribe {
+                desc,
+                stream,
+                buffered,
+            } => {
+                if buffered.is_empty() {
+                    let next = match timeout {
+                        Some(t) => tokio::time::timeout(t, stream.recv()).await.ok(),
+                        None => Some(stream.recv().await),
+                    };
+                    match next {
+                        Some(Some(batch)) => buffered.extend(batch?),
+                        Some(None) | None => {}
+                    }
+                }
+                // Take whatever else is already waiting, without blocking.
+                while buffered.len() < limit {
+                    match stream.try_recv() {
+                        Ok(batch) => buffered.extend(batch?),
+                        Err(_) => break,
+                    }
+                }
+                let n = limit.min(buffered.len());
+                (desc.clone(), buffered.drain(..n).collect::<Vec<_>>())
+            }
+        };
+        let tag = format!("FETCH {}", rows.len());
+        Ok(ExecuteResponse::Rows { desc, rows, tag })
+    }
+}
+
+fn show_desc(name: &str) -> RelationDesc {
+    RelationDesc::new(
+        vec![name.to_string()],
+        vec![ColumnType::new(ScalarType::String, false)],
+    )
 }

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, thiserror::Error,
+)]
 pub enum EvalError {
     #[error("division by zero")]
     DivisionByZero,
@@ -19,8 +21,10 @@ pub enum EvalError {
     InvalidParameter { message: String },
     #[error("{message}")]
     DatetimeOutOfRange { message: String },
-    #[error("null value in column \"{0}\" violates not-null constraint")]
-    NullConstraintViolation(String),
+    #[error(
+        "null value in column \"{column}\" of relation \"{relation}\" violates not-null constraint"
+    )]
+    NullConstraintViolation { column: String, relation: String },
     #[error("{0}")]
     Internal(String),
 }
@@ -36,7 +40,7 @@ impl EvalError {
             EvalError::MultipleRowsFromSubquery => "21000",
             EvalError::InvalidParameter { .. } => "22023",
             EvalError::DatetimeOutOfRange { .. } => "22008",
-            EvalError::NullConstraintViolation(_) => "23502",
+            EvalError::NullConstraintViolation { .. } => "23502",
             EvalError::Internal(_) => "XX000",
         }
     }

@@ -6,6 +6,7 @@
 //! - Scalar evaluation never panics on data: failures are `EvalError`s, which dataflows carry
 //!   as data in their error collections.
 
+pub mod constant;
 mod error;
 pub mod func;
 mod relation;

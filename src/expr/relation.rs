@@ -141,10 +141,7 @@ impl RelationExpr {
                 input, func, exprs, ..
             } => {
                 let mut typ = input.typ();
-                let arg_types: Vec<ColumnType> = exprs
-                    .iter()
-                    .map(|e| e.typ(&typ))
-                    .collect();
+                let arg_types: Vec<ColumnType> = exprs.iter().map(|e| e.typ(&typ)).collect();
                 typ.extend(func.output_type(&arg_types));
                 typ
             }
@@ -155,10 +152,8 @@ impl RelationExpr {
                 aggregates,
             } => {
                 let input_typ = input.typ();
-                let mut typ: Vec<ColumnType> = group_key
-                    .iter()
-                    .map(|k| k.typ(&input_typ))
-                    .collect();
+                let mut typ: Vec<ColumnType> =
+                    group_key.iter().map(|k| k.typ(&input_typ)).collect();
                 for agg in aggregates {
                     let arg = agg.expr.typ(&input_typ);
                     typ.push(agg.func.output_type(&arg));
@@ -271,9 +266,9 @@ impl RelationExpr {
             | RelationExpr::Threshold { input }
             | RelationExpr::ArrangeBy { input, .. } => vec![input],
             RelationExpr::Join { inputs, .. } => inputs.iter().collect(),
-            RelationExpr::Union { base, inputs } => {
-                std::iter::once(base.as_ref()).chain(inputs.iter()).collect()
-            }
+            RelationExpr::Union { base, inputs } => std::iter::once(base.as_ref())
+                .chain(inputs.iter())
+                .collect(),
         }
     }
 

@@ -15,7 +15,10 @@ pub enum ScalarExpr {
     /// A constant, or a constant error (folded from an expression that always fails).
     Literal(Result<Datum, EvalError>, ScalarType),
     /// A function or operator applied to its arguments.
-    Call { func: Func, args: Vec<ScalarExpr> },
+    Call {
+        func: Func,
+        args: Vec<ScalarExpr>,
+    },
     And(Vec<ScalarExpr>),
     Or(Vec<ScalarExpr>),
     /// `CASE WHEN cond THEN then ELSE els END`; a NULL condition takes `els`.
@@ -59,10 +62,9 @@ impl ScalarExpr {
                 let arg_types: Vec<ColumnType> = args.iter().map(|a| a.typ(input)).collect();
                 func.output_type(&arg_types)
             }
-            ScalarExpr::And(args) | ScalarExpr::Or(args) => ColumnType::new(
-                ScalarType::Bool,
-                args.iter().any(|a| a.typ(input).nullable),
-            ),
+            ScalarExpr::And(args) | ScalarExpr::Or(args) => {
+                ColumnType::new(ScalarType::Bool, args.iter().any(|a| a.typ(input).nullable))
+            }
             ScalarExpr::If { then, els, .. } => {
                 let then = then.typ(input);
                 let els = els.typ(input);

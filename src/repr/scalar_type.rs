@@ -13,13 +13,19 @@ pub enum ScalarType {
     Float32,
     Float64,
     /// `numeric`, optionally `numeric(precision, scale)`.
-    Numeric { typmod: Option<(u32, u32)> },
+    Numeric {
+        typmod: Option<(u32, u32)>,
+    },
     /// `text`.
     String,
     /// `varchar(n)`; `None` is `varchar` without a limit.
-    VarChar { max_length: Option<u32> },
+    VarChar {
+        max_length: Option<u32>,
+    },
     /// `char(n)`, blank-padded to `n`.
-    Char { length: u32 },
+    Char {
+        length: u32,
+    },
     Bytes,
     Date,
     Time,
@@ -44,10 +50,14 @@ impl ScalarType {
             ScalarType::Float32 => "real".into(),
             ScalarType::Float64 => "double precision".into(),
             ScalarType::Numeric { typmod: None } => "numeric".into(),
-            ScalarType::Numeric { typmod: Some((p, s)) } => format!("numeric({p},{s})"),
+            ScalarType::Numeric {
+                typmod: Some((p, s)),
+            } => format!("numeric({p},{s})"),
             ScalarType::String => "text".into(),
             ScalarType::VarChar { max_length: None } => "character varying".into(),
-            ScalarType::VarChar { max_length: Some(n) } => format!("character varying({n})"),
+            ScalarType::VarChar {
+                max_length: Some(n),
+            } => format!("character varying({n})"),
             ScalarType::Char { length } => format!("character({length})"),
             ScalarType::Bytes => "bytea".into(),
             ScalarType::Date => "date".into(),

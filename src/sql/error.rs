@@ -11,10 +11,14 @@ pub enum PlanError {
     Syntax(String),
     #[error("relation \"{0}\" does not exist")]
     UnknownRelation(String),
+    #[error("missing FROM-clause entry for table \"{0}\"")]
+    MissingFromEntry(String),
     #[error("column \"{0}\" does not exist")]
     UnknownColumn(String),
     #[error("column reference \"{0}\" is ambiguous")]
     AmbiguousColumn(String),
+    #[error("type \"{0}\" does not exist")]
+    UnknownType(String),
     #[error("function {0} does not exist")]
     UnknownFunction(String),
     #[error("operator does not exist: {0}")]
@@ -30,6 +34,16 @@ pub enum PlanError {
     #[error("{0}")]
     Grouping(String),
     #[error("{0}")]
+    InvalidColumnReference(String),
+    #[error("{0}")]
+    WrongObjectType(String),
+    #[error("{0}")]
+    UnknownObject(String),
+    #[error("schema \"{0}\" does not exist")]
+    UnknownSchema(String),
+    #[error("column \"{0}\" specified more than once")]
+    DuplicateColumn(String),
+    #[error("{0}")]
     InvalidParameter(String),
     #[error("{0}")]
     Eval(#[from] EvalError),
@@ -41,8 +55,10 @@ impl PlanError {
         match self {
             PlanError::Syntax(_) => "42601",
             PlanError::UnknownRelation(_) => "42P01",
+            PlanError::MissingFromEntry(_) => "42P01",
             PlanError::UnknownColumn(_) => "42703",
             PlanError::AmbiguousColumn(_) => "42702",
+            PlanError::UnknownType(_) => "42704",
             PlanError::UnknownFunction(_) => "42883",
             PlanError::UnknownOperator(_) => "42883",
             PlanError::DatatypeMismatch(_) => "42804",
@@ -50,6 +66,11 @@ impl PlanError {
             PlanError::Unsupported(_) => "0A000",
             PlanError::AlreadyExists(_) => "42P07",
             PlanError::Grouping(_) => "42803",
+            PlanError::InvalidColumnReference(_) => "42P10",
+            PlanError::WrongObjectType(_) => "42809",
+            PlanError::UnknownObject(_) => "42704",
+            PlanError::UnknownSchema(_) => "3F000",
+            PlanError::DuplicateColumn(_) => "42701",
             PlanError::InvalidParameter(_) => "22023",
             PlanError::Eval(e) => e.sqlstate(),
         }

@@ -6,4 +6,6 @@ pub mod parse;
 pub mod plan;
 
 pub use error::{PlanError, Result};
-pub use parse::{parse, Statement};
+pub use parse::{
+    CursorBody, ObjectKind, ShowStatement, Statement, SubscribeStatement, SubscribeTarget, parse,
+};

@@ -1,20 +1,539 @@
-//! Statement parsing: sqlparser's PostgreSQL dialect for standard SQL, and a small parser of
-//! our own for the streaming statements sqlparser does not know (SUBSCRIBE, SHOW ...).
+//! Statement parsing: sqlparser's PostgreSQL dialect for standard SQL, and our own small
+//! grammar (built on sqlparser's parser primitives) for the statements it does not know:
+//!
+//! ```text
+//! SUBSCRIBE [TO] <name | (query)> [WITH (SNAPSHOT [=] bool, PROGRESS [[=] bool])]
+//! COPY (SUBSCRIBE ...) TO STDOUT
+//! DECLARE c CURSOR FOR SUBSCRIBE ...
+//! FETCH [ALL | n] [FROM | IN] c [WITH (TIMEOUT [=] 'interval')]
+//! CLOSE c
+//! SHOW TABLES | VIEWS | MATERIALIZED VIEWS | INDEXES [ON | FROM name] | COLUMNS FROM name
+//! SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | INDEX name
+//! ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX [IF EXISTS] name RENAME TO new_name
+//! ```
 
 use super::{PlanError, Result};
+use sqlparser::ast::{self, ObjectName};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+use std::time::Duration;
 
 /// One parsed statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    Sql(Box<sqlparser::ast::Statement>),
+    Sql(Box<ast::Statement>),
+    Subscribe(SubscribeStatement),
+    /// `COPY (SUBSCRIBE ...) TO STDOUT`.
+    CopySubscribe(SubscribeStatement),
+    DeclareCursor {
+        name: String,
+        body: CursorBody,
+    },
+    Fetch {
+        cursor: String,
+        /// `None`: ALL.
+        count: Option<u64>,
+        timeout: Option<Duration>,
+    },
+    Close {
+        cursor: String,
+    },
+    Show(ShowStatement),
+    AlterRename {
+        kind: ObjectKind,
+        if_exists: bool,
+        name: ObjectName,
+        new_name: String,
+    },
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub enum CursorBody {
+    Subscribe(SubscribeStatement),
+    Query(Box<ast::Query>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscribeStatement {
+    pub target: SubscribeTarget,
+    pub snapshot: bool,
+    pub progress: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubscribeTarget {
+    Name(ObjectName),
+    Query(Box<ast::Query>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShowStatement {
+    Objects(ObjectKind),
+    Indexes {
+        on: Option<ObjectName>,
+    },
+    Columns {
+        from: ObjectName,
+    },
+    Create {
+        kind: ObjectKind,
+        name: ObjectName,
+    },
+    /// `SHOW variable` / `SHOW ALL`.
+    Variable(String),
+}
+
+impl Statement {
+    /// Whether executing the statement can change anything.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Statement::Sql(s) => matches!(
+                s.as_ref(),
+                ast::Statement::Query(_) | ast::Statement::Explain { .. }
+            ),
+            Statement::AlterRename { .. } => false,
+            _ => true,
+        }
+    }
+}
+
+/// Parses SQL text into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-    let dialect = sqlparser::dialect::PostgreSqlDialect {};
-    let statements = sqlparser::parser::Parser::parse_sql(&dialect, sql)
-        .map_err(|e| PlanError::Syntax(e.to_string()))?;
-    Ok(statements
-        .into_iter()
-        .map(|s| Statement::Sql(Box::new(s)))
-        .collect())
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
+    let mut statements = Vec::new();
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token().token == Token::EOF {
+            break;
+        }
+        let statement = match parse_own_statement(&mut parser).map_err(syntax)? {
+            Some(s) => s,
+            None => Statement::Sql(Box::new(parser.parse_statement().map_err(syntax)?)),
+        };
+        statements.push(statement);
+        match parser.peek_token().token {
+            Token::SemiColon | Token::EOF => {}
+            other => {
+                return Err(PlanError::Syntax(format!(
+                    "syntax error at or near \"{other}\""
+                )));
+            }
+        }
+    }
+    Ok(statements)
+}
+
+fn syntax(e: ParserError) -> PlanError {
+    let message = match e {
+        ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
+        ParserError::RecursionLimitExceeded => "statement is too deeply nested".into(),
+    };
+    // sqlparser says "Expected: X, found: Y at Line: 1, Column: 8"; PostgreSQL says
+    // "syntax error at or near "Y"". Keep sqlparser's detail after PostgreSQL's prefix.
+    match message.split_once("found: ") {
+        Some((_, rest)) => {
+            let near = rest.split(" at Line").next().unwrap_or(rest);
+            PlanError::Syntax(format!("syntax error at or near \"{near}\""))
+        }
+        None => PlanError::Syntax(format!("syntax error: {message}")),
+    }
+}
+
+fn peek_word(parser: &Parser, n: usize) -> Option<String> {
+    let mut tokens = Vec::new();
+    for i in 0..=n {
+        tokens.push(parser.peek_nth_token(i).token);
+    }
+    match &tokens[n] {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statement>, ParserError> {
+    let first = peek_word(parser, 0);
+    let second = peek_word(parser, 1);
+    match (first.as_deref(), second.as_deref()) {
+        (Some("subscribe"), _) => {
+            parser.next_token();
+            Ok(Some(Statement::Subscribe(parse_subscribe_body(parser)?)))
+        }
+        (Some("copy"), _)
+            if matches!(parser.peek_nth_token(1).token, Token::LParen)
+                && peek_word(parser, 2).as_deref() == Some("subscribe") =>
+        {
+            parser.next_token();
+            parser.expect_token(&Token::LParen)?;
+            parser.next_token();
+            let subscribe = parse_subscribe_body(parser)?;
+            parser.expect_token(&Token::RParen)?;
+            parser.expect_keyword(Keyword::TO)?;
+            parser.expect_keyword(Keyword::STDOUT)?;
+            if parser.parse_keyword(Keyword::WITH)
+                || matches!(parser.peek_token().token, Token::LParen)
+            {
+                return Err(ParserError::ParserError(
+                    "Expected: end of statement, found: COPY options".into(),
+                ));
+            }
+            Ok(Some(Statement::CopySubscribe(subscribe)))
+        }
+        (Some("declare"), _) => {
+            parser.next_token();
+            let name = parser.parse_identifier()?.value;
+            parser.expect_keyword(Keyword::CURSOR)?;
+            if parser.parse_keyword(Keyword::WITHOUT) {
+                parser.expect_keyword(Keyword::HOLD)?;
+            }
+            parser.expect_keyword(Keyword::FOR)?;
+            let body = if peek_word(parser, 0).as_deref() == Some("subscribe") {
+                parser.next_token();
+                CursorBody::Subscribe(parse_subscribe_body(parser)?)
+            } else {
+                CursorBody::Query(parser.parse_query()?)
+            };
+            Ok(Some(Statement::DeclareCursor { name, body }))
+        }
+        (Some("fetch"), _) => {
+            parser.next_token();
+            let mut count = Some(1);
+            if parser.parse_keyword(Keyword::ALL) {
+                count = None;
+            } else if parser.parse_keyword(Keyword::FORWARD) {
+                if parser.parse_keyword(Keyword::ALL) {
+                    count = None;
+                } else if let Token::Number(..) = parser.peek_token().token {
+                    count = Some(parser.parse_literal_uint()?);
+                }
+            } else if parser.parse_keyword(Keyword::NEXT) {
+                count = Some(1);
+            } else if let Token::Number(..) = parser.peek_token().token {
+                count = Some(parser.parse_literal_uint()?);
+            }
+            let _ = parser.parse_keyword(Keyword::FROM) || parser.parse_keyword(Keyword::IN);
+            let cursor = parser.parse_identifier()?.value;
+            let mut timeout = None;
+            if parser.parse_keyword(Keyword::WITH) {
+                parser.expect_token(&Token::LParen)?;
+                let option = parser.parse_identifier()?.value.to_lowercase();
+                if option != "timeout" {
+                    return Err(ParserError::ParserError(format!(
+                        "Expected: TIMEOUT, found: {option}"
+                    )));
+                }
+                let _ = parser.consume_token(&Token::Eq);
+                let text = parser.parse_literal_string()?;
+                timeout = Some(parse_duration(&text).ok_or_else(|| {
+                    ParserError::ParserError(format!("Expected: a duration, found: {text}"))
+                })?);
+                parser.expect_token(&Token::RParen)?;
+            }
+            Ok(Some(Statement::Fetch {
+                cursor,
+                count,
+                timeout,
+            }))
+        }
+        (Some("close"), _) => {
+            parser.next_token();
+            let cursor = parser.parse_identifier()?.value;
+            Ok(Some(Statement::Close { cursor }))
+        }
+        (Some("show"), Some(w)) => {
+            let kind = match w {
+                "tables" => Some(ShowStatement::Objects(ObjectKind::Table)),
+                "views" => Some(ShowStatement::Objects(ObjectKind::View)),
+                "materialized" if peek_word(parser, 2).as_deref() == Some("views") => {
+                    parser.next_token();
+                    Some(ShowStatement::Objects(ObjectKind::MaterializedView))
+                }
+                "indexes" | "index" | "keys" => None,
+                "columns" | "create" => None,
+                _ => {
+                    // SHOW <variable>: the rest of the statement is the name.
+                    parser.next_token();
+                    let mut name = String::new();
+                    loop {
+                        match parser.peek_token().token {
+                            Token::SemiColon | Token::EOF => break,
+                            t => {
+                                name.push_str(&t.to_string());
+                                parser.next_token();
+                            }
+                        }
+                    }
+                    return Ok(Some(Statement::Show(ShowStatement::Variable(
+                        name.to_lowercase(),
+                    ))));
+                }
+            };
+            parser.next_token();
+            parser.next_token();
+            if let Some(kind) = kind {
+                return Ok(Some(Statement::Show(kind)));
+            }
+            match w {
+                "indexes" | "index" | "keys" => {
+                    let on = if parser.parse_keyword(Keyword::ON)
+                        || parser.parse_keyword(Keyword::FROM)
+                        || parser.parse_keyword(Keyword::IN)
+                    {
+                        Some(parser.parse_object_name(false)?)
+                    } else {
+                        None
+                    };
+                    Ok(Some(Statement::Show(ShowStatement::Indexes { on })))
+                }
+                "columns" => {
+                    if !(parser.parse_keyword(Keyword::FROM) || parser.parse_keyword(Keyword::IN)) {
+                        return Err(ParserError::ParserError(
+                            "Expected: FROM, found: end of input".into(),
+                        ));
+                    }
+                    let from = parser.parse_object_name(false)?;
+                    Ok(Some(Statement::Show(ShowStatement::Columns { from })))
+                }
+                _ => {
+                    let kind = parse_object_kind(parser)?;
+                    let name = parser.parse_object_name(false)?;
+                    Ok(Some(Statement::Show(ShowStatement::Create { kind, name })))
+                }
+            }
+        }
+        (Some("alter"), Some("table" | "view" | "materialized" | "index")) => {
+            // Only RENAME TO is ours; everything else goes to sqlparser.
+            if !is_rename_statement(parser) {
+                return Ok(None);
+            }
+            parser.next_token();
+            let kind = parse_object_kind(parser)?;
+            let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+            let name = parser.parse_object_name(false)?;
+            if parser.parse_keywords(&[Keyword::RENAME, Keyword::TO]) {
+                let new_name = parser.parse_identifier()?;
+                return Ok(Some(Statement::AlterRename {
+                    kind,
+                    if_exists,
+                    name,
+                    new_name: normalize(&new_name),
+                }));
+            }
+            Err(ParserError::ParserError(format!(
+                "Expected: RENAME TO, found: {}",
+                parser.peek_token().token
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Whether the statement ahead ends with `RENAME TO <name>` (looking ahead only).
+fn is_rename_statement(parser: &Parser) -> bool {
+    let mut words = Vec::new();
+    for i in 0.. {
+        match parser.peek_nth_token(i).token {
+            Token::SemiColon | Token::EOF => break,
+            Token::Word(w) => words.push(w.value.to_lowercase()),
+            _ => words.push(String::new()),
+        }
+    }
+    let n = words.len();
+    n >= 3 && words[n - 3] == "rename" && words[n - 2] == "to"
+}
+
+fn normalize(ident: &ast::Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+fn parse_object_kind(parser: &mut Parser) -> std::result::Result<ObjectKind, ParserError> {
+    if parser.parse_keyword(Keyword::TABLE) {
+        Ok(ObjectKind::Table)
+    } else if parser.parse_keyword(Keyword::VIEW) {
+        Ok(ObjectKind::View)
+    } else if parser.parse_keywords(&[Keyword::MATERIALIZED, Keyword::VIEW]) {
+        Ok(ObjectKind::MaterializedView)
+    } else if parser.parse_keyword(Keyword::INDEX) {
+        Ok(ObjectKind::Index)
+    } else {
+        Err(ParserError::ParserError(format!(
+            "Expected: TABLE, VIEW, MATERIALIZED VIEW or INDEX, found: {}",
+            parser.peek_token().token
+        )))
+    }
+}
+
+/// After the SUBSCRIBE keyword: `[TO] <name | (query)> [WITH (options)]`.
+fn parse_subscribe_body(
+    parser: &mut Parser,
+) -> std::result::Result<SubscribeStatement, ParserError> {
+    let _ = parser.parse_keyword(Keyword::TO);
+    let target = if parser.consume_token(&Token::LParen) {
+        let query = parser.parse_query()?;
+        parser.expect_token(&Token::RParen)?;
+        SubscribeTarget::Query(query)
+    } else {
+        SubscribeTarget::Name(parser.parse_object_name(false)?)
+    };
+    let mut statement = SubscribeStatement {
+        target,
+        snapshot: true,
+        progress: false,
+    };
+    if parser.parse_keyword(Keyword::WITH) {
+        parser.expect_token(&Token::LParen)?;
+        loop {
+            let option = parser.parse_identifier()?.value.to_lowercase();
+            let _ = parser.consume_token(&Token::Eq);
+            let value = match parser.peek_token().token {
+                Token::Comma | Token::RParen => true,
+                _ => {
+                    if parser.parse_keyword(Keyword::TRUE) {
+                        true
+                    } else if parser.parse_keyword(Keyword::FALSE) {
+                        false
+                    } else {
+                        return Err(ParserError::ParserError(format!(
+                            "Expected: true or false, found: {}",
+                            parser.peek_token().token
+                        )));
+                    }
+                }
+            };
+            match option.as_str() {
+                "snapshot" => statement.snapshot = value,
+                "progress" => statement.progress = value,
+                other => {
+                    return Err(ParserError::ParserError(format!(
+                        "Expected: SNAPSHOT or PROGRESS, found: {other}"
+                    )));
+                }
+            }
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        parser.expect_token(&Token::RParen)?;
+    }
+    Ok(statement)
+}
+
+/// A duration like `1s`, `500ms`, `2 seconds`, `0`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim().to_lowercase();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "second" | "seconds" => value,
+        "ms" | "millisecond" | "milliseconds" => value / 1000.0,
+        "us" | "microsecond" | "microseconds" => value / 1_000_000.0,
+        "m" | "min" | "minute" | "minutes" => value * 60.0,
+        _ => return None,
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribe_parses_name_query_and_options() {
+        let s = parse("SUBSCRIBE t; SUBSCRIBE TO (SELECT 1) WITH (SNAPSHOT = false, PROGRESS)")
+            .unwrap();
+        assert_eq!(s.len(), 2);
+        match &s[1] {
+            Statement::Subscribe(sub) => {
+                assert!(!sub.snapshot);
+                assert!(sub.progress);
+                assert!(matches!(sub.target, SubscribeTarget::Query(_)));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn copy_subscribe_and_cursor_statements_parse() {
+        let s = parse("COPY (SUBSCRIBE t) TO STDOUT; DECLARE c CURSOR FOR SUBSCRIBE t; FETCH ALL c WITH (timeout = '1s'); CLOSE c").unwrap();
+        assert!(matches!(s[0], Statement::CopySubscribe(_)));
+        assert!(matches!(s[1], Statement::DeclareCursor { .. }));
+        assert_eq!(
+            s[2],
+            Statement::Fetch {
+                cursor: "c".into(),
+                count: None,
+                timeout: Some(Duration::from_secs(1))
+            }
+        );
+    }
+
+    #[test]
+    fn show_statements_parse() {
+        let s = parse("SHOW TABLES; SHOW MATERIALIZED VIEWS; SHOW INDEXES ON t; SHOW COLUMNS FROM t; SHOW CREATE VIEW v; SHOW search_path").unwrap();
+        assert_eq!(
+            s[0],
+            Statement::Show(ShowStatement::Objects(ObjectKind::Table))
+        );
+        assert_eq!(
+            s[1],
+            Statement::Show(ShowStatement::Objects(ObjectKind::MaterializedView))
+        );
+        assert!(matches!(
+            s[2],
+            Statement::Show(ShowStatement::Indexes { on: Some(_) })
+        ));
+        assert!(matches!(
+            s[3],
+            Statement::Show(ShowStatement::Columns { .. })
+        ));
+        assert!(matches!(
+            s[4],
+            Statement::Show(ShowStatement::Create {
+                kind: ObjectKind::View,
+                ..
+            })
+        ));
+        assert_eq!(
+            s[5],
+            Statement::Show(ShowStatement::Variable("search_path".into()))
+        );
+    }
+
+    #[test]
+    fn alter_rename_is_ours_and_other_alters_are_sqlparsers() {
+        let s = parse(
+            "ALTER MATERIALIZED VIEW IF EXISTS mv RENAME TO mv2; ALTER TABLE t ADD COLUMN c int",
+        )
+        .unwrap();
+        assert!(
+            matches!(&s[0], Statement::AlterRename { kind: ObjectKind::MaterializedView, if_exists: true, new_name, .. } if new_name == "mv2")
+        );
+        assert!(matches!(s[1], Statement::Sql(_)));
+    }
+
+    #[test]
+    fn bad_sql_is_a_syntax_error() {
+        let e = parse("SELEC 1").unwrap_err();
+        assert_eq!(e.sqlstate(), "42601");
+    }
 }

@@ -24,12 +24,16 @@ impl AggregateFunc {
         match self {
             AggregateFunc::Count => ColumnType::new(ScalarType::Int64, false),
             AggregateFunc::SumInt => ColumnType::new(ScalarType::Int64, true),
-            AggregateFunc::SumNumeric => ColumnType::new(ScalarType::Numeric { typmod: None }, true),
+            AggregateFunc::SumNumeric => {
+                ColumnType::new(ScalarType::Numeric { typmod: None }, true)
+            }
             AggregateFunc::SumFloat => ColumnType::new(ScalarType::Float64, true),
             AggregateFunc::Min | AggregateFunc::Max => {
                 ColumnType::new(arg.scalar_type.without_modifiers(), true)
             }
-            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => ColumnType::new(ScalarType::Bool, true),
+            AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
+                ColumnType::new(ScalarType::Bool, true)
+            }
         }
     }
 
@@ -41,6 +45,8 @@ impl AggregateFunc {
         inputs: impl Iterator<Item = (&'a Datum, Diff)>,
     ) -> Result<Datum, EvalError> {
         let _ = inputs;
-        Err(EvalError::Internal(format!("aggregate {self:?} not implemented")))
+        Err(EvalError::Internal(format!(
+            "aggregate {self:?} not implemented"
+        )))
     }
 }

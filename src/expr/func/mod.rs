@@ -76,3 +76,8 @@ impl Func {
         scalar_eval::eval(self, args)
     }
 }
+
+/// PLACEHOLDER (merge: take the function registry's version).
+pub fn sql_order(a: &Datum, b: &Datum) -> std::cmp::Ordering {
+    a.cmp(b)
+}

@@ -6,7 +6,9 @@ use crate::repr::{ColumnType, Datum, ScalarType};
 
 pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
     let _ = args;
-    Err(EvalError::Internal(format!("function {func:?} not implemented")))
+    Err(EvalError::Internal(format!(
+        "function {func:?} not implemented"
+    )))
 }
 
 pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {

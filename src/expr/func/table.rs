@@ -22,6 +22,8 @@ impl TableFunc {
     /// The rows this function produces for one set of evaluated arguments.
     pub fn eval(&self, args: &[Datum]) -> Result<Vec<Row>, EvalError> {
         let _ = args;
-        Err(EvalError::Internal(format!("table function {self:?} not implemented")))
+        Err(EvalError::Internal(format!(
+            "table function {self:?} not implemented"
+        )))
     }
 }

@@ -1,0 +1,91 @@
+//! Catalog items and what each knows about itself.
+
+use crate::expr::{RelationExpr, ScalarExpr};
+use crate::repr::{GlobalId, RelationDesc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    pub id: GlobalId,
+    pub name: String,
+    /// The statement that created the item, as the user wrote it.
+    pub create_sql: String,
+    pub item: CatalogItem,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum CatalogItem {
+    Table {
+        desc: RelationDesc,
+        /// Per column: the SQL text of its DEFAULT expression, planned at each INSERT.
+        defaults: Vec<Option<String>>,
+    },
+    /// A view is inlined into every query that reads it (unless it has an index).
+    View {
+        desc: RelationDesc,
+        expr: RelationExpr,
+    },
+    /// A materialized view is computed by its own dataflow and arranged by its whole row.
+    MaterializedView {
+        desc: RelationDesc,
+        expr: RelationExpr,
+    },
+    /// An index arranges `on` by `keys`; for a view, it also materializes the view.
+    Index {
+        on: GlobalId,
+        keys: Vec<ScalarExpr>,
+        key_sql: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+}
+
+impl ItemKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ItemKind::Table => "table",
+            ItemKind::View => "view",
+            ItemKind::MaterializedView => "materialized view",
+            ItemKind::Index => "index",
+        }
+    }
+}
+
+impl CatalogItem {
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            CatalogItem::Table { .. } => ItemKind::Table,
+            CatalogItem::View { .. } => ItemKind::View,
+            CatalogItem::MaterializedView { .. } => ItemKind::MaterializedView,
+            CatalogItem::Index { .. } => ItemKind::Index,
+        }
+    }
+
+    /// The relation's columns; `None` for an index.
+    pub fn desc(&self) -> Option<&RelationDesc> {
+        match self {
+            CatalogItem::Table { desc, .. }
+            | CatalogItem::View { desc, .. }
+            | CatalogItem::MaterializedView { desc, .. } => Some(desc),
+            CatalogItem::Index { .. } => None,
+        }
+    }
+
+    /// The items this one reads.
+    pub fn uses(&self) -> BTreeSet<GlobalId> {
+        match self {
+            CatalogItem::Table { .. } => BTreeSet::new(),
+            CatalogItem::View { expr, .. } | CatalogItem::MaterializedView { expr, .. } => {
+                expr.global_ids()
+            }
+            CatalogItem::Index { on, .. } => [*on].into_iter().collect(),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The catalog: every named item (tables, views, materialized views, indexes), their
+//! dependencies, and name resolution.
+//!
+//! Invariants:
+//! - Names are unique within the one schema `public` of the one database `freshet`.
+//! - An item only depends on items with smaller ids (it was created after them), so replaying
+//!   items in id order recreates every dependency.
+//! - `used_by` is the exact inverse of `uses`.
+//!
+//! The coordinator owns the catalog (no locks); the planner reads it through `&Catalog`.
+
+mod item;
+
+pub use item::{CatalogEntry, CatalogItem, ItemKind};
+
+use crate::repr::GlobalId;
+use crate::sql::{PlanError, Result};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const DEFAULT_DATABASE: &str = "freshet";
+pub const DEFAULT_SCHEMA: &str = "public";
+
+#[derive(Default)]
+pub struct Catalog {
+    entries: BTreeMap<GlobalId, CatalogEntry>,
+    by_name: BTreeMap<String, GlobalId>,
+    used_by: BTreeMap<GlobalId, BTreeSet<GlobalId>>,
+}
+
+impl Catalog {
+    pub fn get(&self, id: GlobalId) -> Option<&CatalogEntry> {
+        self.entries.get(&id)
+    }
+
+    /// The entry named `name` (unqualified, or qualified by `public` / `freshet.public`).
+    pub fn resolve(&self, name: &[String]) -> Result<&CatalogEntry> {
+        let display = name.join(".");
+        let item = match name {
+            [item] => item,
+            [schema, item] if schema == DEFAULT_SCHEMA => item,
+            [db, schema, item] if db == DEFAULT_DATABASE && schema == DEFAULT_SCHEMA => item,
+            _ => return Err(PlanError::UnknownRelation(display)),
+        };
+        self.by_name
+            .get(item)
+            .and_then(|id| self.entries.get(id))
+            .ok_or(PlanError::UnknownRelation(display))
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries.values()
+    }
+
+    /// The ids of the items that read `id` directly.
+    pub fn used_by(&self, id: GlobalId) -> Vec<GlobalId> {
+        self.used_by
+            .get(&id)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// `id` and everything that depends on it, transitively, dependents before the items they
+    /// depend on (the order in which to drop them).
+    pub fn dependents_closure(&self, id: GlobalId) -> Vec<GlobalId> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![id];
+        while let Some(next) = stack.pop() {
+            if out.insert(next) {
+                stack.extend(self.used_by(next));
+            }
+        }
+        // Higher ids were created later, so they depend on lower ones: drop them first.
+        out.into_iter().rev().collect()
+    }
+
+    /// The indexes built on `id`.
+    pub fn indexes_on(&self, id: GlobalId) -> Vec<&CatalogEntry> {
+        self.used_by(id)
+            .into_iter()
+            .filter_map(|i| self.entries.get(&i))
+            .filter(|e| matches!(&e.item, CatalogItem::Index { on, .. } if *on == id))
+            .collect()
+    }
+
+    pub fn insert(&mut self, entry: CatalogEntry) {
+        assert!(
+            !self.by_name.contains_key(&entry.name),
+            "catalog names are unique"
+        );
+        for dep in entry.item.uses() {
+            self.used_by.entry(dep).or_default().insert(entry.id);
+        }
+        self.by_name.insert(entry.name.clone(), entry.id);
+        self.entries.insert(entry.id, entry);
+    }
+
+    pub fn remove(&mut self, id: GlobalId) -> Option<CatalogEntry> {
+        let entry = self.entries.remove(&id)?;
+        self.by_name.remove(&entry.name);
+        for dep in entry.item.uses() {
+            if let Some(set) = self.used_by.get_mut(&dep) {
+                set.remove(&id);
+            }
+        }
+        self.used_by.remove(&id);
+        Some(entry)
+    }
+
+    pub fn rename(&mut self, id: GlobalId, new_name: String) {
+        if let Some(entry) = self.entries.get_mut(&id) {
+            self.by_name.remove(&entry.name);
+            entry.name = new_name.clone();
+            self.by_name.insert(new_name, id);
+        }
+    }
+
+    pub fn name_exists(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+}

@@ -1,0 +1,453 @@
+//! Executing plans: DDL (durable in the catalog before it is acknowledged), SHOW, EXPLAIN,
+//! and the dispatch of reads, writes and subscriptions to their modules.
+
+use super::coordinator::Coordinator;
+use super::error::{AdapterError, Result};
+use super::{ExecuteResponse, Executed, SessionInfo, StatementDesc};
+use crate::catalog::{CatalogEntry, CatalogItem, ItemKind};
+use crate::dataflow::command::{DataflowDesc, DataflowExport, WorkerCommand};
+use crate::expr::RelationExpr;
+use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
+use crate::sql::plan::Plan;
+use crate::sql::{PlanError, Statement};
+use crate::storage::CatalogOp;
+use tokio::sync::oneshot;
+
+type Reply = oneshot::Sender<Result<Executed>>;
+
+impl Coordinator {
+    pub(super) async fn sequence(
+        &mut self,
+        session: SessionInfo,
+        plan: Plan,
+        stmt: Statement,
+        reply: Reply,
+    ) {
+        let is_ddl = matches!(
+            plan,
+            Plan::CreateTable { .. }
+                | Plan::CreateView { .. }
+                | Plan::CreateIndex { .. }
+                | Plan::Drop { .. }
+                | Plan::AlterRename { .. }
+        );
+        if is_ddl && session.in_transaction_block {
+            let _ = reply.send(Err(PlanError::unsupported(
+                "DDL inside a transaction block",
+            )
+            .into()));
+            return;
+        }
+        match plan {
+            Plan::SetVariable { .. }
+            | Plan::ShowVariable(_)
+            | Plan::StartTransaction
+            | Plan::Commit
+            | Plan::Rollback
+            | Plan::Fetch { .. }
+            | Plan::Close { .. }
+            | Plan::DiscardAll
+            | Plan::NoOp { .. } => {
+                let _ = reply.send(Ok(Executed::SessionPlan(plan)));
+            }
+            Plan::CreateTable { .. }
+            | Plan::CreateView { .. }
+            | Plan::CreateIndex { .. }
+            | Plan::Drop { .. }
+            | Plan::AlterRename { .. } => {
+                let result = self.sequence_ddl(plan, &stmt).await;
+                let _ = reply
+                    .send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
+            }
+            Plan::ShowRows { desc, rows } => {
+                let tag = format!("SHOW {}", rows.len());
+                let _ = reply.send(Ok(Executed::Response(ExecuteResponse::Rows {
+                    desc,
+                    rows,
+                    tag,
+                })));
+            }
+            Plan::Explain { expr } => {
+                let expr = crate::optimize::optimize(expr, &self.catalog);
+                let text = super::explain::explain(&expr, &self.catalog);
+                let rows: Vec<Row> = text
+                    .lines()
+                    .map(|l| Row::new(vec![Datum::String(l.to_string())]))
+                    .collect();
+                let desc = RelationDesc::new(
+                    vec!["Optimized Plan".into()],
+                    vec![ColumnType::new(ScalarType::String, false)],
+                );
+                let tag = format!("EXPLAIN {}", rows.len());
+                let _ = reply.send(Ok(Executed::Response(ExecuteResponse::Rows {
+                    desc,
+                    rows,
+                    tag,
+                })));
+            }
+            Plan::Select {
+                expr,
+                desc,
+                finishing,
+            } => self.sequence_select(session, expr, desc, finishing, None, reply),
+            Plan::Subscribe {
+                expr,
+                desc,
+                snapshot,
+                progress,
+                copy,
+            } => {
+                let response =
+                    self.sequence_subscribe(&session, expr, desc, snapshot, progress, copy);
+                let _ = reply.send(response.map(Executed::Response));
+            }
+            Plan::DeclareCursor { name, plan } => match *plan {
+                Plan::Subscribe {
+                    expr,
+                    desc,
+                    snapshot,
+                    progress,
+                    ..
+                } => {
+                    let response =
+                        self.sequence_subscribe(&session, expr, desc, snapshot, progress, false);
+                    let _ =
+                        reply.send(response.map(|response| Executed::Cursor { name, response }));
+                }
+                Plan::Select {
+                    expr,
+                    desc,
+                    finishing,
+                } => self.sequence_select(session, expr, desc, finishing, Some(name), reply),
+                _ => {
+                    let _ = reply.send(Err(AdapterError::Internal(
+                        "cursor over a statement that is not a query".into(),
+                    )));
+                }
+            },
+            Plan::Insert {
+                id,
+                expr,
+                returning,
+            } => self.sequence_insert(session, id, expr, returning, reply),
+            Plan::ReadThenWrite {
+                id,
+                selection,
+                assignments,
+                returning,
+            } => {
+                self.sequence_read_then_write(session, id, selection, assignments, returning, reply)
+            }
+        }
+    }
+
+    /// Describes a statement for the extended protocol.
+    pub(super) fn describe(
+        &self,
+        session: &SessionInfo,
+        stmt: &Statement,
+        param_types: Vec<Option<ScalarType>>,
+    ) -> Result<StatementDesc> {
+        let (plan, types) = self.plan(session, stmt, None, param_types)?;
+        let result = match plan {
+            Plan::Select { desc, .. } | Plan::ShowRows { desc, .. } => Some(desc),
+            Plan::Subscribe {
+                desc,
+                progress,
+                copy: false,
+                ..
+            } => Some(super::subscribe::subscribe_desc(&desc, progress)),
+            Plan::Explain { .. } => Some(RelationDesc::new(
+                vec!["Optimized Plan".into()],
+                vec![ColumnType::new(ScalarType::String, false)],
+            )),
+            Plan::Insert {
+                returning: Some(r), ..
+            }
+            | Plan::ReadThenWrite {
+                returning: Some(r), ..
+            } => Some(r.desc),
+            Plan::ShowVariable(name) => Some(RelationDesc::new(
+                vec![name],
+                vec![ColumnType::new(ScalarType::String, false)],
+            )),
+            _ => None,
+        };
+        Ok(StatementDesc {
+            param_types: types
+                .into_iter()
+                .map(|t| t.unwrap_or(ScalarType::String))
+                .collect(),
+            result,
+        })
+    }
+
+    fn allocate_id(&mut self) -> GlobalId {
+        let id = GlobalId::User(self.next_user_id);
+        self.next_user_id += 1;
+        id
+    }
+
+    async fn persist_catalog(&self, ops: Vec<CatalogOp>) -> Result<()> {
+        self.storage
+            .catalog_transact(ops)
+            .await
+            .map_err(|e| AdapterError::Storage(e.to_string()))
+    }
+
+    pub(super) fn catalog_put(entry: &CatalogEntry) -> Result<CatalogOp> {
+        let record = postcard::to_allocvec(entry)
+            .map_err(|e| AdapterError::Internal(format!("encoding catalog entry: {e}")))?;
+        Ok(CatalogOp::Put {
+            id: user_id(entry.id),
+            record,
+        })
+    }
+
+    /// Executes a DDL plan; returns the command tag.
+    async fn sequence_ddl(&mut self, plan: Plan, stmt: &Statement) -> Result<String> {
+        let create_sql = match stmt {
+            Statement::Sql(s) => s.to_string(),
+            other => format!("{other:?}"),
+        };
+        match plan {
+            Plan::CreateTable {
+                name,
+                desc,
+                defaults,
+                if_not_exists,
+            } => {
+                if self.catalog.name_exists(&name) {
+                    if if_not_exists {
+                        return Ok("CREATE TABLE".into());
+                    }
+                    return Err(PlanError::AlreadyExists(name).into());
+                }
+                let id = self.allocate_id();
+                let entry = CatalogEntry {
+                    id,
+                    name,
+                    create_sql,
+                    item: CatalogItem::Table { desc, defaults },
+                };
+                let read_ts = self.oracle.read_ts();
+                self.storage
+                    .create_shard(id, read_ts + 1)
+                    .await
+                    .map_err(|e| AdapterError::Storage(e.to_string()))?;
+                self.persist_catalog(vec![Self::catalog_put(&entry)?])
+                    .await?;
+                self.catalog.insert(entry);
+                self.create_table_input(id);
+                Ok("CREATE TABLE".into())
+            }
+            Plan::CreateView {
+                name,
+                desc,
+                expr,
+                materialized,
+                if_not_exists,
+                replace,
+            } => {
+                let tag = if materialized {
+                    "CREATE MATERIALIZED VIEW"
+                } else {
+                    "CREATE VIEW"
+                };
+                if let Some(old) = replace {
+                    let dependents = self.catalog.dependents_closure(old);
+                    if dependents.len() > 1 {
+                        return Err(PlanError::unsupported(
+                            "CREATE OR REPLACE of a view other objects depend on",
+                        )
+                        .into());
+                    }
+                    self.drop_items(&[old]).await?;
+                } else if self.catalog.name_exists(&name) {
+                    if if_not_exists {
+                        return Ok(tag.into());
+                    }
+                    return Err(PlanError::AlreadyExists(name).into());
+                }
+                let id = self.allocate_id();
+                let item = if materialized {
+                    CatalogItem::MaterializedView { desc, expr }
+                } else {
+                    CatalogItem::View { desc, expr }
+                };
+                let entry = CatalogEntry {
+                    id,
+                    name,
+                    create_sql,
+                    item,
+                };
+                self.persist_catalog(vec![Self::catalog_put(&entry)?])
+                    .await?;
+                self.catalog.insert(entry);
+                self.create_item_dataflow(id);
+                Ok(tag.into())
+            }
+            Plan::CreateIndex {
+                name,
+                on,
+                keys,
+                key_sql,
+                if_not_exists,
+            } => {
+                if self.catalog.name_exists(&name) {
+                    if if_not_exists {
+                        return Ok("CREATE INDEX".into());
+                    }
+                    return Err(PlanError::AlreadyExists(name).into());
+                }
+                let id = self.allocate_id();
+                let entry = CatalogEntry {
+                    id,
+                    name,
+                    create_sql,
+                    item: CatalogItem::Index { on, keys, key_sql },
+                };
+                self.persist_catalog(vec![Self::catalog_put(&entry)?])
+                    .await?;
+                self.catalog.insert(entry);
+                self.create_item_dataflow(id);
+                Ok("CREATE INDEX".into())
+            }
+            Plan::Drop {
+                kind,
+                ids,
+                cascade,
+                missing: _,
+            } => {
+                let tag = format!("DROP {}", item_kind_name(kind));
+                let mut all = Vec::new();
+                for id in &ids {
+                    let closure = self.catalog.dependents_closure(*id);
+                    let dependents: Vec<String> = closure
+                        .iter()
+                        .filter(|d| *d != id && !ids.contains(d))
+                        .filter_map(|d| self.catalog.get(*d))
+                        // Indexes go with their object, as in PostgreSQL.
+                        .filter(|e| !matches!(&e.item, CatalogItem::Index { on, .. } if on == id))
+                        .map(|e| format!("{} {}", e.item.kind().as_str(), e.name))
+                        .collect();
+                    if !cascade && !dependents.is_empty() {
+                        let entry = self.catalog.get(*id).expect("planned ids exist");
+                        return Err(AdapterError::DependentObjects {
+                            kind: entry.item.kind().as_str().into(),
+                            name: entry.name.clone(),
+                            dependents,
+                        });
+                    }
+                    for d in closure {
+                        if !all.contains(&d) {
+                            all.push(d);
+                        }
+                    }
+                }
+                all.sort_by(|a, b| b.cmp(a));
+                self.drop_items(&all).await?;
+                Ok(tag)
+            }
+            Plan::AlterRename { id, new_name } => {
+                let kind = self
+                    .catalog
+                    .get(id)
+                    .map(|e| e.item.kind())
+                    .unwrap_or(ItemKind::Table);
+                self.catalog.rename(id, new_name);
+                let entry = self.catalog.get(id).expect("renamed item exists").clone();
+                self.persist_catalog(vec![Self::catalog_put(&entry)?])
+                    .await?;
+                Ok(format!("ALTER {}", kind.as_str().to_uppercase()))
+            }
+            _ => Err(AdapterError::Internal("not a DDL plan".into())),
+        }
+    }
+
+    /// Drops `ids` (dependents before what they depend on): dataflows, shards, catalog.
+    async fn drop_items(&mut self, ids: &[GlobalId]) -> Result<()> {
+        let ops = ids
+            .iter()
+            .map(|id| CatalogOp::Delete { id: user_id(*id) })
+            .collect();
+        self.persist_catalog(ops).await?;
+        for id in ids {
+            let Some(entry) = self.catalog.remove(*id) else {
+                continue;
+            };
+            if self.arrangements.remove(id) {
+                self.cluster.send(WorkerCommand::Drop { id: *id });
+            }
+            if let CatalogItem::Table { .. } = entry.item {
+                self.writes.forget_table(*id);
+                self.storage
+                    .drop_shard(*id)
+                    .await
+                    .map_err(|e| AdapterError::Storage(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the worker input of table `id`, readable from the current read timestamp.
+    pub(super) fn create_table_input(&mut self, id: GlobalId) {
+        let read_ts = self.oracle.read_ts();
+        self.cluster
+            .send(WorkerCommand::CreateTable { id, as_of: read_ts });
+        self.arrangements.insert(id);
+    }
+
+    /// Builds the dataflow of a materialized view or index (views have none).
+    pub(super) fn create_item_dataflow(&mut self, id: GlobalId) {
+        let Some(entry) = self.catalog.get(id) else {
+            return;
+        };
+        let (expr, key) = match &entry.item {
+            CatalogItem::MaterializedView { expr, .. } => (expr.clone(), vec![]),
+            CatalogItem::Index { on, keys, .. } => {
+                let on_entry = self.catalog.get(*on).expect("index target exists");
+                let typ = on_entry
+                    .item
+                    .desc()
+                    .map(|d| d.types.clone())
+                    .unwrap_or_default();
+                let source = match &on_entry.item {
+                    // An index on a view materializes the view.
+                    CatalogItem::View { expr, .. } => expr.clone(),
+                    _ => RelationExpr::global_get(*on, typ),
+                };
+                (source, keys.clone())
+            }
+            _ => return,
+        };
+        let expr = crate::optimize::optimize(expr, &self.catalog);
+        let desc = DataflowDesc {
+            debug_name: entry.name.clone(),
+            id,
+            expr,
+            as_of: self.oracle.read_ts(),
+            export: DataflowExport::Arrangement { key },
+        };
+        self.cluster
+            .send(WorkerCommand::CreateDataflow(Box::new(desc)));
+        self.arrangements.insert(id);
+    }
+}
+
+fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {
+    match kind {
+        crate::sql::ObjectKind::Table => "TABLE",
+        crate::sql::ObjectKind::View => "VIEW",
+        crate::sql::ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+        crate::sql::ObjectKind::Index => "INDEX",
+    }
+}
+
+/// The storage key of a user item.
+pub(super) fn user_id(id: GlobalId) -> u64 {
+    match id {
+        GlobalId::User(n) => n,
+        other => panic!("only user items are stored in the catalog, not {other}"),
+    }
+}

@@ -1,0 +1,427 @@
+//! Table writes.
+//!
+//! Group commit: writes queue up while one durable append is in flight; when it finishes,
+//! everything queued goes into the next append, at one new timestamp, with one fsync. After
+//! an append is durable its updates go to the workers, every table input advances past its
+//! timestamp, the read timestamp moves to it, and only then are the writers acknowledged.
+//!
+//! UPDATE and DELETE (and INSERT ... SELECT) read before they write. Read-then-write
+//! operations run one at a time, each reading after the previous one's write committed, so
+//! two concurrent UPDATEs never both retract the same row.
+
+use super::coordinator::{Coordinator, Message};
+use super::error::{AdapterError, Result};
+use super::{ExecuteResponse, Executed, SessionInfo, Writes};
+use crate::catalog::CatalogItem;
+use crate::dataflow::command::WorkerCommand;
+use crate::expr::{EvalError, RelationExpr};
+use crate::repr::{Datum, Diff, GlobalId, RelationDesc, Row, Timestamp};
+use crate::sql::plan::Returning;
+use std::collections::{BTreeMap, VecDeque};
+use tokio::sync::oneshot;
+
+type ExecReply = oneshot::Sender<Result<Executed>>;
+
+#[derive(Default)]
+pub struct WriteQueue {
+    pending: Vec<PendingWrite>,
+    in_flight: bool,
+    rtw_waiting: VecDeque<ReadThenWrite>,
+    rtw_active: bool,
+}
+
+impl WriteQueue {
+    /// Drops queued writes to a table that no longer exists.
+    pub fn forget_table(&mut self, id: GlobalId) {
+        for pending in &mut self.pending {
+            pending.writes.retain(|(table, _)| *table != id);
+        }
+    }
+}
+
+struct PendingWrite {
+    writes: Writes,
+    ack: Ack,
+}
+
+/// Whom to tell when a write commits.
+enum Ack {
+    Statement {
+        reply: ExecReply,
+        response: ExecuteResponse,
+        /// The write of the active read-then-write: the next one may start after it.
+        ends_read_then_write: bool,
+    },
+    Commit(oneshot::Sender<Result<()>>),
+}
+
+pub struct AppendResult {
+    ts: Timestamp,
+    writes: Writes,
+    acks: Vec<Ack>,
+    result: std::result::Result<(), String>,
+}
+
+struct ReadThenWrite {
+    session: SessionInfo,
+    id: GlobalId,
+    selection: RelationExpr,
+    assignments: Option<Vec<(usize, usize)>>,
+    returning: Option<Returning>,
+    reply: ExecReply,
+}
+
+pub enum WriteKind {
+    Insert,
+    Update { assignments: Vec<(usize, usize)> },
+    Delete,
+}
+
+/// Rows read for a write, ready to be turned into updates.
+pub struct ReadyWrite {
+    session: SessionInfo,
+    id: GlobalId,
+    kind: WriteKind,
+    returning: Option<Returning>,
+    rows: Result<Vec<(Row, Diff)>>,
+    reply: ExecReply,
+    read_then_write: bool,
+}
+
+impl Coordinator {
+    pub(super) fn sequence_insert(
+        &mut self,
+        session: SessionInfo,
+        id: GlobalId,
+        expr: RelationExpr,
+        returning: Option<Returning>,
+        reply: ExecReply,
+    ) {
+        let read = self.start_read(expr, session.conn_id);
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let rows = read.await;
+            let _ = internal.send(Message::WriteRowsReady(ReadyWrite {
+                session,
+                id,
+                kind: WriteKind::Insert,
+                returning,
+                rows,
+                reply,
+                read_then_write: false,
+            }));
+        });
+    }
+
+    pub(super) fn sequence_read_then_write(
+        &mut self,
+        session: SessionInfo,
+        id: GlobalId,
+        selection: RelationExpr,
+        assignments: Option<Vec<(usize, usize)>>,
+        returning: Option<Returning>,
+        reply: ExecReply,
+    ) {
+        self.writes.rtw_waiting.push_back(ReadThenWrite {
+            session,
+            id,
+            selection,
+            assignments,
+            returning,
+            reply,
+        });
+        self.start_next_read_then_write();
+    }
+
+    fn start_next_read_then_write(&mut self) {
+        if self.writes.rtw_active {
+            return;
+        }
+        let Some(op) = self.writes.rtw_waiting.pop_front() else {
+            return;
+        };
+        self.writes.rtw_active = true;
+        let read = self.start_read(op.selection, op.session.conn_id);
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let rows = read.await;
+            let kind = match op.assignments {
+                Some(assignments) => WriteKind::Update { assignments },
+                None => WriteKind::Delete,
+            };
+            let _ = internal.send(Message::WriteRowsReady(ReadyWrite {
+                session: op.session,
+                id: op.id,
+                kind,
+                returning: op.returning,
+                rows,
+                reply: op.reply,
+                read_then_write: true,
+            }));
+        });
+    }
+
+    fn end_read_then_write(&mut self) {
+        self.writes.rtw_active = false;
+        self.start_next_read_then_write();
+    }
+
+    pub(super) fn write_rows_ready(&mut self, ready: ReadyWrite) {
+        let ReadyWrite {
+            session,
+            id,
+            kind,
+            returning,
+            rows,
+            reply,
+            read_then_write,
+        } = ready;
+        let prepared =
+            rows.and_then(|rows| self.prepare_write(id, &kind, rows, returning.as_ref()));
+        let (updates, response) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                if read_then_write {
+                    self.end_read_then_write();
+                }
+                return;
+            }
+        };
+        let writes = vec![(id, updates)];
+        if session.in_transaction_block {
+            let _ = reply.send(Ok(Executed::BufferedWrite { writes, response }));
+            if read_then_write {
+                self.end_read_then_write();
+            }
+            return;
+        }
+        self.writes.pending.push(PendingWrite {
+            writes,
+            ack: Ack::Statement {
+                reply,
+                response,
+                ends_read_then_write: read_then_write,
+            },
+        });
+        self.maybe_start_append();
+    }
+
+    /// Turns read rows into table updates and the statement's response.
+    fn prepare_write(
+        &self,
+        id: GlobalId,
+        kind: &WriteKind,
+        rows: Vec<(Row, Diff)>,
+        returning: Option<&Returning>,
+    ) -> Result<(Vec<(Row, Diff)>, ExecuteResponse)> {
+        let entry = self.catalog.get(id).ok_or_else(|| {
+            AdapterError::Internal(format!("table {id} was dropped during the write"))
+        })?;
+        let CatalogItem::Table { desc, .. } = &entry.item else {
+            return Err(AdapterError::Internal(format!(
+                "{} is not a table",
+                entry.name
+            )));
+        };
+        let arity = desc.arity();
+        let mut updates = Vec::with_capacity(rows.len() * 2);
+        let mut returned_rows = Vec::new();
+        let mut count: Diff = 0;
+        for (row, diff) in rows {
+            if diff <= 0 {
+                return Err(AdapterError::Internal(format!(
+                    "write read a row with multiplicity {diff}"
+                )));
+            }
+            count += diff;
+            match kind {
+                WriteKind::Insert => {
+                    check_not_null(&row, desc, &entry.name)?;
+                    returned_rows.push((row.clone(), diff));
+                    updates.push((row, diff));
+                }
+                WriteKind::Delete => {
+                    let old = Row::new(row[..arity].to_vec());
+                    returned_rows.push((old.clone(), diff));
+                    updates.push((old, -diff));
+                }
+                WriteKind::Update { assignments } => {
+                    let old = Row::new(row[..arity].to_vec());
+                    let mut new = old.clone().into_datums();
+                    for (column, source) in assignments {
+                        new[*column] = row[*source].clone();
+                    }
+                    let new = Row::new(new);
+                    check_not_null(&new, desc, &entry.name)?;
+                    returned_rows.push((new.clone(), diff));
+                    updates.push((old, -diff));
+                    updates.push((new, diff));
+                }
+            }
+        }
+        let tag = match kind {
+            WriteKind::Insert => format!("INSERT 0 {count}"),
+            WriteKind::Update { .. } => format!("UPDATE {count}"),
+            WriteKind::Delete => format!("DELETE {count}"),
+        };
+        let response = match returning {
+            None => ExecuteResponse::Command { tag },
+            Some(r) => {
+                let mut out = Vec::new();
+                for (row, diff) in returned_rows {
+                    let values: Vec<Datum> = r
+                        .exprs
+                        .iter()
+                        .map(|e| e.eval(&row))
+                        .collect::<std::result::Result<_, EvalError>>()?;
+                    for _ in 0..diff {
+                        out.push(Row::new(values.clone()));
+                    }
+                }
+                ExecuteResponse::Rows {
+                    desc: r.desc.clone(),
+                    rows: out,
+                    tag,
+                }
+            }
+        };
+        Ok((updates, response))
+    }
+
+    /// COMMIT of a transaction block.
+    pub(super) fn submit_writes(&mut self, writes: Writes, reply: oneshot::Sender<Result<()>>) {
+        for (id, _) in &writes {
+            if self.catalog.get(*id).is_none() {
+                let _ = reply.send(Err(AdapterError::Internal(format!(
+                    "table {id} was dropped before COMMIT"
+                ))));
+                return;
+            }
+        }
+        self.writes.pending.push(PendingWrite {
+            writes,
+            ack: Ack::Commit(reply),
+        });
+        self.maybe_start_append();
+    }
+
+    /// Starts a durable append of everything queued, unless one is in flight.
+    fn maybe_start_append(&mut self) {
+        if self.writes.in_flight || self.writes.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.writes.pending);
+        let mut merged: BTreeMap<GlobalId, Vec<(Row, Diff)>> = BTreeMap::new();
+        let mut acks = Vec::with_capacity(pending.len());
+        for p in pending {
+            for (id, updates) in p.writes {
+                merged.entry(id).or_default().extend(updates);
+            }
+            acks.push(p.ack);
+        }
+        let writes: Writes = merged.into_iter().collect();
+        let ts = self.oracle.write_ts();
+        self.writes.in_flight = true;
+        let storage = self.storage.clone();
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let result = storage
+                .append(ts, writes.clone())
+                .await
+                .map_err(|e| e.to_string());
+            let _ = internal.send(Message::AppendDone(AppendResult {
+                ts,
+                writes,
+                acks,
+                result,
+            }));
+        });
+    }
+
+    pub(super) fn append_done(&mut self, done: AppendResult) {
+        let AppendResult {
+            ts,
+            writes,
+            acks,
+            result,
+        } = done;
+        self.writes.in_flight = false;
+        let mut ended_rtw = false;
+        match result {
+            Ok(()) => {
+                self.cluster.send(WorkerCommand::AppendTables {
+                    ts,
+                    updates: writes,
+                    advance_to: ts + 1,
+                });
+                self.oracle.applied(ts);
+                for ack in acks {
+                    match ack {
+                        Ack::Statement {
+                            reply,
+                            response,
+                            ends_read_then_write,
+                        } => {
+                            ended_rtw |= ends_read_then_write;
+                            let _ = reply.send(Ok(Executed::Response(response)));
+                        }
+                        Ack::Commit(reply) => {
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
+                }
+            }
+            Err(message) => {
+                tracing::warn!(%message, "table write failed");
+                for ack in acks {
+                    match ack {
+                        Ack::Statement {
+                            reply,
+                            ends_read_then_write,
+                            ..
+                        } => {
+                            ended_rtw |= ends_read_then_write;
+                            let _ = reply.send(Err(AdapterError::Storage(message.clone())));
+                        }
+                        Ack::Commit(reply) => {
+                            let _ = reply.send(Err(AdapterError::Storage(message.clone())));
+                        }
+                    }
+                }
+            }
+        }
+        if ended_rtw {
+            self.end_read_then_write();
+        }
+        self.maybe_start_append();
+    }
+
+    /// With no writes queued or in flight, moves every table to a new timestamp so that time
+    /// passes for views and subscriptions even when nothing changes.
+    pub(super) fn advance_idle_tables(&mut self) {
+        if self.writes.in_flight || !self.writes.pending.is_empty() {
+            return;
+        }
+        let ts = self.oracle.write_ts();
+        self.cluster.send(WorkerCommand::AppendTables {
+            ts,
+            updates: vec![],
+            advance_to: ts + 1,
+        });
+        self.oracle.applied(ts);
+    }
+}
+
+fn check_not_null(row: &Row, desc: &RelationDesc, table: &str) -> Result<()> {
+    for (datum, (name, typ)) in row.iter().zip(desc.iter()) {
+        if datum.is_null() && !typ.nullable {
+            return Err(EvalError::NullConstraintViolation {
+                column: name.clone(),
+                relation: table.to_string(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}

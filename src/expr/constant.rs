@@ -1,0 +1,90 @@
+//! Evaluating relations that read no collections (VALUES lists, `SELECT 1 + 1`) directly,
+//! without building a dataflow.
+
+use super::{EvalError, Id, RelationExpr};
+use crate::repr::{Diff, Row};
+use std::collections::BTreeMap;
+
+/// The consolidated rows of `expr` if it reads no collection and uses only operators that
+/// are cheap to evaluate here; `None` otherwise (render it as a dataflow instead).
+pub fn eval_constant(expr: &RelationExpr) -> Option<Result<Vec<(Row, Diff)>, EvalError>> {
+    let mut lets = BTreeMap::new();
+    eval(expr, &mut lets).map(|r| r.map(consolidate))
+}
+
+fn consolidate(rows: Vec<(Row, Diff)>) -> Vec<(Row, Diff)> {
+    let mut map: BTreeMap<Row, Diff> = BTreeMap::new();
+    for (row, diff) in rows {
+        *map.entry(row).or_insert(0) += diff;
+    }
+    map.into_iter().filter(|(_, d)| *d != 0).collect()
+}
+
+type Rows = Result<Vec<(Row, Diff)>, EvalError>;
+
+fn eval(
+    expr: &RelationExpr,
+    lets: &mut BTreeMap<super::LocalId, Vec<(Row, Diff)>>,
+) -> Option<Rows> {
+    Some(match expr {
+        RelationExpr::Constant { rows, .. } => rows.clone(),
+        RelationExpr::Get {
+            id: Id::Local(id), ..
+        } => Ok(lets.get(id)?.clone()),
+        RelationExpr::Get { .. } => return None,
+        RelationExpr::Let { id, value, body } => {
+            let value = match eval(value, lets)? {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+            lets.insert(*id, value);
+            eval(body, lets)?
+        }
+        RelationExpr::Map { input, scalars } => eval(input, lets)?.and_then(|rows| {
+            rows.into_iter()
+                .map(|(row, diff)| {
+                    let mut datums = row.into_datums();
+                    for scalar in scalars {
+                        let datum = scalar.eval(&datums)?;
+                        datums.push(datum);
+                    }
+                    Ok((Row::new(datums), diff))
+                })
+                .collect()
+        }),
+        RelationExpr::Filter { input, predicates } => eval(input, lets)?.and_then(|rows| {
+            let mut out = Vec::with_capacity(rows.len());
+            'rows: for (row, diff) in rows {
+                for p in predicates {
+                    match p.eval(&row)? {
+                        crate::repr::Datum::Bool(true) => {}
+                        _ => continue 'rows,
+                    }
+                }
+                out.push((row, diff));
+            }
+            Ok(out)
+        }),
+        RelationExpr::Project { input, outputs } => eval(input, lets)?.map(|rows| {
+            rows.into_iter()
+                .map(|(row, diff)| (row.project(outputs), diff))
+                .collect()
+        }),
+        RelationExpr::Negate { input } => eval(input, lets)?
+            .map(|rows| rows.into_iter().map(|(row, diff)| (row, -diff)).collect()),
+        RelationExpr::Union { base, inputs } => {
+            let mut all = match eval(base, lets)? {
+                Ok(rows) => rows,
+                Err(e) => return Some(Err(e)),
+            };
+            for input in inputs {
+                match eval(input, lets)? {
+                    Ok(rows) => all.extend(rows),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            Ok(all)
+        }
+        _ => return None,
+    })
+}

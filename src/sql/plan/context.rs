@@ -1,0 +1,130 @@
+//! The state shared by the planning of one statement: the catalog (read only), parameter
+//! types, CTE bindings in scope, and the recorders of correlated references.
+
+use super::scope::{Scope, ScopeItem};
+use crate::catalog::Catalog;
+use crate::expr::{LocalId, RelationExpr};
+use crate::repr::{ColumnType, Datum, ScalarType};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+
+/// A `WITH` binding visible to the query being planned.
+#[derive(Clone, Debug)]
+pub struct CteBinding {
+    pub name: String,
+    pub id: LocalId,
+    pub names: Vec<String>,
+    pub types: Vec<ColumnType>,
+}
+
+pub struct StatementContext<'a> {
+    pub catalog: &'a Catalog,
+    /// `$n` parameter types: declared by the client, or inferred while planning.
+    pub param_types: RefCell<Vec<Option<ScalarType>>>,
+    /// Bound parameter values when executing; `None` while describing.
+    pub param_values: Option<&'a [Datum]>,
+    next_id: Cell<u64>,
+    pub ctes: RefCell<Vec<CteBinding>>,
+    /// Uids of outer scope items referenced while each recorder was active.
+    recorders: RefCell<Vec<BTreeSet<u64>>>,
+    /// Let bindings created while planning, to wrap around the final expression.
+    pub lets: RefCell<Vec<(LocalId, RelationExpr)>>,
+}
+
+impl<'a> StatementContext<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        param_types: Vec<Option<ScalarType>>,
+        param_values: Option<&'a [Datum]>,
+    ) -> StatementContext<'a> {
+        StatementContext {
+            catalog,
+            param_types: RefCell::new(param_types),
+            param_values,
+            next_id: Cell::new(1),
+            ctes: RefCell::new(Vec::new()),
+            recorders: RefCell::new(Vec::new()),
+            lets: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A fresh id, unique within this statement: for `Let` bindings and scope items.
+    pub fn fresh_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    pub fn fresh_local(&self) -> LocalId {
+        LocalId(self.fresh_id())
+    }
+
+    /// Binds `value` to a fresh local id (materialized once, read by every `Get`) and returns
+    /// a `Get` of it.
+    pub fn bind(&self, value: RelationExpr) -> RelationExpr {
+        if let RelationExpr::Get { .. } = value {
+            return value;
+        }
+        let id = self.fresh_local();
+        let typ = value.typ();
+        self.lets.borrow_mut().push((id, value));
+        RelationExpr::Get {
+            id: crate::expr::Id::Local(id),
+            typ,
+        }
+    }
+
+    /// Wraps `body` in the accumulated `Let` bindings (innermost last).
+    pub fn wrap_lets(&self, mut body: RelationExpr) -> RelationExpr {
+        let lets = std::mem::take(&mut *self.lets.borrow_mut());
+        for (id, value) in lets.into_iter().rev() {
+            body = RelationExpr::Let {
+                id,
+                value: Box::new(value),
+                body: Box::new(body),
+            };
+        }
+        body
+    }
+
+    /// A scope of fresh items for columns of one relation.
+    pub fn scope_for(&self, table: Option<&str>, names: &[String], types: &[ColumnType]) -> Scope {
+        let mut scope = Scope::from_columns(table, names, types);
+        for item in &mut scope.items {
+            item.uid = self.fresh_id();
+        }
+        scope
+    }
+
+    pub fn item(
+        &self,
+        table: Option<&str>,
+        column: &str,
+        typ: ColumnType,
+        hidden: bool,
+    ) -> ScopeItem {
+        ScopeItem {
+            table: table.map(str::to_string),
+            column: column.to_string(),
+            typ,
+            level: 0,
+            hidden,
+            uid: self.fresh_id(),
+        }
+    }
+
+    pub fn push_recorder(&self) {
+        self.recorders.borrow_mut().push(BTreeSet::new());
+    }
+
+    pub fn pop_recorder(&self) -> BTreeSet<u64> {
+        self.recorders.borrow_mut().pop().unwrap_or_default()
+    }
+
+    /// Notes a reference to an outer item in every active recorder.
+    pub fn record_outer_reference(&self, uid: u64) {
+        for recorder in self.recorders.borrow_mut().iter_mut() {
+            recorder.insert(uid);
+        }
+    }
+}

@@ -1,0 +1,989 @@
+//! Planning scalar expressions, including subqueries.
+//!
+//! An `ExprContext` holds the relation the expression is evaluated over. Subqueries are
+//! decorrelated, never evaluated per row: a subquery is planned against the distinct values of
+//! the outer columns it references (its "prefix"), producing `prefix ++ result` rows, and the
+//! result is left-joined back onto the relation as a new (hidden) column. Hence planning an
+//! expression may extend `rel` and `scope`; callers project back to the columns they need.
+//!
+//! - scalar `(q)`: one value per prefix; NULL when `q` has no row; an error when more than one.
+//! - `EXISTS (q)`: whether the prefix has any row; `NOT EXISTS` its negation.
+//! - `x op ANY (q)` / `x IN (q)`: the three-valued disjunction of `x op s` over `q`'s rows (the
+//!   `any` aggregate), FALSE when there are none; `ALL` the conjunction, TRUE when none.
+
+use super::context::StatementContext;
+use super::func::{self, CastContext};
+use super::query::{self, Outer};
+use super::scope::Scope;
+use super::types::scalar_type_from_sql;
+use crate::expr::{AggregateExpr, AggregateFunc, EvalError, RelationExpr, ScalarExpr};
+use crate::repr::{ColumnType, Datum, Row, ScalarType};
+use crate::sql::{PlanError, Result};
+use rust_decimal::Decimal;
+use sqlparser::ast::{self, BinaryOperator, Expr, UnaryOperator, Value};
+use std::str::FromStr;
+
+/// Maps expressions of a grouped query (GROUP BY keys and aggregate calls, by their syntax)
+/// to the columns of the reduced relation that hold them.
+pub struct Grouping {
+    pub exprs: Vec<(Expr, usize)>,
+    /// The scope before grouping, to tell "not grouped" from "does not exist".
+    pub ungrouped_scope: Scope,
+}
+
+pub struct ExprContext<'s, 'a> {
+    pub scx: &'s StatementContext<'a>,
+    pub rel: RelationExpr,
+    pub scope: Scope,
+    pub grouping: Option<&'s Grouping>,
+    /// The clause being planned, for error messages ("WHERE", "VALUES", ...).
+    pub clause: &'static str,
+    /// Whether `now()` and friends are allowed (not in view definitions).
+    pub allow_now: bool,
+}
+
+pub type Typed = (ScalarExpr, ScalarType);
+
+/// Normalizes an identifier as PostgreSQL does: unquoted names fold to lowercase.
+pub fn normalize_ident(ident: &ast::Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// The name parts of an object name, normalized.
+pub fn normalize_name(name: &ast::ObjectName) -> Result<Vec<String>> {
+    name.0
+        .iter()
+        .map(|part| match part {
+            ast::ObjectNamePart::Identifier(ident) => Ok(normalize_ident(ident)),
+            other => Err(PlanError::unsupported(format!("name part {other}"))),
+        })
+        .collect()
+}
+
+impl<'s, 'a> ExprContext<'s, 'a> {
+    pub fn new(
+        scx: &'s StatementContext<'a>,
+        rel: RelationExpr,
+        scope: Scope,
+        clause: &'static str,
+    ) -> Self {
+        ExprContext {
+            scx,
+            rel,
+            scope,
+            grouping: None,
+            clause,
+            allow_now: true,
+        }
+    }
+
+    pub fn arity(&self) -> usize {
+        self.scope.len()
+    }
+
+    /// Plans `expr` and casts it to boolean (for WHERE / HAVING / ON / CASE WHEN).
+    pub fn plan_predicate(&mut self, expr: &Expr) -> Result<ScalarExpr> {
+        let (e, typ) = self.plan_expr(expr)?;
+        match typ {
+            ScalarType::Bool => Ok(e),
+            ScalarType::Unknown => {
+                func::plan_cast(e, &typ, &ScalarType::Bool, CastContext::Implicit)
+            }
+            other => Err(PlanError::DatatypeMismatch(format!(
+                "argument of {} must be type boolean, not type {}",
+                self.clause,
+                other.sql_name()
+            ))),
+        }
+    }
+
+    /// Plans `expr` and casts it to `typ` as an assignment would.
+    pub fn plan_expr_as(&mut self, expr: &Expr, typ: &ScalarType) -> Result<ScalarExpr> {
+        let (e, from) = self.plan_expr(expr)?;
+        func::plan_cast(e, &from, typ, CastContext::Assignment)
+    }
+
+    pub fn plan_expr(&mut self, expr: &Expr) -> Result<Typed> {
+        if let Some(grouping) = self.grouping {
+            if let Some((_, col)) = grouping
+                .exprs
+                .iter()
+                .find(|(e, _)| strip_nested(e) == strip_nested(expr))
+            {
+                let typ = self.scope.items[*col].typ.scalar_type.clone();
+                return Ok((ScalarExpr::Column(*col), typ));
+            }
+        }
+        match expr {
+            Expr::Identifier(ident) => self.plan_column(None, &normalize_ident(ident)),
+            Expr::CompoundIdentifier(idents) => {
+                let names: Vec<String> = idents.iter().map(normalize_ident).collect();
+                match names.as_slice() {
+                    [table, column] => self.plan_column(Some(table), column),
+                    [_schema, table, column] => self.plan_column(Some(table), column),
+                    _ => Err(PlanError::unsupported(format!("column reference {expr}"))),
+                }
+            }
+            Expr::Value(value) => self.plan_value(&value.value),
+            Expr::TypedString(ts) => {
+                let typ = scalar_type_from_sql(&ts.data_type)?;
+                let (e, from) = self.plan_value(&ts.value.value)?;
+                Ok((func::plan_cast(e, &from, &typ, CastContext::Explicit)?, typ))
+            }
+            Expr::Interval(interval) => {
+                if interval.last_field.is_some() || interval.fractional_seconds_precision.is_some()
+                {
+                    return Err(PlanError::unsupported("INTERVAL with field qualifiers"));
+                }
+                let (e, from) = self.plan_expr(&interval.value)?;
+                let e = match (&interval.leading_field, e) {
+                    (Some(field), ScalarExpr::Literal(Ok(Datum::String(s)), _)) => {
+                        ScalarExpr::literal(
+                            Datum::String(format!("{s} {field}")),
+                            ScalarType::Unknown,
+                        )
+                    }
+                    (Some(_), _) => {
+                        return Err(PlanError::unsupported("INTERVAL field on a non-literal"));
+                    }
+                    (None, e) => e,
+                };
+                let e = func::plan_cast(e, &from, &ScalarType::Interval, CastContext::Explicit)?;
+                Ok((e, ScalarType::Interval))
+            }
+            Expr::Nested(inner) => self.plan_expr(inner),
+            Expr::Cast {
+                expr: inner,
+                data_type,
+                format,
+                ..
+            } => {
+                if format.is_some() {
+                    return Err(PlanError::unsupported("CAST ... FORMAT"));
+                }
+                let typ = scalar_type_from_sql(data_type)?;
+                let (e, from) = self.plan_expr_typed_param(inner, &typ)?;
+                Ok((func::plan_cast(e, &from, &typ, CastContext::Explicit)?, typ))
+            }
+            Expr::UnaryOp { op, expr: inner } => match op {
+                UnaryOperator::Minus => {
+                    if let Expr::Value(v) = inner.as_ref() {
+                        if let Value::Number(n, _) = &v.value {
+                            return plan_number(&format!("-{n}"));
+                        }
+                    }
+                    let operand = self.plan_expr(inner)?;
+                    func::plan_unary_op("-", operand)
+                }
+                UnaryOperator::Plus => {
+                    let operand = self.plan_expr(inner)?;
+                    func::plan_unary_op("+", operand)
+                }
+                UnaryOperator::Not => {
+                    let operand = self.plan_predicate_operand(inner)?;
+                    func::plan_unary_op("NOT", operand)
+                }
+                other => Err(PlanError::unsupported(format!("operator {other}"))),
+            },
+            Expr::BinaryOp { left, op, right } => self.plan_binary(left, op, right),
+            Expr::IsNull(e) => self.plan_unary_test("IS NULL", e),
+            Expr::IsNotNull(e) => self.plan_unary_test("IS NOT NULL", e),
+            Expr::IsTrue(e) => self.plan_unary_test("IS TRUE", e),
+            Expr::IsNotTrue(e) => self.plan_unary_test("IS NOT TRUE", e),
+            Expr::IsFalse(e) => self.plan_unary_test("IS FALSE", e),
+            Expr::IsNotFalse(e) => self.plan_unary_test("IS NOT FALSE", e),
+            Expr::IsUnknown(e) => self.plan_unary_test("IS UNKNOWN", e),
+            Expr::IsNotUnknown(e) => self.plan_unary_test("IS NOT UNKNOWN", e),
+            Expr::IsDistinctFrom(l, r) => self.plan_operator("IS DISTINCT FROM", l, r),
+            Expr::IsNotDistinctFrom(l, r) => self.plan_operator("IS NOT DISTINCT FROM", l, r),
+            Expr::Between {
+                expr: e,
+                negated,
+                low,
+                high,
+            } => {
+                let ge = self.plan_operator(">=", e, low)?;
+                let le = self.plan_operator("<=", e, high)?;
+                let both = ScalarExpr::And(vec![ge.0, le.0]);
+                if *negated {
+                    func::plan_unary_op("NOT", (both, ScalarType::Bool))
+                } else {
+                    Ok((both, ScalarType::Bool))
+                }
+            }
+            Expr::Like {
+                negated,
+                any,
+                expr: e,
+                pattern,
+                escape_char,
+            }
+            | Expr::ILike {
+                negated,
+                any,
+                expr: e,
+                pattern,
+                escape_char,
+            } => {
+                if *any {
+                    return Err(PlanError::unsupported("LIKE ANY"));
+                }
+                if escape_char.is_some() {
+                    return Err(PlanError::unsupported("LIKE ... ESCAPE"));
+                }
+                let op = match (matches!(expr, Expr::ILike { .. }), negated) {
+                    (false, false) => "LIKE",
+                    (false, true) => "NOT LIKE",
+                    (true, false) => "ILIKE",
+                    (true, true) => "NOT ILIKE",
+                };
+                self.plan_operator(op, e, pattern)
+            }
+            Expr::In {
+                expr: e,
+                target: ast::InTarget::List(list),
+                negated,
+                ..
+            } => {
+                let mut disjuncts = Vec::with_capacity(list.len());
+                for item in list {
+                    disjuncts.push(self.plan_operator("=", e, item)?.0);
+                }
+                let any = ScalarExpr::Or(disjuncts);
+                if *negated {
+                    func::plan_unary_op("NOT", (any, ScalarType::Bool))
+                } else {
+                    Ok((any, ScalarType::Bool))
+                }
+            }
+            Expr::In {
+                expr: e,
+                target: ast::InTarget::Subquery(subquery),
+                negated,
+                ..
+            } => {
+                let any = self.plan_quantified_subquery(e, "=", subquery, true)?;
+                if *negated {
+                    func::plan_unary_op("NOT", any)
+                } else {
+                    Ok(any)
+                }
+            }
+            Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => match right.as_ref() {
+                Expr::Subquery(q) => {
+                    self.plan_quantified_subquery(left, &binary_op_name(compare_op)?, q, true)
+                }
+                _ => Err(PlanError::unsupported("ANY over an array")),
+            },
+            Expr::AllOp {
+                left,
+                compare_op,
+                right,
+            } => match right.as_ref() {
+                Expr::Subquery(q) => {
+                    self.plan_quantified_subquery(left, &binary_op_name(compare_op)?, q, false)
+                }
+                _ => Err(PlanError::unsupported("ALL over an array")),
+            },
+            Expr::Exists { subquery, negated } => {
+                let exists = self.plan_exists(subquery)?;
+                if *negated {
+                    func::plan_unary_op("NOT", exists)
+                } else {
+                    Ok(exists)
+                }
+            }
+            Expr::Subquery(q) => self.plan_scalar_subquery(q),
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.plan_case(operand.as_deref(), conditions, else_result.as_deref()),
+            Expr::Function(f) => self.plan_function_call(f),
+            Expr::Extract { field, expr: e, .. } => {
+                let field = ScalarExpr::literal(
+                    Datum::String(field.to_string().to_lowercase()),
+                    ScalarType::String,
+                );
+                let arg = self.plan_expr(e)?;
+                func::plan_function("date_part", vec![(field, ScalarType::String), arg])
+            }
+            Expr::Substring {
+                expr: e,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![self.plan_expr(e)?];
+                match (substring_from, substring_for) {
+                    (Some(from), Some(len)) => {
+                        args.push(self.plan_expr(from)?);
+                        args.push(self.plan_expr(len)?);
+                    }
+                    (Some(from), None) => args.push(self.plan_expr(from)?),
+                    (None, Some(len)) => {
+                        args.push((
+                            ScalarExpr::literal(Datum::Int32(1), ScalarType::Int32),
+                            ScalarType::Int32,
+                        ));
+                        args.push(self.plan_expr(len)?);
+                    }
+                    (None, None) => {}
+                }
+                func::plan_function("substring", args)
+            }
+            Expr::Position { expr: needle, r#in } => {
+                let haystack = self.plan_expr(r#in)?;
+                let needle = self.plan_expr(needle)?;
+                func::plan_function("strpos", vec![haystack, needle])
+            }
+            Expr::Trim {
+                trim_where,
+                trim_what,
+                expr: e,
+                trim_characters,
+            } => {
+                if trim_characters.is_some() {
+                    return Err(PlanError::unsupported("TRIM with a character list"));
+                }
+                let name = match trim_where {
+                    None => "btrim",
+                    Some(ast::TrimWhereField::Both) => "btrim",
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                };
+                let mut args = vec![self.plan_expr(e)?];
+                if let Some(what) = trim_what {
+                    args.push(self.plan_expr(what)?);
+                }
+                func::plan_function(name, args)
+            }
+            Expr::Ceil { expr: e, field } | Expr::Floor { expr: e, field } => {
+                if !matches!(
+                    field,
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)
+                ) {
+                    return Err(PlanError::unsupported(format!("{expr}")));
+                }
+                let name = if matches!(expr, Expr::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                let arg = self.plan_expr(e)?;
+                func::plan_function(name, vec![arg])
+            }
+            other => Err(PlanError::unsupported(format!("expression {other}"))),
+        }
+    }
+
+    fn plan_predicate_operand(&mut self, expr: &Expr) -> Result<Typed> {
+        let e = self.plan_predicate(expr)?;
+        Ok((e, ScalarType::Bool))
+    }
+
+    fn plan_unary_test(&mut self, op: &str, expr: &Expr) -> Result<Typed> {
+        let operand = self.plan_expr(expr)?;
+        func::plan_unary_op(op, operand)
+    }
+
+    fn plan_column(&mut self, table: Option<&str>, column: &str) -> Result<Typed> {
+        let resolved = self.scope.resolve(table, column);
+        let index = match (resolved, self.grouping) {
+            (Ok(index), _) => index,
+            (Err(PlanError::UnknownColumn(_)), Some(grouping))
+                if grouping.ungrouped_scope.resolve(table, column).is_ok() =>
+            {
+                let display = match table {
+                    Some(t) => format!("{t}.{column}"),
+                    None => column.to_string(),
+                };
+                return Err(PlanError::Grouping(format!(
+                    "column \"{display}\" must appear in the GROUP BY clause or be used in an aggregate function"
+                )));
+            }
+            (Err(e), _) => return Err(e),
+        };
+        let item = &self.scope.items[index];
+        if item.level > 0 {
+            self.scx.record_outer_reference(item.uid);
+        }
+        Ok((ScalarExpr::Column(index), item.typ.scalar_type.clone()))
+    }
+
+    fn plan_value(&mut self, value: &Value) -> Result<Typed> {
+        match value {
+            Value::Number(n, _) => plan_number(n),
+            Value::SingleQuotedString(s)
+            | Value::EscapedStringLiteral(s)
+            | Value::DoubleQuotedString(s)
+            | Value::UnicodeStringLiteral(s) => Ok((
+                ScalarExpr::literal(Datum::String(s.clone()), ScalarType::Unknown),
+                ScalarType::Unknown,
+            )),
+            Value::DollarQuotedString(s) => Ok((
+                ScalarExpr::literal(Datum::String(s.value.clone()), ScalarType::Unknown),
+                ScalarType::Unknown,
+            )),
+            Value::Boolean(b) => Ok((
+                ScalarExpr::literal(Datum::Bool(*b), ScalarType::Bool),
+                ScalarType::Bool,
+            )),
+            Value::Null => Ok((ScalarExpr::null(ScalarType::Unknown), ScalarType::Unknown)),
+            Value::Placeholder(p) => self.plan_parameter(p, None),
+            other => Err(PlanError::unsupported(format!("literal {other}"))),
+        }
+    }
+
+    /// `$n`: the bound value when executing, typed by the client's declaration or by
+    /// inference (`hint`: the type the context wants); untyped parameters default to text.
+    fn plan_parameter(&mut self, placeholder: &str, hint: Option<&ScalarType>) -> Result<Typed> {
+        let n: usize = placeholder
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                PlanError::Syntax(format!("syntax error at or near \"{placeholder}\""))
+            })?;
+        let typ = {
+            let mut types = self.scx.param_types.borrow_mut();
+            if types.len() < n {
+                types.resize(n, None);
+            }
+            let typ = match (&types[n - 1], hint) {
+                (Some(t), _) => t.clone(),
+                (None, Some(h)) if *h != ScalarType::Unknown => h.clone(),
+                (None, _) => ScalarType::String,
+            };
+            types[n - 1] = Some(typ.clone());
+            typ
+        };
+        Ok((self.parameter_value(n, &typ), typ))
+    }
+
+    fn parameter_value(&self, n: usize, typ: &ScalarType) -> ScalarExpr {
+        match self.scx.param_values {
+            Some(values) => ScalarExpr::literal(
+                values.get(n - 1).cloned().unwrap_or(Datum::Null),
+                typ.clone(),
+            ),
+            None => ScalarExpr::null(typ.clone()),
+        }
+    }
+
+    /// Plans `expr`, typing a bare parameter with `hint`.
+    pub fn plan_expr_typed_param(&mut self, expr: &Expr, hint: &ScalarType) -> Result<Typed> {
+        if let Some(p) = as_placeholder(expr) {
+            return self.plan_parameter(p, Some(hint));
+        }
+        self.plan_expr(expr)
+    }
+
+    fn plan_binary(&mut self, left: &Expr, op: &BinaryOperator, right: &Expr) -> Result<Typed> {
+        match op {
+            BinaryOperator::And | BinaryOperator::Or => {
+                let l = self.plan_predicate(left)?;
+                let r = self.plan_predicate(right)?;
+                let e = if *op == BinaryOperator::And {
+                    ScalarExpr::And(vec![l, r])
+                } else {
+                    ScalarExpr::Or(vec![l, r])
+                };
+                Ok((e, ScalarType::Bool))
+            }
+            _ => self.plan_operator(&binary_op_name(op)?, left, right),
+        }
+    }
+
+    /// Plans `left op right`, inferring a parameter's type from the other operand.
+    pub fn plan_operator(&mut self, op: &str, left: &Expr, right: &Expr) -> Result<Typed> {
+        let (l, r) = match (as_placeholder(left), as_placeholder(right)) {
+            (Some(_), None) => {
+                let r = self.plan_expr(right)?;
+                let l = self.plan_expr_typed_param(left, &r.1)?;
+                (l, r)
+            }
+            (None, Some(_)) => {
+                let l = self.plan_expr(left)?;
+                let r = self.plan_expr_typed_param(right, &l.1)?;
+                (l, r)
+            }
+            _ => (self.plan_expr(left)?, self.plan_expr(right)?),
+        };
+        func::plan_binary_op(op, l, r)
+    }
+
+    fn plan_case(
+        &mut self,
+        operand: Option<&Expr>,
+        conditions: &[ast::CaseWhen],
+        else_result: Option<&Expr>,
+    ) -> Result<Typed> {
+        let mut conds = Vec::with_capacity(conditions.len());
+        let mut results = Vec::with_capacity(conditions.len() + 1);
+        for when in conditions {
+            let cond = match operand {
+                Some(operand) => {
+                    let (e, t) = self.plan_operator("=", operand, &when.condition)?;
+                    if t != ScalarType::Bool {
+                        return Err(PlanError::DatatypeMismatch(
+                            "CASE/WHEN must be boolean".into(),
+                        ));
+                    }
+                    e
+                }
+                None => {
+                    let saved = self.clause;
+                    self.clause = "CASE/WHEN";
+                    let c = self.plan_predicate(&when.condition);
+                    self.clause = saved;
+                    c?
+                }
+            };
+            conds.push(cond);
+            results.push(self.plan_expr(&when.result)?);
+        }
+        let else_typed = match else_result {
+            Some(e) => self.plan_expr(e)?,
+            None => (ScalarExpr::null(ScalarType::Unknown), ScalarType::Unknown),
+        };
+        results.push(else_typed);
+        let types: Vec<ScalarType> = results.iter().map(|(_, t)| t.clone()).collect();
+        let typ = func::common_type(&types, "CASE")?;
+        let mut cast = Vec::with_capacity(results.len());
+        for (e, t) in results {
+            cast.push(func::plan_cast(e, &t, &typ, CastContext::Implicit)?);
+        }
+        let mut out = cast.pop().expect("CASE has an ELSE branch");
+        for (cond, then) in conds.into_iter().zip(cast).rev() {
+            out = ScalarExpr::If {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                els: Box::new(out),
+            };
+        }
+        Ok((out, typ))
+    }
+
+    fn plan_function_call(&mut self, f: &ast::Function) -> Result<Typed> {
+        let name = normalize_name(&f.name)?;
+        let name = match name.as_slice() {
+            [n] => n.clone(),
+            [schema, n] if schema == "pg_catalog" => n.clone(),
+            _ => return Err(PlanError::UnknownFunction(f.name.to_string())),
+        };
+        if f.over.is_some() {
+            return Err(PlanError::unsupported(format!(
+                "window function {name} outside of a top-k pattern"
+            )));
+        }
+        if func::is_aggregate(&name) {
+            return Err(PlanError::Grouping(format!(
+                "aggregate functions are not allowed in {}",
+                self.clause
+            )));
+        }
+        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+            return Err(PlanError::unsupported(format!(
+                "{name} with FILTER / WITHIN GROUP"
+            )));
+        }
+        let args = match &f.args {
+            ast::FunctionArguments::None => vec![],
+            ast::FunctionArguments::List(list) => {
+                if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+                    return Err(PlanError::unsupported(format!(
+                        "{name} with DISTINCT or ORDER BY"
+                    )));
+                }
+                list.args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                        other => Err(PlanError::unsupported(format!("function argument {other}"))),
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
+            ast::FunctionArguments::Subquery(_) => {
+                return Err(PlanError::unsupported(
+                    "subquery as a function argument list",
+                ));
+            }
+        };
+        match name.as_str() {
+            "coalesce" => {
+                if args.is_empty() {
+                    return Err(PlanError::Syntax("syntax error at or near \")\"".into()));
+                }
+                let planned = args
+                    .iter()
+                    .map(|a| self.plan_expr(a))
+                    .collect::<Result<Vec<_>>>()?;
+                let (exprs, typ) = coerce_all(planned, "COALESCE")?;
+                Ok((ScalarExpr::Coalesce(exprs), typ))
+            }
+            "nullif" => {
+                if args.len() != 2 {
+                    return Err(PlanError::UnknownFunction(format!(
+                        "nullif with {} arguments",
+                        args.len()
+                    )));
+                }
+                let first = self.plan_expr(args[0])?;
+                let (eq, _) = self.plan_operator("=", args[0], args[1])?;
+                Ok((
+                    ScalarExpr::If {
+                        cond: Box::new(eq),
+                        then: Box::new(ScalarExpr::null(first.1.clone())),
+                        els: Box::new(first.0),
+                    },
+                    first.1,
+                ))
+            }
+            "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp"
+                if args.is_empty() =>
+            {
+                self.plan_now()
+            }
+            _ => {
+                let planned = args
+                    .iter()
+                    .map(|a| self.plan_expr(a))
+                    .collect::<Result<Vec<_>>>()?;
+                func::plan_function(&name, planned)
+            }
+        }
+    }
+
+    fn plan_now(&mut self) -> Result<Typed> {
+        if !self.allow_now {
+            return Err(PlanError::unsupported(
+                "now() in a view definition (temporal filters are not available yet)",
+            ));
+        }
+        let now = chrono::Utc::now();
+        Ok((
+            ScalarExpr::literal(Datum::TimestampTz(now), ScalarType::TimestampTz),
+            ScalarType::TimestampTz,
+        ))
+    }
+
+    // Subqueries ------------------------------------------------------------------------
+
+    /// Plans `query` decorrelated against this context's relation. Returns the subquery's
+    /// rows as `prefix ++ columns`, the positions in `self.rel` of the prefix columns, and the
+    /// subquery's output column types. `forced` positions are always part of the prefix.
+    fn plan_subquery_relation(
+        &mut self,
+        query: &ast::Query,
+        forced: &[usize],
+    ) -> Result<(RelationExpr, Vec<usize>, Vec<ColumnType>)> {
+        self.rel = self.scx.bind(std::mem::replace(
+            &mut self.rel,
+            RelationExpr::constant(vec![], vec![]),
+        ));
+        // Pass 1: find which outer columns the subquery references.
+        self.scx.push_recorder();
+        let all: Vec<usize> = (0..self.arity()).collect();
+        let trial = query::plan_subquery(self.scx, query, &self.outer_for(&all), self.allow_now);
+        let referenced = self.scx.pop_recorder();
+        trial?;
+        let mut positions: Vec<usize> = self
+            .scope
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| referenced.contains(&item.uid))
+            .map(|(p, _)| p)
+            .collect();
+        for f in forced {
+            if !positions.contains(f) {
+                positions.push(*f);
+            }
+        }
+        positions.sort_unstable();
+        // Pass 2: plan against the distinct values of exactly those columns.
+        let outer = self.outer_for(&positions);
+        let planned = query::plan_subquery(self.scx, query, &outer, self.allow_now)?;
+        let typ = planned.typ()[positions.len()..].to_vec();
+        Ok((planned, positions, typ))
+    }
+
+    /// The outer context for a subquery that may reference the columns at `positions`.
+    fn outer_for(&self, positions: &[usize]) -> Outer {
+        let rel = if positions.is_empty() {
+            RelationExpr::constant(vec![Row::empty()], vec![])
+        } else {
+            self.scx
+                .bind(self.rel.clone().project(positions.to_vec()).distinct())
+        };
+        let scope = Scope {
+            items: positions
+                .iter()
+                .map(|p| self.scope.items[*p].clone())
+                .collect(),
+        }
+        .outer();
+        Outer { rel, scope }
+    }
+
+    /// Appends `values` (rows `prefix ++ [value]`, at most one per prefix) to `self.rel` as a
+    /// new column, left-joined on the prefix; rows with no match get NULL.
+    fn append_left_joined(
+        &mut self,
+        positions: &[usize],
+        values: RelationExpr,
+        typ: ColumnType,
+    ) -> usize {
+        let left = self.scx.bind(std::mem::replace(
+            &mut self.rel,
+            RelationExpr::constant(vec![], vec![]),
+        ));
+        let right = self.scx.bind(values);
+        let arity = self.arity();
+        let k = positions.len();
+        let key_eqs = |offset: usize| -> Vec<Vec<ScalarExpr>> {
+            positions
+                .iter()
+                .enumerate()
+                .map(|(i, p)| vec![ScalarExpr::Column(*p), ScalarExpr::Column(offset + i)])
+                .collect()
+        };
+        let matched = RelationExpr::join(vec![left.clone(), right.clone()], key_eqs(arity))
+            .project((0..arity).chain([arity + k]).collect());
+        let missing = left
+            .clone()
+            .project(positions.to_vec())
+            .distinct()
+            .union(right.project((0..k).collect()).distinct().negate())
+            .threshold();
+        let unmatched = RelationExpr::join(vec![left, missing], key_eqs(arity))
+            .project((0..arity).collect())
+            .map(vec![ScalarExpr::null(typ.scalar_type.clone())]);
+        self.rel = matched.union(unmatched);
+        let item = self.scx.item(
+            None,
+            "?column?",
+            ColumnType::new(typ.scalar_type, true),
+            true,
+        );
+        self.scope.push(item);
+        arity
+    }
+
+    fn plan_scalar_subquery(&mut self, query: &ast::Query) -> Result<Typed> {
+        let (sub, positions, typ) = self.plan_subquery_relation(query, &[])?;
+        if typ.len() != 1 {
+            return Err(PlanError::Syntax(
+                "subquery must return only one column".into(),
+            ));
+        }
+        let k = positions.len();
+        let sub = self.scx.bind(sub);
+        // Errors (as data) for prefixes with more than one row.
+        let counts = RelationExpr::Reduce {
+            input: Box::new(sub.clone()),
+            group_key: (0..k).map(ScalarExpr::Column).collect(),
+            aggregates: vec![AggregateExpr {
+                func: AggregateFunc::Count,
+                expr: ScalarExpr::literal_true(),
+                distinct: false,
+            }],
+        };
+        let eqs = (0..k)
+            .map(|i| vec![ScalarExpr::Column(i), ScalarExpr::Column(k + 1 + i)])
+            .collect();
+        let (too_many, _) = func::plan_binary_op(
+            ">",
+            (ScalarExpr::Column(2 * k + 1), ScalarType::Int64),
+            (
+                ScalarExpr::literal(Datum::Int64(1), ScalarType::Int64),
+                ScalarType::Int64,
+            ),
+        )?;
+        let checked = RelationExpr::join(vec![sub, counts], eqs)
+            .map(vec![ScalarExpr::If {
+                cond: Box::new(too_many),
+                then: Box::new(ScalarExpr::Literal(
+                    Err(EvalError::MultipleRowsFromSubquery),
+                    typ[0].scalar_type.clone(),
+                )),
+                els: Box::new(ScalarExpr::Column(k)),
+            }])
+            .project((0..k).chain([2 * k + 2]).collect());
+        let scalar_type = typ[0].scalar_type.clone();
+        let col = self.append_left_joined(&positions, checked, typ[0].clone());
+        Ok((ScalarExpr::Column(col), scalar_type))
+    }
+
+    fn plan_exists(&mut self, query: &ast::Query) -> Result<Typed> {
+        let (sub, positions, _) = self.plan_subquery_relation(query, &[])?;
+        let k = positions.len();
+        let keys = sub
+            .project((0..k).collect())
+            .distinct()
+            .map(vec![ScalarExpr::literal_true()]);
+        let col =
+            self.append_left_joined(&positions, keys, ColumnType::new(ScalarType::Bool, true));
+        Ok((
+            ScalarExpr::Coalesce(vec![
+                ScalarExpr::Column(col),
+                ScalarExpr::literal(Datum::Bool(false), ScalarType::Bool),
+            ]),
+            ScalarType::Bool,
+        ))
+    }
+
+    /// `left op ANY (query)` (`any` true) or `left op ALL (query)`.
+    fn plan_quantified_subquery(
+        &mut self,
+        left: &Expr,
+        op: &str,
+        query: &ast::Query,
+        any: bool,
+    ) -> Result<Typed> {
+        let (l, ltyp) = self.plan_expr(left)?;
+        // Make the left operand a column, so the subquery can see it as part of its prefix.
+        let x_col = self.arity();
+        self.rel =
+            std::mem::replace(&mut self.rel, RelationExpr::constant(vec![], vec![])).map(vec![l]);
+        let item = self
+            .scx
+            .item(None, "?column?", ColumnType::new(ltyp.clone(), true), true);
+        self.scope.push(item);
+        let (sub, positions, typ) = self.plan_subquery_relation(query, &[x_col])?;
+        if typ.len() != 1 {
+            return Err(PlanError::Syntax("subquery has too many columns".into()));
+        }
+        let k = positions.len();
+        let x_in_prefix = positions
+            .iter()
+            .position(|p| *p == x_col)
+            .expect("forced into prefix");
+        let (cmp, cmp_type) = func::plan_binary_op(
+            op,
+            (ScalarExpr::Column(x_in_prefix), ltyp),
+            (ScalarExpr::Column(k), typ[0].scalar_type.clone()),
+        )?;
+        if cmp_type != ScalarType::Bool {
+            return Err(PlanError::DatatypeMismatch(format!(
+                "op {op} ANY/ALL (subquery) requires operator to yield boolean"
+            )));
+        }
+        let agg = func::plan_aggregate(
+            if any { "any" } else { "all" },
+            vec![(cmp, ScalarType::Bool)],
+            false,
+            vec![],
+        )?;
+        let reduced = RelationExpr::Reduce {
+            input: Box::new(sub),
+            group_key: (0..k).map(ScalarExpr::Column).collect(),
+            aggregates: agg.aggregates,
+        };
+        let col =
+            self.append_left_joined(&positions, reduced, ColumnType::new(ScalarType::Bool, true));
+        Ok((
+            ScalarExpr::Coalesce(vec![
+                ScalarExpr::Column(col),
+                ScalarExpr::literal(Datum::Bool(!any), ScalarType::Bool),
+            ]),
+            ScalarType::Bool,
+        ))
+    }
+}
+
+/// Casts every expression to the common type of all of them.
+pub fn coerce_all(planned: Vec<Typed>, context: &str) -> Result<(Vec<ScalarExpr>, ScalarType)> {
+    let types: Vec<ScalarType> = planned.iter().map(|(_, t)| t.clone()).collect();
+    let typ = func::common_type(&types, context)?;
+    let exprs = planned
+        .into_iter()
+        .map(|(e, t)| func::plan_cast(e, &t, &typ, CastContext::Implicit))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((exprs, typ))
+}
+
+/// A numeric literal: integer if it fits, bigint if it fits, else numeric.
+pub fn plan_number(n: &str) -> Result<Typed> {
+    if let Ok(i) = n.parse::<i32>() {
+        return Ok((
+            ScalarExpr::literal(Datum::Int32(i), ScalarType::Int32),
+            ScalarType::Int32,
+        ));
+    }
+    if let Ok(i) = n.parse::<i64>() {
+        return Ok((
+            ScalarExpr::literal(Datum::Int64(i), ScalarType::Int64),
+            ScalarType::Int64,
+        ));
+    }
+    let d = Decimal::from_str(n)
+        .or_else(|_| Decimal::from_scientific(n))
+        .map_err(|_| {
+            PlanError::unsupported(format!("numeric literal {n} (more than 28 digits)"))
+        })?;
+    let typ = ScalarType::Numeric { typmod: None };
+    Ok((ScalarExpr::literal(Datum::Numeric(d), typ.clone()), typ))
+}
+
+fn as_placeholder(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => Some(p),
+            _ => None,
+        },
+        Expr::Nested(inner) => as_placeholder(inner),
+        _ => None,
+    }
+}
+
+fn strip_nested(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner) => strip_nested(inner),
+        other => other,
+    }
+}
+
+/// The SQL spelling of a binary operator, as `plan_binary_op` takes it.
+pub fn binary_op_name(op: &BinaryOperator) -> Result<String> {
+    Ok(match op {
+        BinaryOperator::Plus => "+",
+        BinaryOperator::Minus => "-",
+        BinaryOperator::Multiply => "*",
+        BinaryOperator::Divide => "/",
+        BinaryOperator::Modulo => "%",
+        BinaryOperator::StringConcat => "||",
+        BinaryOperator::Gt => ">",
+        BinaryOperator::Lt => "<",
+        BinaryOperator::GtEq => ">=",
+        BinaryOperator::LtEq => "<=",
+        BinaryOperator::Eq => "=",
+        BinaryOperator::NotEq => "<>",
+        BinaryOperator::PGRegexMatch => "~",
+        BinaryOperator::PGRegexIMatch => "~*",
+        BinaryOperator::PGRegexNotMatch => "!~",
+        BinaryOperator::PGRegexNotIMatch => "!~*",
+        BinaryOperator::Arrow => "->",
+        BinaryOperator::LongArrow => "->>",
+        BinaryOperator::HashArrow => "#>",
+        BinaryOperator::HashLongArrow => "#>>",
+        BinaryOperator::AtArrow => "@>",
+        BinaryOperator::ArrowAt => "<@",
+        BinaryOperator::Question => "?",
+        BinaryOperator::QuestionPipe => "?|",
+        BinaryOperator::QuestionAnd => "?&",
+        other => return Err(PlanError::unsupported(format!("operator {other}"))),
+    }
+    .to_string())
+}

@@ -1,0 +1,312 @@
+//! Planning FROM items and joins.
+//!
+//! Outer joins are lowered to inner joins plus the unmatched rows:
+//! `L LEFT JOIN R ON p` = `J ∪ pad(L − matched(L))` where `J = σ_p(L × R)` and `matched(L)`
+//! is each row of `L` that has at least one partner in `J`, with its multiplicity in `L`
+//! (`L ⋈ distinct(π_L J)` on all columns of `L`). RIGHT is the mirror image, FULL both.
+
+use super::context::StatementContext;
+use super::expr::{ExprContext, normalize_ident};
+use super::query::{self, Outer};
+use super::scope::Scope;
+use crate::expr::{RelationExpr, ScalarExpr};
+use crate::sql::{PlanError, Result};
+use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor};
+
+pub fn plan_table_with_joins(
+    scx: &StatementContext,
+    twj: &ast::TableWithJoins,
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope)> {
+    let (mut rel, mut scope) = plan_table_factor(scx, &twj.relation, allow_now)?;
+    for join in &twj.joins {
+        if join.global {
+            return Err(PlanError::unsupported("GLOBAL JOIN"));
+        }
+        let (right, right_scope) = plan_table_factor(scx, &join.relation, allow_now)?;
+        let (kind, constraint) = match &join.join_operator {
+            JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c),
+            JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
+            JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinKind::Right, c),
+            JoinOperator::FullOuter(c) => (JoinKind::Full, c),
+            JoinOperator::CrossJoin(c) => (JoinKind::Inner, c),
+            other => return Err(PlanError::unsupported(format!("join {other:?}"))),
+        };
+        (rel, scope) = plan_join(
+            scx,
+            rel,
+            scope,
+            right,
+            right_scope,
+            kind,
+            constraint,
+            allow_now,
+        )?;
+    }
+    Ok((rel, scope))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+fn plan_table_factor(
+    scx: &StatementContext,
+    factor: &TableFactor,
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope)> {
+    match factor {
+        TableFactor::Table {
+            name,
+            alias,
+            args,
+            with_hints,
+            version,
+            with_ordinality,
+            partitions,
+            json_path,
+            sample,
+            index_directives,
+            ..
+        } => {
+            if args.is_some()
+                || !with_hints.is_empty()
+                || version.is_some()
+                || *with_ordinality
+                || !partitions.is_empty()
+                || json_path.is_some()
+                || sample.is_some()
+                || !index_directives.is_empty()
+            {
+                return Err(PlanError::unsupported(format!("FROM item {factor}")));
+            }
+            let (rel, mut names, types, table_name) = query::resolve_catalog_relation(scx, name)?;
+            let table = apply_alias(alias.as_ref(), &mut names, &table_name)?;
+            let scope = scx.scope_for(Some(&table), &names, &types);
+            Ok((rel, scope))
+        }
+        TableFactor::Derived {
+            lateral,
+            subquery,
+            alias,
+            sample,
+        } => {
+            if *lateral {
+                return Err(PlanError::unsupported("LATERAL subqueries"));
+            }
+            if sample.is_some() {
+                return Err(PlanError::unsupported("TABLESAMPLE"));
+            }
+            let planned = query::plan_query(scx, subquery, &Outer::none(), allow_now)?;
+            let mut names = planned.column_names();
+            let types = planned.column_types();
+            let rel = planned.into_relation();
+            let table = match alias {
+                Some(_) => Some(apply_alias(alias.as_ref(), &mut names, "")?),
+                None => None,
+            };
+            let scope = scx.scope_for(table.as_deref(), &names, &types);
+            Ok((rel, scope))
+        }
+        TableFactor::NestedJoin {
+            table_with_joins,
+            alias,
+        } => {
+            let (rel, mut scope) = plan_table_with_joins(scx, table_with_joins, allow_now)?;
+            if let Some(alias) = alias {
+                let mut names: Vec<String> = scope.items.iter().map(|i| i.column.clone()).collect();
+                let table = apply_alias(Some(alias), &mut names, "")?;
+                for (item, name) in scope.items.iter_mut().zip(names) {
+                    item.table = Some(table.clone());
+                    item.column = name;
+                }
+            }
+            Ok((rel, scope))
+        }
+        other => Err(PlanError::unsupported(format!("FROM item {other}"))),
+    }
+}
+
+/// Applies `AS alias (c1, c2, ...)`; returns the name the relation is known by.
+fn apply_alias(
+    alias: Option<&ast::TableAlias>,
+    names: &mut [String],
+    default: &str,
+) -> Result<String> {
+    match alias {
+        None => Ok(default.to_string()),
+        Some(alias) => {
+            if alias.columns.len() > names.len() {
+                return Err(PlanError::Syntax(format!(
+                    "table \"{}\" has {} columns available but {} columns specified",
+                    normalize_ident(&alias.name),
+                    names.len(),
+                    alias.columns.len()
+                )));
+            }
+            for (name, column) in names.iter_mut().zip(&alias.columns) {
+                *name = normalize_ident(&column.name);
+            }
+            Ok(normalize_ident(&alias.name))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_join(
+    scx: &StatementContext,
+    left: RelationExpr,
+    left_scope: Scope,
+    right: RelationExpr,
+    right_scope: Scope,
+    kind: JoinKind,
+    constraint: &JoinConstraint,
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope)> {
+    let la = left_scope.len();
+    let ra = right_scope.len();
+    let left = scx.bind(left);
+    let right = scx.bind(right);
+    let mut scope = left_scope.clone().concat(right_scope.clone());
+    let product = RelationExpr::join(vec![left.clone(), right.clone()], vec![]);
+    // The join predicate, and for USING / NATURAL the columns merged into one.
+    let mut using_pairs: Vec<(usize, usize)> = Vec::new();
+    let predicate = match constraint {
+        JoinConstraint::On(e) => {
+            let mut ecx = ExprContext::new(scx, product.clone(), scope.clone(), "JOIN/ON");
+            ecx.allow_now = allow_now;
+            let pred = ecx.plan_predicate(e)?;
+            Some((ecx.rel, pred))
+        }
+        JoinConstraint::Using(columns) => {
+            for column in columns {
+                let name = match column.0.as_slice() {
+                    [ast::ObjectNamePart::Identifier(i)] => normalize_ident(i),
+                    _ => return Err(PlanError::Syntax(format!("invalid USING column {column}"))),
+                };
+                let l = left_scope.resolve(None, &name).map_err(|_| {
+                    PlanError::UnknownColumn(format!(
+                        "{name}\" specified in USING clause does not exist in left table \""
+                    ))
+                })?;
+                let r = right_scope.resolve(None, &name)?;
+                using_pairs.push((l, la + r));
+            }
+            None
+        }
+        JoinConstraint::Natural => {
+            for (r, item) in right_scope.items.iter().enumerate() {
+                if let Ok(l) = left_scope.resolve(None, &item.column) {
+                    using_pairs.push((l, la + r));
+                }
+            }
+            None
+        }
+        JoinConstraint::None => None,
+        JoinConstraint::UsingAlias(..) => return Err(PlanError::unsupported("USING ... AS")),
+    };
+    let (joined, predicates) = match predicate {
+        Some((rel, pred)) => (rel, vec![pred]),
+        None => {
+            let mut preds = Vec::new();
+            for (l, r) in &using_pairs {
+                let (eq, _) = super::func::plan_binary_op(
+                    "=",
+                    (
+                        ScalarExpr::Column(*l),
+                        scope.items[*l].typ.scalar_type.clone(),
+                    ),
+                    (
+                        ScalarExpr::Column(*r),
+                        scope.items[*r].typ.scalar_type.clone(),
+                    ),
+                )?;
+                preds.push(eq);
+            }
+            (product, preds)
+        }
+    };
+    let inner = scx.bind(joined.filter(predicates).project((0..la + ra).collect()));
+    let rel = match kind {
+        JoinKind::Inner => inner,
+        JoinKind::Left => inner
+            .clone()
+            .union(unmatched(&left, &inner, 0, la, ra, true)),
+        JoinKind::Right => inner
+            .clone()
+            .union(unmatched(&right, &inner, la, ra, la, false)),
+        JoinKind::Full => inner
+            .clone()
+            .union(unmatched(&left, &inner, 0, la, ra, true))
+            .union(unmatched(&right, &inner, la, ra, la, false)),
+    };
+    // USING / NATURAL: the merged column is visible once, unqualified; the right copy is
+    // hidden from `*` and from unqualified names.
+    let mut rel = rel;
+    for (l, r) in &using_pairs {
+        scope.items[*r].hidden = true;
+        if kind == JoinKind::Full {
+            let arity = scope.len();
+            rel = rel.map(vec![ScalarExpr::Coalesce(vec![
+                ScalarExpr::Column(*l),
+                ScalarExpr::Column(*r),
+            ])]);
+            let mut merged = scope.items[*l].clone();
+            merged.table = None;
+            merged.uid = scx.fresh_id();
+            scope.items[*l].hidden = true;
+            scope.push(merged);
+            let _ = arity;
+        } else if kind == JoinKind::Right {
+            scope.items[*l].hidden = true;
+            scope.items[*r].hidden = false;
+        }
+    }
+    let _ = left_scope;
+    Ok((rel, scope))
+}
+
+/// The rows of `side` (columns `offset .. offset + arity` of the join) that have no partner
+/// in `inner`, padded with NULLs for the other side's `other_arity` columns.
+fn unmatched(
+    side: &RelationExpr,
+    inner: &RelationExpr,
+    offset: usize,
+    arity: usize,
+    other_arity: usize,
+    side_is_left: bool,
+) -> RelationExpr {
+    let matched_rows = inner
+        .clone()
+        .project((offset..offset + arity).collect())
+        .distinct();
+    let eqs = (0..arity)
+        .map(|c| vec![ScalarExpr::Column(c), ScalarExpr::Column(arity + c)])
+        .collect();
+    let matched =
+        RelationExpr::join(vec![side.clone(), matched_rows], eqs).project((0..arity).collect());
+    let missing = side.clone().union(matched.negate());
+    let other_types = inner.typ();
+    let nulls: Vec<ScalarExpr> = if side_is_left {
+        other_types[arity..arity + other_arity]
+            .iter()
+            .map(|t| ScalarExpr::null(t.scalar_type.clone()))
+            .collect()
+    } else {
+        other_types[..other_arity]
+            .iter()
+            .map(|t| ScalarExpr::null(t.scalar_type.clone()))
+            .collect()
+    };
+    let padded = missing.map(nulls);
+    if side_is_left {
+        padded
+    } else {
+        // Columns are `right ++ nulls(left)`: reorder to `nulls(left) ++ right`.
+        padded.project((arity..arity + other_arity).chain(0..arity).collect())
+    }
+}

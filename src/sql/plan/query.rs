@@ -1,0 +1,1210 @@
+//! Planning queries (SELECT, set operations, VALUES, WITH) into MIR.
+//!
+//! Every query is planned against an `Outer`: the distinct rows of the outer columns it may
+//! reference (for a top-level query, one empty row). The planned relation's columns are
+//! `prefix ++ outputs` where `prefix` are those outer columns; grouping, DISTINCT, set
+//! operations and LIMIT all act per prefix, which is what makes correlated subqueries correct
+//! when the caller joins the result back on the prefix (see `expr.rs`).
+
+use super::context::{CteBinding, StatementContext};
+use super::expr::{ExprContext, Grouping, normalize_ident, normalize_name};
+use super::func::{self, CastContext};
+use super::scope::Scope;
+use crate::catalog::CatalogItem;
+use crate::expr::{AggregateExpr, AggregateFunc, ColumnOrder, Id, RelationExpr, ScalarExpr};
+use crate::repr::{ColumnType, Datum, Row, ScalarType};
+use crate::sql::{PlanError, Result};
+use sqlparser::ast::{self, Expr, SelectItem, SetExpr, SetOperator, SetQuantifier};
+
+/// The outer columns a query may reference: `rel` holds their distinct values, `scope`
+/// names them (at levels >= 1).
+pub struct Outer {
+    pub rel: RelationExpr,
+    pub scope: Scope,
+}
+
+impl Outer {
+    /// The outer context of a top-level query: no columns, one row.
+    pub fn none() -> Outer {
+        Outer {
+            rel: RelationExpr::constant(vec![Row::empty()], vec![]),
+            scope: Scope::default(),
+        }
+    }
+
+    pub fn arity(&self) -> usize {
+        self.scope.len()
+    }
+}
+
+/// What remains to do with a top-level query's rows after the dataflow: sort, skip, limit,
+/// and drop the columns that were only there to sort by.
+#[derive(Clone, Debug, Default)]
+pub struct Finishing {
+    pub order_by: Vec<ColumnOrder>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+    /// The output columns, in order (the rest are sort-only columns).
+    pub project: Vec<usize>,
+}
+
+impl Finishing {
+    pub fn is_trivial(&self, arity: usize) -> bool {
+        self.order_by.is_empty()
+            && self.limit.is_none()
+            && self.offset == 0
+            && self.project == (0..arity).collect::<Vec<_>>()
+    }
+}
+
+/// A planned query: `expr`'s columns are `prefix ++ outputs ++ sort-only columns`.
+pub struct PlannedQuery {
+    pub expr: RelationExpr,
+    pub scope: Scope,
+    pub finishing: Finishing,
+    pub prefix: usize,
+}
+
+impl PlannedQuery {
+    /// The query as a relation `prefix ++ outputs`: a LIMIT / OFFSET becomes a TopK per
+    /// prefix; an ORDER BY without one has no effect on a relation (rows have no order).
+    pub fn into_relation(self) -> RelationExpr {
+        let PlannedQuery {
+            expr,
+            finishing,
+            prefix,
+            ..
+        } = self;
+        let expr = if finishing.limit.is_some() || finishing.offset > 0 {
+            RelationExpr::TopK {
+                input: Box::new(expr),
+                group_key: (0..prefix).collect(),
+                order_key: finishing.order_by.clone(),
+                limit: finishing.limit,
+                offset: finishing.offset,
+            }
+        } else {
+            expr
+        };
+        let outputs: Vec<usize> = (0..prefix)
+            .chain(finishing.project.iter().copied())
+            .collect();
+        if outputs == (0..expr.arity()).collect::<Vec<_>>() {
+            expr
+        } else {
+            expr.project(outputs)
+        }
+    }
+
+    /// Output column names (without the prefix).
+    pub fn column_names(&self) -> Vec<String> {
+        self.finishing
+            .project
+            .iter()
+            .map(|c| self.scope.items[*c].column.clone())
+            .collect()
+    }
+
+    pub fn column_types(&self) -> Vec<ColumnType> {
+        let typ = self.expr.typ();
+        self.finishing
+            .project
+            .iter()
+            .map(|c| typ[*c].clone())
+            .collect()
+    }
+}
+
+/// Plans a subquery against `outer`, as a relation `prefix ++ outputs`.
+pub fn plan_subquery(
+    scx: &StatementContext,
+    query: &ast::Query,
+    outer: &Outer,
+    allow_now: bool,
+) -> Result<RelationExpr> {
+    let planned = plan_query(scx, query, outer, allow_now)?;
+    Ok(planned.into_relation())
+}
+
+pub fn plan_query(
+    scx: &StatementContext,
+    query: &ast::Query,
+    outer: &Outer,
+    allow_now: bool,
+) -> Result<PlannedQuery> {
+    if query.fetch.is_some() || !query.locks.is_empty() || query.for_clause.is_some() {
+        return Err(PlanError::unsupported("FETCH / FOR UPDATE clauses"));
+    }
+    let ctes_before = scx.ctes.borrow().len();
+    if let Some(with) = &query.with {
+        if with.recursive {
+            return Err(PlanError::unsupported("WITH RECURSIVE"));
+        }
+        for cte in &with.cte_tables {
+            let planned = plan_query(scx, &cte.query, &Outer::none(), allow_now)?;
+            let mut names = planned.column_names();
+            for (i, column) in cte.alias.columns.iter().enumerate() {
+                if i < names.len() {
+                    names[i] = normalize_ident(&column.name);
+                }
+            }
+            let types = planned.column_types();
+            let rel = planned.into_relation();
+            let id = scx.fresh_local();
+            scx.lets.borrow_mut().push((id, rel));
+            scx.ctes.borrow_mut().push(CteBinding {
+                name: normalize_ident(&cte.alias.name),
+                id,
+                names,
+                types,
+            });
+        }
+    }
+    let result = plan_query_body(scx, query, outer, allow_now);
+    scx.ctes.borrow_mut().truncate(ctes_before);
+    result
+}
+
+fn plan_query_body(
+    scx: &StatementContext,
+    query: &ast::Query,
+    outer: &Outer,
+    allow_now: bool,
+) -> Result<PlannedQuery> {
+    let order_by: &[ast::OrderByExpr] = match &query.order_by {
+        None => &[],
+        Some(ob) => match &ob.kind {
+            ast::OrderByKind::Expressions(exprs) => exprs,
+            ast::OrderByKind::All(_) => return Err(PlanError::unsupported("ORDER BY ALL")),
+        },
+    };
+    let mut planned = match query.body.as_ref() {
+        SetExpr::Select(select) => plan_select(scx, select, outer, order_by, allow_now)?,
+        other => {
+            let (expr, scope) = plan_set_expr(scx, other, outer, allow_now)?;
+            let arity = expr.arity();
+            let k = outer.arity();
+            let mut finishing = Finishing {
+                project: (k..arity).collect(),
+                ..Default::default()
+            };
+            for ob in order_by {
+                let column = resolve_output_column(&ob.expr, &scope, k)?.ok_or_else(|| {
+                    PlanError::unsupported(
+                        "ORDER BY an expression that is not an output column of a set operation",
+                    )
+                })?;
+                finishing.order_by.push(column_order(column, &ob.options));
+            }
+            PlannedQuery {
+                expr,
+                scope,
+                finishing,
+                prefix: k,
+            }
+        }
+    };
+    if let Some(limit) = &query.limit_clause {
+        match limit {
+            ast::LimitClause::LimitOffset {
+                limit,
+                offset,
+                limit_by,
+            } => {
+                if !limit_by.is_empty() {
+                    return Err(PlanError::unsupported("LIMIT BY"));
+                }
+                if let Some(limit) = limit {
+                    planned.finishing.limit = constant_count(scx, limit, "LIMIT")?;
+                }
+                if let Some(offset) = offset {
+                    planned.finishing.offset =
+                        constant_count(scx, &offset.value, "OFFSET")?.unwrap_or(0);
+                }
+            }
+            ast::LimitClause::OffsetCommaLimit { .. } => {
+                return Err(PlanError::unsupported("LIMIT offset, count"));
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// A LIMIT or OFFSET value: a non-negative integer constant (NULL or ALL = no limit).
+fn constant_count(scx: &StatementContext, expr: &Expr, clause: &str) -> Result<Option<usize>> {
+    if let Expr::Value(v) = expr {
+        if let ast::Value::Null = v.value {
+            return Ok(None);
+        }
+    }
+    let mut ecx = ExprContext::new(
+        scx,
+        RelationExpr::constant(vec![Row::empty()], vec![]),
+        Scope::default(),
+        "LIMIT",
+    );
+    let (e, typ) = ecx.plan_expr_typed_param(expr, &ScalarType::Int64)?;
+    let e = func::plan_cast(e, &typ, &ScalarType::Int64, CastContext::Implicit)?;
+    match e.eval(&[])? {
+        Datum::Null => Ok(None),
+        Datum::Int64(n) if n >= 0 => Ok(Some(n as usize)),
+        Datum::Int64(_) => Err(PlanError::InvalidParameter(format!(
+            "{clause} must not be negative"
+        ))),
+        _ => Err(PlanError::DatatypeMismatch(format!(
+            "argument of {clause} must be type bigint"
+        ))),
+    }
+}
+
+fn column_order(column: usize, options: &ast::OrderByOptions) -> ColumnOrder {
+    let desc = options.sort == Some(ast::OrderBySort::Desc);
+    // PostgreSQL: NULLs sort as larger than every value by default.
+    let nulls_last = match options.nulls_first {
+        Some(first) => !first,
+        None => !desc,
+    };
+    ColumnOrder {
+        column,
+        desc,
+        nulls_last,
+    }
+}
+
+/// An ORDER BY / GROUP BY item that names an output column: by ordinal or by output name.
+fn resolve_output_column(expr: &Expr, scope: &Scope, prefix: usize) -> Result<Option<usize>> {
+    let outputs = scope.len() - prefix;
+    match expr {
+        Expr::Value(v) => {
+            if let ast::Value::Number(n, _) = &v.value {
+                let ordinal: usize = n.parse().unwrap_or(0);
+                if ordinal == 0 || ordinal > outputs {
+                    return Err(PlanError::Syntax(format!(
+                        "ORDER BY position {n} is not in select list"
+                    )));
+                }
+                return Ok(Some(prefix + ordinal - 1));
+            }
+            Ok(None)
+        }
+        Expr::Identifier(ident) => {
+            let name = normalize_ident(ident);
+            let matches: Vec<usize> = (prefix..scope.len())
+                .filter(|c| scope.items[*c].column == name && !scope.items[*c].hidden)
+                .collect();
+            Ok(matches.first().copied())
+        }
+        _ => Ok(None),
+    }
+}
+
+fn plan_set_expr(
+    scx: &StatementContext,
+    set_expr: &SetExpr,
+    outer: &Outer,
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope)> {
+    match set_expr {
+        SetExpr::Select(select) => {
+            let planned = plan_select(scx, select, outer, &[], allow_now)?;
+            let scope = planned.output_scope();
+            Ok((planned.into_relation(), scope))
+        }
+        SetExpr::Query(query) => {
+            let planned = plan_query(scx, query, outer, allow_now)?;
+            let scope = planned.output_scope();
+            Ok((planned.into_relation(), scope))
+        }
+        SetExpr::Values(values) => plan_values(scx, values, outer, None, allow_now),
+        SetExpr::SetOperation {
+            left,
+            op,
+            set_quantifier,
+            right,
+        } => {
+            let (l, lscope) = plan_set_expr(scx, left, outer, allow_now)?;
+            let (r, _) = plan_set_expr(scx, right, outer, allow_now)?;
+            let k = outer.arity();
+            let (lt, rt) = (l.typ(), r.typ());
+            if lt.len() != rt.len() {
+                return Err(PlanError::Syntax(format!(
+                    "each {op} query must have the same number of columns"
+                )));
+            }
+            // Coerce both sides to the common type of each column.
+            let mut lcasts = Vec::new();
+            let mut rcasts = Vec::new();
+            let mut scope = lscope.clone();
+            for c in k..lt.len() {
+                let typ = func::common_type(
+                    &[lt[c].scalar_type.clone(), rt[c].scalar_type.clone()],
+                    &op.to_string(),
+                )?;
+                let typ = if typ == ScalarType::Unknown {
+                    ScalarType::String
+                } else {
+                    typ
+                };
+                lcasts.push(func::plan_cast(
+                    ScalarExpr::Column(c),
+                    &lt[c].scalar_type,
+                    &typ,
+                    CastContext::Implicit,
+                )?);
+                rcasts.push(func::plan_cast(
+                    ScalarExpr::Column(c),
+                    &rt[c].scalar_type,
+                    &typ,
+                    CastContext::Implicit,
+                )?);
+                scope.items[c].typ = ColumnType::new(typ, lt[c].nullable || rt[c].nullable);
+            }
+            let recast = |rel: RelationExpr, casts: Vec<ScalarExpr>| -> RelationExpr {
+                let arity = rel.arity();
+                if casts
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| *c == ScalarExpr::Column(k + i))
+                {
+                    return rel;
+                }
+                let n = casts.len();
+                rel.map(casts)
+                    .project((0..k).chain(arity..arity + n).collect())
+            };
+            let l = recast(l, lcasts);
+            let r = recast(r, rcasts);
+            let all = matches!(set_quantifier, SetQuantifier::All);
+            if !matches!(
+                set_quantifier,
+                SetQuantifier::All | SetQuantifier::Distinct | SetQuantifier::None
+            ) {
+                return Err(PlanError::unsupported(format!("{op} {set_quantifier}")));
+            }
+            let expr = match (op, all) {
+                (SetOperator::Union, true) => l.union(r),
+                (SetOperator::Union, false) => l.union(r).distinct(),
+                (SetOperator::Except, true) => l.union(r.negate()).threshold(),
+                (SetOperator::Except, false) => {
+                    l.distinct().union(r.distinct().negate()).threshold()
+                }
+                (SetOperator::Intersect, true) => {
+                    let l = scx.bind(l);
+                    let except = l.clone().union(r.negate()).threshold();
+                    l.union(except.negate()).threshold()
+                }
+                (SetOperator::Intersect, false) => {
+                    let l = scx.bind(l.distinct());
+                    let except = l.clone().union(r.distinct().negate()).threshold();
+                    l.union(except.negate()).threshold()
+                }
+                (other, _) => return Err(PlanError::unsupported(format!("set operation {other}"))),
+            };
+            Ok((expr, scope))
+        }
+        other => Err(PlanError::unsupported(format!("query body {other}"))),
+    }
+}
+
+impl PlannedQuery {
+    /// The scope of `prefix ++ outputs` (dropping sort-only columns).
+    pub fn output_scope(&self) -> Scope {
+        Scope {
+            items: (0..self.prefix)
+                .chain(self.finishing.project.iter().copied())
+                .map(|c| {
+                    let mut item = self.scope.items[c].clone();
+                    item.table = None;
+                    item
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Plans VALUES rows; `hints` give the expected column types (INSERT's target columns).
+pub fn plan_values(
+    scx: &StatementContext,
+    values: &ast::Values,
+    outer: &Outer,
+    hints: Option<&[ScalarType]>,
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope)> {
+    let k = outer.arity();
+    let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
+    let mut rows: Vec<Vec<(ScalarExpr, ScalarType)>> = Vec::with_capacity(values.rows.len());
+    let mut rels = Vec::with_capacity(values.rows.len());
+    for row in &values.rows {
+        if row.len() != width {
+            return Err(PlanError::Syntax(
+                "VALUES lists must all be the same length".into(),
+            ));
+        }
+        let mut ecx = ExprContext::new(scx, outer.rel.clone(), outer.scope.clone(), "VALUES");
+        ecx.allow_now = allow_now;
+        let mut planned = Vec::with_capacity(width);
+        for (i, e) in row.iter().enumerate() {
+            let hint = hints
+                .and_then(|h| h.get(i))
+                .cloned()
+                .unwrap_or(ScalarType::Unknown);
+            planned.push(ecx.plan_expr_typed_param(e, &hint)?);
+        }
+        rows.push(planned);
+        rels.push((ecx.rel, ecx.scope.len()));
+    }
+    // The common type of each column.
+    let mut types = Vec::with_capacity(width);
+    for c in 0..width {
+        let column: Vec<ScalarType> = rows.iter().map(|r| r[c].1.clone()).collect();
+        let typ = func::common_type(&column, "VALUES")?;
+        types.push(if typ == ScalarType::Unknown {
+            ScalarType::String
+        } else {
+            typ
+        });
+    }
+    let mut union: Option<RelationExpr> = None;
+    for (row, (rel, arity)) in rows.into_iter().zip(rels) {
+        let mut exprs = Vec::with_capacity(width);
+        for ((e, t), typ) in row.into_iter().zip(&types) {
+            exprs.push(func::plan_cast(e, &t, typ, CastContext::Implicit)?);
+        }
+        let rel = rel
+            .map(exprs)
+            .project((0..k).chain(arity..arity + width).collect());
+        union = Some(match union {
+            None => rel,
+            Some(u) => u.union(rel),
+        });
+    }
+    let rel = union.unwrap_or_else(|| RelationExpr::constant(vec![], vec![]));
+    let typ = rel.typ();
+    let mut scope = outer.scope.clone();
+    for (c, ct) in typ.iter().enumerate().skip(k) {
+        scope.push(scx.item(None, &format!("column{}", c - k + 1), ct.clone(), false));
+    }
+    Ok((rel, scope))
+}
+
+// SELECT ----------------------------------------------------------------------------------
+
+fn plan_select(
+    scx: &StatementContext,
+    select: &ast::Select,
+    outer: &Outer,
+    order_by: &[ast::OrderByExpr],
+    allow_now: bool,
+) -> Result<PlannedQuery> {
+    check_select_clauses(select)?;
+    let k = outer.arity();
+    // FROM: the prefix rows joined with every FROM item.
+    let (mut rel, mut scope) = (outer.rel.clone(), outer.scope.clone());
+    for twj in &select.from {
+        let (r, s) = super::from::plan_table_with_joins(scx, twj, allow_now)?;
+        rel = cross_join(rel, r);
+        scope = scope.concat(s);
+    }
+    // WHERE
+    if let Some(selection) = &select.selection {
+        let arity = scope.len();
+        let mut ecx = ExprContext::new(scx, rel, scope, "WHERE");
+        ecx.allow_now = allow_now;
+        let pred = ecx.plan_predicate(selection)?;
+        rel = ecx.rel.filter(vec![pred]).project((0..arity).collect());
+        scope = ecx.scope;
+        scope.items.truncate(arity);
+    }
+    // GROUP BY and aggregates
+    let group_exprs: Vec<Expr> = match &select.group_by {
+        ast::GroupByExpr::Expressions(exprs, modifiers) => {
+            if !modifiers.is_empty() {
+                return Err(PlanError::unsupported("GROUP BY modifiers"));
+            }
+            exprs.clone()
+        }
+        ast::GroupByExpr::All(_) => return Err(PlanError::unsupported("GROUP BY ALL")),
+    };
+    let mut aggregate_calls = Vec::new();
+    for item in &select.projection {
+        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+            collect_aggregates(e, &mut aggregate_calls);
+        }
+    }
+    if let Some(having) = &select.having {
+        collect_aggregates(having, &mut aggregate_calls);
+    }
+    for ob in order_by {
+        collect_aggregates(&ob.expr, &mut aggregate_calls);
+    }
+    let grouping;
+    let mut grouping_ref = None;
+    if !group_exprs.is_empty() || !aggregate_calls.is_empty() || select.having.is_some() {
+        let (r, s, g) = plan_grouping(
+            scx,
+            rel,
+            scope,
+            outer,
+            &group_exprs,
+            &aggregate_calls,
+            &select.projection,
+            allow_now,
+        )?;
+        rel = r;
+        scope = s;
+        grouping = g;
+        grouping_ref = Some(&grouping);
+        if let Some(having) = &select.having {
+            let arity = scope.len();
+            let mut ecx = ExprContext::new(scx, rel, scope, "HAVING");
+            ecx.grouping = grouping_ref;
+            ecx.allow_now = allow_now;
+            let pred = ecx.plan_predicate(having)?;
+            rel = ecx.rel.filter(vec![pred]).project((0..arity).collect());
+            scope = ecx.scope;
+            scope.items.truncate(arity);
+        }
+    }
+    // SELECT list
+    let input_arity = scope.len();
+    let mut ecx = ExprContext::new(scx, rel, scope, "SELECT");
+    ecx.grouping = grouping_ref;
+    ecx.allow_now = allow_now;
+    let mut outputs: Vec<(ScalarExpr, String)> = Vec::new();
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) => {
+                let (expr, _) = ecx.plan_expr(e)?;
+                outputs.push((expr, column_name(e)));
+            }
+            SelectItem::ExprWithAlias { expr: e, alias } => {
+                let (expr, _) = ecx.plan_expr(e)?;
+                outputs.push((expr, normalize_ident(alias)));
+            }
+            SelectItem::Wildcard(options) => {
+                check_wildcard_options(options)?;
+                if select.from.is_empty() {
+                    return Err(PlanError::Syntax(
+                        "SELECT * with no tables specified is not valid".into(),
+                    ));
+                }
+                for (c, item) in ecx.scope.items.iter().enumerate().take(input_arity) {
+                    if item.level == 0 && !item.hidden {
+                        outputs.push((ScalarExpr::Column(c), item.column.clone()));
+                    }
+                }
+            }
+            SelectItem::QualifiedWildcard(kind, options) => {
+                check_wildcard_options(options)?;
+                let table = match kind {
+                    ast::SelectItemQualifiedWildcardKind::ObjectName(name) => {
+                        normalize_name(name)?.pop().unwrap_or_default()
+                    }
+                    ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                        return Err(PlanError::unsupported(format!("{e}.*")));
+                    }
+                };
+                if !ecx.scope.has_table(&table) {
+                    return Err(PlanError::MissingFromEntry(table));
+                }
+                for (c, item) in ecx.scope.items.iter().enumerate().take(input_arity) {
+                    if item.level == 0 && item.table.as_deref() == Some(table.as_str()) {
+                        outputs.push((ScalarExpr::Column(c), item.column.clone()));
+                    }
+                }
+            }
+            other => return Err(PlanError::unsupported(format!("select item {other}"))),
+        }
+    }
+    // ORDER BY expressions that are not output columns become sort-only columns.
+    let distinct = match &select.distinct {
+        None | Some(ast::Distinct::All) => false,
+        Some(ast::Distinct::Distinct) => true,
+        Some(ast::Distinct::On(_)) => return Err(PlanError::unsupported("SELECT DISTINCT ON")),
+    };
+    let mut output_scope_probe = Scope::default();
+    for (_, name) in &outputs {
+        let typ = ColumnType::new(ScalarType::Unknown, true);
+        output_scope_probe.push(scx.item(None, name, typ, false));
+    }
+    let mut order_columns: Vec<(usize, &ast::OrderByOptions)> = Vec::new();
+    let mut sort_only: Vec<ScalarExpr> = Vec::new();
+    for ob in order_by {
+        match resolve_output_column(&ob.expr, &output_scope_probe, 0)? {
+            Some(c) => order_columns.push((c, &ob.options)),
+            None => {
+                let (expr, _) = ecx.plan_expr(&ob.expr)?;
+                if let Some(c) = outputs.iter().position(|(e, _)| *e == expr) {
+                    order_columns.push((c, &ob.options));
+                } else {
+                    if distinct {
+                        return Err(PlanError::InvalidColumnReference(
+                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+                                .into(),
+                        ));
+                    }
+                    order_columns.push((outputs.len() + sort_only.len(), &ob.options));
+                    sort_only.push(expr);
+                }
+            }
+        }
+    }
+    let arity = ecx.scope.len();
+    let n_out = outputs.len();
+    let n_sort = sort_only.len();
+    let mut scalars: Vec<ScalarExpr> = outputs.iter().map(|(e, _)| e.clone()).collect();
+    scalars.extend(sort_only);
+    let rel_typ_scope = ecx.scope.clone();
+    let mut rel = ecx
+        .rel
+        .map(scalars)
+        .project((0..k).chain(arity..arity + n_out + n_sort).collect());
+    if distinct {
+        rel = rel.distinct();
+    }
+    let typ = rel.typ();
+    let mut scope = Scope {
+        items: rel_typ_scope.items[..k].to_vec(),
+    };
+    for (i, (_, name)) in outputs.iter().enumerate() {
+        scope.push(scx.item(None, name, typ[k + i].clone(), false));
+    }
+    for i in 0..n_sort {
+        scope.push(scx.item(None, "?sort?", typ[k + n_out + i].clone(), true));
+    }
+    let finishing = Finishing {
+        order_by: order_columns
+            .into_iter()
+            .map(|(c, options)| column_order(k + c, options))
+            .collect(),
+        limit: None,
+        offset: 0,
+        project: (k..k + n_out).collect(),
+    };
+    Ok(PlannedQuery {
+        expr: rel,
+        scope,
+        finishing,
+        prefix: k,
+    })
+}
+
+fn check_wildcard_options(options: &ast::WildcardAdditionalOptions) -> Result<()> {
+    if options.opt_exclude.is_some()
+        || options.opt_except.is_some()
+        || options.opt_replace.is_some()
+        || options.opt_rename.is_some()
+        || options.opt_ilike.is_some()
+    {
+        return Err(PlanError::unsupported("wildcard options"));
+    }
+    Ok(())
+}
+
+fn check_select_clauses(select: &ast::Select) -> Result<()> {
+    if select.top.is_some()
+        || select.into.is_some()
+        || !select.lateral_views.is_empty()
+        || select.prewhere.is_some()
+        || !select.cluster_by.is_empty()
+        || !select.distribute_by.is_empty()
+        || !select.sort_by.is_empty()
+        || !select.named_window.is_empty()
+        || select.qualify.is_some()
+        || !select.connect_by.is_empty()
+    {
+        return Err(PlanError::unsupported("this SELECT clause"));
+    }
+    Ok(())
+}
+
+pub fn cross_join(left: RelationExpr, right: RelationExpr) -> RelationExpr {
+    match left {
+        RelationExpr::Join {
+            mut inputs,
+            equivalences,
+        } => {
+            inputs.push(right);
+            RelationExpr::Join {
+                inputs,
+                equivalences,
+            }
+        }
+        left => RelationExpr::join(vec![left, right], vec![]),
+    }
+}
+
+/// The name PostgreSQL gives an unaliased output column.
+pub fn column_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Identifier(ident) => normalize_ident(ident),
+        Expr::CompoundIdentifier(idents) => idents.last().map(normalize_ident).unwrap_or_default(),
+        Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .map(|p| match p {
+                ast::ObjectNamePart::Identifier(i) => normalize_ident(i),
+                _ => "?column?".into(),
+            })
+            .unwrap_or_else(|| "?column?".into()),
+        Expr::Cast {
+            expr, data_type, ..
+        } => match column_name(expr).as_str() {
+            "?column?" => super::types::scalar_type_from_sql(data_type)
+                .map(|t| pg_type_name(&t))
+                .unwrap_or_else(|_| "?column?".into()),
+            name => name.to_string(),
+        },
+        Expr::Nested(inner) => column_name(inner),
+        Expr::Case { .. } => "case".into(),
+        Expr::Exists { .. } => "exists".into(),
+        Expr::Subquery(q) => match q.body.as_ref() {
+            SetExpr::Select(s) => match s.projection.first() {
+                Some(SelectItem::UnnamedExpr(e)) => column_name(e),
+                Some(SelectItem::ExprWithAlias { alias, .. }) => normalize_ident(alias),
+                _ => "?column?".into(),
+            },
+            _ => "?column?".into(),
+        },
+        Expr::Extract { .. } => "extract".into(),
+        Expr::Substring { .. } => "substring".into(),
+        Expr::Position { .. } => "position".into(),
+        Expr::Trim { .. } => "btrim".into(),
+        Expr::Ceil { .. } => "ceil".into(),
+        Expr::Floor { .. } => "floor".into(),
+        Expr::TypedString(ts) => super::types::scalar_type_from_sql(&ts.data_type)
+            .map(|t| pg_type_name(&t))
+            .unwrap_or_else(|_| "?column?".into()),
+        Expr::Interval(_) => "interval".into(),
+        _ => "?column?".into(),
+    }
+}
+
+/// The internal type name PostgreSQL uses as a column name for a cast of a constant.
+fn pg_type_name(typ: &ScalarType) -> String {
+    match typ {
+        ScalarType::Bool => "bool",
+        ScalarType::Int16 => "int2",
+        ScalarType::Int32 => "int4",
+        ScalarType::Int64 => "int8",
+        ScalarType::Float32 => "float4",
+        ScalarType::Float64 => "float8",
+        ScalarType::Numeric { .. } => "numeric",
+        ScalarType::String => "text",
+        ScalarType::VarChar { .. } => "varchar",
+        ScalarType::Char { .. } => "bpchar",
+        ScalarType::Bytes => "bytea",
+        ScalarType::Date => "date",
+        ScalarType::Time => "time",
+        ScalarType::Timestamp => "timestamp",
+        ScalarType::TimestampTz => "timestamptz",
+        ScalarType::Interval => "interval",
+        ScalarType::Jsonb => "jsonb",
+        ScalarType::Uuid => "uuid",
+        ScalarType::Array(_) => "array",
+        ScalarType::Unknown => "?column?",
+    }
+    .to_string()
+}
+
+/// Aggregate calls in `expr`, not descending into subqueries (their aggregates are theirs)
+/// nor into aggregate arguments.
+fn collect_aggregates(expr: &Expr, out: &mut Vec<ast::Function>) {
+    let mut visit = |e: &Expr| collect_aggregates(e, out);
+    match expr {
+        Expr::Function(f) => {
+            if f.over.is_none() && is_aggregate_name(&f.name) {
+                if !out.contains(f) {
+                    out.push(f.clone());
+                }
+                return;
+            }
+            if let ast::FunctionArguments::List(list) = &f.args {
+                for arg in &list.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = arg {
+                        visit(e);
+                    }
+                }
+            }
+        }
+        Expr::BinaryOp { left, right, .. }
+        | Expr::IsDistinctFrom(left, right)
+        | Expr::IsNotDistinctFrom(left, right)
+        | Expr::Like {
+            expr: left,
+            pattern: right,
+            ..
+        }
+        | Expr::ILike {
+            expr: left,
+            pattern: right,
+            ..
+        }
+        | Expr::AnyOp { left, right, .. }
+        | Expr::AllOp { left, right, .. } => {
+            visit(left);
+            visit(right);
+        }
+        Expr::UnaryOp { expr: e, .. }
+        | Expr::Nested(e)
+        | Expr::Cast { expr: e, .. }
+        | Expr::IsNull(e)
+        | Expr::IsNotNull(e)
+        | Expr::IsTrue(e)
+        | Expr::IsNotTrue(e)
+        | Expr::IsFalse(e)
+        | Expr::IsNotFalse(e)
+        | Expr::IsUnknown(e)
+        | Expr::IsNotUnknown(e)
+        | Expr::Extract { expr: e, .. }
+        | Expr::Ceil { expr: e, .. }
+        | Expr::Floor { expr: e, .. } => visit(e),
+        Expr::Between {
+            expr: e, low, high, ..
+        } => {
+            visit(e);
+            visit(low);
+            visit(high);
+        }
+        Expr::In {
+            expr: e, target, ..
+        } => {
+            visit(e);
+            if let ast::InTarget::List(list) = target {
+                for item in list {
+                    visit(item);
+                }
+            }
+        }
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(o) = operand {
+                visit(o);
+            }
+            for when in conditions {
+                visit(&when.condition);
+                visit(&when.result);
+            }
+            if let Some(e) = else_result {
+                visit(e);
+            }
+        }
+        Expr::Substring {
+            expr: e,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            visit(e);
+            if let Some(f) = substring_from {
+                visit(f);
+            }
+            if let Some(f) = substring_for {
+                visit(f);
+            }
+        }
+        Expr::Position { expr: e, r#in } => {
+            visit(e);
+            visit(r#in);
+        }
+        Expr::Trim {
+            expr: e, trim_what, ..
+        } => {
+            visit(e);
+            if let Some(w) = trim_what {
+                visit(w);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_aggregate_name(name: &ast::ObjectName) -> bool {
+    match normalize_name(name) {
+        Ok(parts) => match parts.as_slice() {
+            [n] => func::is_aggregate(n),
+            [s, n] if s == "pg_catalog" => func::is_aggregate(n),
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+/// Plans GROUP BY and the aggregates: returns the reduced relation
+/// `prefix ++ keys ++ aggregate results`, its scope, and the grouping map.
+#[allow(clippy::too_many_arguments)]
+fn plan_grouping(
+    scx: &StatementContext,
+    rel: RelationExpr,
+    scope: Scope,
+    outer: &Outer,
+    group_exprs: &[Expr],
+    aggregate_calls: &[ast::Function],
+    projection: &[SelectItem],
+    allow_now: bool,
+) -> Result<(RelationExpr, Scope, Grouping)> {
+    let k = outer.arity();
+    let ungrouped_scope = scope.clone();
+    let mut ecx = ExprContext::new(scx, rel, scope, "GROUP BY");
+    ecx.allow_now = allow_now;
+    // Keys: the prefix, then each GROUP BY expression (an output ordinal or alias means the
+    // select item's expression, as in PostgreSQL).
+    let mut key_exprs: Vec<ScalarExpr> = (0..k).map(ScalarExpr::Column).collect();
+    let mut exprs: Vec<(Expr, usize)> = Vec::new();
+    let mut key_names: Vec<(Option<String>, String)> = Vec::new();
+    for (i, g) in group_exprs.iter().enumerate() {
+        let resolved = resolve_group_by_item(g, projection, &ecx.scope)?;
+        let (e, _) = ecx.plan_expr(&resolved)?;
+        key_exprs.push(e.clone());
+        exprs.push((resolved.clone(), k + i));
+        if g != &resolved {
+            exprs.push((g.clone(), k + i));
+        }
+        key_names.push(match &e {
+            ScalarExpr::Column(c) => {
+                let item = &ecx.scope.items[*c];
+                (item.table.clone(), item.column.clone())
+            }
+            _ => (None, "?column?".into()),
+        });
+    }
+    // Aggregates.
+    let mut aggregates: Vec<AggregateExpr> = Vec::new();
+    let mut finishes: Vec<(ScalarExpr, usize, ScalarType)> = Vec::new();
+    for call in aggregate_calls {
+        let plan = plan_aggregate_call(&mut ecx, call)?;
+        let base = aggregates.len();
+        aggregates.extend(plan.aggregates);
+        finishes.push((plan.finish, base, plan.typ));
+    }
+    let n_keys = key_exprs.len();
+    let input = ecx.rel;
+    let reduce = RelationExpr::Reduce {
+        input: Box::new(input),
+        group_key: key_exprs,
+        aggregates: aggregates.clone(),
+    };
+    let reduced = if group_exprs.is_empty() {
+        // A global aggregate has one row even when its input is empty: per prefix, the
+        // aggregates' values over no rows.
+        let reduced = scx.bind(reduce);
+        let missing = outer
+            .rel
+            .clone()
+            .union(reduced.clone().project((0..k).collect()).negate())
+            .threshold();
+        let defaults: Vec<ScalarExpr> = aggregates
+            .iter()
+            .map(|a| match a.func {
+                AggregateFunc::Count => ScalarExpr::literal(Datum::Int64(0), ScalarType::Int64),
+                _ => ScalarExpr::null(
+                    a.func
+                        .output_type(&ColumnType::new(ScalarType::Unknown, true))
+                        .scalar_type,
+                ),
+            })
+            .collect();
+        reduced.union(missing.map(defaults))
+    } else {
+        reduce
+    };
+    // Finish each aggregate call from its MIR aggregates.
+    let agg_arity = n_keys + aggregates.len();
+    let mut finish_exprs = Vec::with_capacity(finishes.len());
+    for (finish, base, _) in &finishes {
+        let mut f = finish.clone();
+        f.shift_columns(n_keys + base);
+        finish_exprs.push(f);
+    }
+    let n_calls = finish_exprs.len();
+    let rel = reduced
+        .map(finish_exprs)
+        .project((0..n_keys).chain(agg_arity..agg_arity + n_calls).collect());
+    let typ = rel.typ();
+    // Scope: prefix items, named keys, hidden aggregate results.
+    let mut scope = Scope {
+        items: ungrouped_scope.items[..k].to_vec(),
+    };
+    for (i, (table, column)) in key_names.into_iter().enumerate() {
+        let mut item = scx.item(
+            table.as_deref(),
+            &column,
+            typ[k + i].clone(),
+            column == "?column?",
+        );
+        item.level = 0;
+        scope.push(item);
+    }
+    for (i, call) in aggregate_calls.iter().enumerate() {
+        let col = n_keys + i;
+        scope.push(scx.item(None, "?aggregate?", typ[col].clone(), true));
+        exprs.push((Expr::Function(call.clone()), col));
+    }
+    Ok((
+        rel,
+        scope,
+        Grouping {
+            exprs,
+            ungrouped_scope,
+        },
+    ))
+}
+
+/// A GROUP BY item as an expression: `GROUP BY 1` and `GROUP BY alias` mean the select item.
+fn resolve_group_by_item(g: &Expr, projection: &[SelectItem], scope: &Scope) -> Result<Expr> {
+    match g {
+        Expr::Value(v) => {
+            if let ast::Value::Number(n, _) = &v.value {
+                let ordinal: usize = n.parse().unwrap_or(0);
+                return match projection.get(ordinal.wrapping_sub(1)) {
+                    Some(SelectItem::UnnamedExpr(e))
+                    | Some(SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e.clone()),
+                    _ => Err(PlanError::Syntax(format!(
+                        "GROUP BY position {n} is not in select list"
+                    ))),
+                };
+            }
+            Ok(g.clone())
+        }
+        Expr::Identifier(ident) => {
+            let name = normalize_ident(ident);
+            // An input column wins over an output alias, as in PostgreSQL.
+            if scope.resolve(None, &name).is_ok() {
+                return Ok(g.clone());
+            }
+            for item in projection {
+                if let SelectItem::ExprWithAlias { expr, alias } = item {
+                    if normalize_ident(alias) == name {
+                        return Ok(expr.clone());
+                    }
+                }
+            }
+            Ok(g.clone())
+        }
+        _ => Ok(g.clone()),
+    }
+}
+
+fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<func::AggregatePlan> {
+    let name = normalize_name(&call.name)?.pop().unwrap_or_default();
+    if call.filter.is_some() || !call.within_group.is_empty() || call.null_treatment.is_some() {
+        return Err(PlanError::unsupported(format!(
+            "{name} with FILTER or WITHIN GROUP"
+        )));
+    }
+    let (args, distinct, order_by): (Vec<&ast::FunctionArg>, bool, Vec<ast::OrderByExpr>) =
+        match &call.args {
+            ast::FunctionArguments::None => (vec![], false, vec![]),
+            ast::FunctionArguments::List(list) => {
+                let distinct = matches!(
+                    list.duplicate_treatment,
+                    Some(ast::DuplicateTreatment::Distinct)
+                );
+                let mut order_by = vec![];
+                for clause in &list.clauses {
+                    match clause {
+                        ast::FunctionArgumentClause::OrderBy(ob) => order_by = ob.clone(),
+                        other => {
+                            return Err(PlanError::unsupported(format!("aggregate clause {other}")));
+                        }
+                    }
+                }
+                (list.args.iter().collect(), distinct, order_by)
+            }
+            ast::FunctionArguments::Subquery(_) => {
+                return Err(PlanError::unsupported("aggregate over a subquery"));
+            }
+        };
+    let saved = ecx.clause;
+    ecx.clause = "aggregate function calls";
+    let mut planned = Vec::new();
+    for arg in args {
+        match arg {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) if name == "count" => {}
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
+                if contains_aggregate(e) {
+                    ecx.clause = saved;
+                    return Err(PlanError::Grouping(
+                        "aggregate function calls cannot be nested".into(),
+                    ));
+                }
+                planned.push(ecx.plan_expr(e)?);
+            }
+            other => {
+                return Err(PlanError::unsupported(format!(
+                    "aggregate argument {other}"
+                )));
+            }
+        }
+    }
+    let mut order = Vec::new();
+    for ob in &order_by {
+        let (e, t) = ecx.plan_expr(&ob.expr)?;
+        let o = column_order(0, &ob.options);
+        order.push((e, t, o.desc, o.nulls_last));
+    }
+    ecx.clause = saved;
+    func::plan_aggregate(&name, planned, distinct, order)
+}
+
+fn contains_aggregate(expr: &Expr) -> bool {
+    let mut found = Vec::new();
+    collect_aggregates(expr, &mut found);
+    !found.is_empty()
+}
+
+/// A `Get` of a CTE binding in scope, by name.
+pub fn resolve_cte(
+    scx: &StatementContext,
+    name: &str,
+) -> Option<(RelationExpr, Vec<String>, Vec<ColumnType>)> {
+    scx.ctes
+        .borrow()
+        .iter()
+        .rev()
+        .find(|c| c.name == name)
+        .map(|c| {
+            (
+                RelationExpr::Get {
+                    id: Id::Local(c.id),
+                    typ: c.types.clone(),
+                },
+                c.names.clone(),
+                c.types.clone(),
+            )
+        })
+}
+
+/// The relation of a catalog item, for FROM.
+pub fn resolve_catalog_relation(
+    scx: &StatementContext,
+    name: &ast::ObjectName,
+) -> Result<(RelationExpr, Vec<String>, Vec<ColumnType>, String)> {
+    let parts = normalize_name(name)?;
+    if parts.len() == 1 {
+        if let Some((rel, names, types)) = resolve_cte(scx, &parts[0]) {
+            return Ok((rel, names, types, parts[0].clone()));
+        }
+    }
+    let entry = scx.catalog.resolve(&parts)?;
+    match &entry.item {
+        CatalogItem::Index { .. } => Err(PlanError::WrongObjectType(format!(
+            "\"{}\" is an index",
+            entry.name
+        ))),
+        item => {
+            let desc = item.desc().expect("relations have a description");
+            Ok((
+                RelationExpr::global_get(entry.id, desc.types.clone()),
+                desc.names.clone(),
+                desc.types.clone(),
+                entry.name.clone(),
+            ))
+        }
+    }
+}

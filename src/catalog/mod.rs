@@ -20,6 +20,19 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const DEFAULT_DATABASE: &str = "freshet";
 pub const DEFAULT_SCHEMA: &str = "public";
 
+/// The PostgreSQL version Freshet speaks as (drivers parse it).
+pub const SERVER_VERSION: &str = "15.0";
+
+/// The value `SELECT version()` returns: PostgreSQL-compatible, naming Freshet.
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL {SERVER_VERSION} (Freshet {}) on {}-{}, a streaming database",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH,
+        std::env::consts::OS
+    )
+}
+
 #[derive(Default)]
 pub struct Catalog {
     entries: BTreeMap<GlobalId, CatalogEntry>,

@@ -242,8 +242,12 @@ impl Coordinator {
         params: Option<&[Datum]>,
         param_types: Vec<Option<ScalarType>>,
     ) -> Result<(Plan, Vec<Option<ScalarType>>)> {
-        let scx = StatementContext::new(&self.catalog, param_types, params);
-        let _ = session;
+        let mut scx = StatementContext::new(&self.catalog, param_types, params);
+        scx.session = plan::SessionContext {
+            user: session.user.clone(),
+            database: session.database.clone(),
+            conn_id: session.conn_id,
+        };
         let plan = plan::plan(&scx, stmt)?;
         let types = scx.param_types.into_inner();
         Ok((plan, types))

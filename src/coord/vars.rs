@@ -2,17 +2,7 @@
 
 use std::collections::BTreeMap;
 
-pub const SERVER_VERSION: &str = "15.0";
-
-/// The value `SELECT version()` returns.
-pub fn version_string() -> String {
-    format!(
-        "PostgreSQL {SERVER_VERSION} (Freshet {}) on {}-{}, streaming database",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::ARCH,
-        std::env::consts::OS
-    )
-}
+use crate::catalog::SERVER_VERSION;
 
 /// Variables every session starts with, and whether each is reported to the client in a
 /// ParameterStatus message.

@@ -2,11 +2,12 @@
 //! turn the planner's literal translation into something cheap to maintain.
 //!
 //! Order: inline views → flatten joins → push predicates down (turning cross-input equalities
-//! into join equivalences) → drop identity projections.
+//! into join equivalences) → top-k below filtered windows → drop identity projections.
 
 mod inline_views;
 mod join;
 mod predicate_pushdown;
+mod window_topk;
 
 pub use inline_views::inline_views;
 
@@ -19,6 +20,7 @@ pub fn optimize(expr: RelationExpr, catalog: &Catalog) -> RelationExpr {
     let expr = join::flatten(expr);
     let expr = predicate_pushdown::pushdown(expr);
     let expr = join::flatten(expr);
+    let expr = window_topk::window_topk(expr);
     remove_identity_projects(expr)
 }
 

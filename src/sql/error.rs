@@ -36,6 +36,8 @@ pub enum PlanError {
     #[error("{0}")]
     InvalidColumnReference(String),
     #[error("{0}")]
+    WindowingError(String),
+    #[error("{0}")]
     WrongObjectType(String),
     #[error("{0}")]
     UnknownObject(String),
@@ -67,6 +69,7 @@ impl PlanError {
             PlanError::AlreadyExists(_) => "42P07",
             PlanError::Grouping(_) => "42803",
             PlanError::InvalidColumnReference(_) => "42P10",
+            PlanError::WindowingError(_) => "42P20",
             PlanError::WrongObjectType(_) => "42809",
             PlanError::UnknownObject(_) => "42704",
             PlanError::UnknownSchema(_) => "3F000",

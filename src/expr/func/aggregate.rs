@@ -16,6 +16,10 @@ pub enum AggregateFunc {
     Max,
     BoolAnd,
     BoolOr,
+    /// A window's partition: its records sorted by the window's ORDER BY (see `window.rs`).
+    WindowPartition {
+        order: Vec<super::window::WindowOrder>,
+    },
 }
 
 impl AggregateFunc {
@@ -33,6 +37,9 @@ impl AggregateFunc {
             }
             AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
                 ColumnType::new(ScalarType::Bool, true)
+            }
+            AggregateFunc::WindowPartition { .. } => {
+                ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
             }
         }
     }

@@ -8,6 +8,7 @@
 mod aggregate;
 mod scalar_eval;
 mod table;
+pub mod window;
 
 pub use aggregate::AggregateFunc;
 pub use table::TableFunc;
@@ -49,6 +50,8 @@ pub enum Func {
     Cast(ScalarType),
     /// `a || b` on strings.
     Concat,
+    /// The arguments as one array datum (a record for ordered aggregates and windows).
+    MakeRecord,
 }
 
 impl Func {

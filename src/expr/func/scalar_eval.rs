@@ -28,5 +28,8 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
         }
         Func::Cast(to) => ColumnType::new(to.clone(), nullable),
         Func::Concat => ColumnType::new(ScalarType::String, nullable),
+        Func::MakeRecord => {
+            ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
+        }
     }
 }

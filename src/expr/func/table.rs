@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 pub enum TableFunc {
     /// `generate_series(start, stop [, step])` over bigints: one column.
     GenerateSeriesInt64,
+    /// Numbers the rows of a window partition (the `WindowPartition` aggregate's output):
+    /// appends each row's columns (of types `row_types`) and its number.
+    WindowNumbering {
+        func: super::window::WindowFunc,
+        order: Vec<super::window::WindowOrder>,
+        row_types: Vec<ColumnType>,
+    },
 }
 
 impl TableFunc {
@@ -16,6 +23,11 @@ impl TableFunc {
         let _ = args;
         match self {
             TableFunc::GenerateSeriesInt64 => vec![ColumnType::new(ScalarType::Int64, false)],
+            TableFunc::WindowNumbering { row_types, .. } => {
+                let mut types = row_types.clone();
+                types.push(ColumnType::new(ScalarType::Int64, false));
+                types
+            }
         }
     }
 

@@ -17,8 +17,17 @@ pub struct CteBinding {
     pub types: Vec<ColumnType>,
 }
 
+/// Who is running the statement, for `current_user`, `current_database()` and friends.
+#[derive(Clone, Debug, Default)]
+pub struct SessionContext {
+    pub user: String,
+    pub database: String,
+    pub conn_id: u32,
+}
+
 pub struct StatementContext<'a> {
     pub catalog: &'a Catalog,
+    pub session: SessionContext,
     /// `$n` parameter types: declared by the client, or inferred while planning.
     pub param_types: RefCell<Vec<Option<ScalarType>>>,
     /// Bound parameter values when executing; `None` while describing.
@@ -39,6 +48,7 @@ impl<'a> StatementContext<'a> {
     ) -> StatementContext<'a> {
         StatementContext {
             catalog,
+            session: SessionContext::default(),
             param_types: RefCell::new(param_types),
             param_values,
             next_id: Cell::new(1),

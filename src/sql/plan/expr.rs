@@ -583,8 +583,9 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             _ => return Err(PlanError::UnknownFunction(f.name.to_string())),
         };
         if f.over.is_some() {
-            return Err(PlanError::unsupported(format!(
-                "window function {name} outside of a top-k pattern"
+            return Err(PlanError::WindowingError(format!(
+                "window functions are not allowed in {}",
+                self.clause
             )));
         }
         if func::is_aggregate(&name) {
@@ -650,11 +651,46 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                     first.1,
                 ))
             }
-            "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp"
+            "now"
+            | "current_timestamp"
+            | "transaction_timestamp"
+            | "statement_timestamp"
+            | "localtimestamp"
                 if args.is_empty() =>
             {
-                self.plan_now()
+                let (now, typ) = self.plan_now()?;
+                if name == "localtimestamp" {
+                    return Ok((
+                        func::plan_cast(now, &typ, &ScalarType::Timestamp, CastContext::Explicit)?,
+                        ScalarType::Timestamp,
+                    ));
+                }
+                Ok((now, typ))
             }
+            "current_date" if args.is_empty() => {
+                let (now, typ) = self.plan_now()?;
+                Ok((
+                    func::plan_cast(now, &typ, &ScalarType::Date, CastContext::Explicit)?,
+                    ScalarType::Date,
+                ))
+            }
+            "version" if args.is_empty() => Ok(text_literal(crate::catalog::version_string())),
+            "current_database" if args.is_empty() => {
+                Ok(text_literal(self.scx.session.database.clone()))
+            }
+            "current_user" | "session_user" | "user" | "current_role" if args.is_empty() => {
+                Ok(text_literal(self.scx.session.user.clone()))
+            }
+            "current_schema" if args.is_empty() => {
+                Ok(text_literal(crate::catalog::DEFAULT_SCHEMA.to_string()))
+            }
+            "pg_backend_pid" if args.is_empty() => Ok((
+                ScalarExpr::literal(
+                    Datum::Int32(self.scx.session.conn_id as i32),
+                    ScalarType::Int32,
+                ),
+                ScalarType::Int32,
+            )),
             _ => {
                 let planned = args
                     .iter()
@@ -694,8 +730,11 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         ));
         // Pass 1: find which outer columns the subquery references.
         self.scx.push_recorder();
+        let lets_before = self.scx.lets.borrow().len();
         let all: Vec<usize> = (0..self.arity()).collect();
         let trial = query::plan_subquery(self.scx, query, &self.outer_for(&all), self.allow_now);
+        // The trial plan is discarded: so are the bindings it made.
+        self.scx.lets.borrow_mut().truncate(lets_before);
         let referenced = self.scx.pop_recorder();
         trial?;
         let mut positions: Vec<usize> = self
@@ -901,6 +940,13 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             ScalarType::Bool,
         ))
     }
+}
+
+fn text_literal(value: String) -> Typed {
+    (
+        ScalarExpr::literal(Datum::String(value), ScalarType::String),
+        ScalarType::String,
+    )
 }
 
 /// Casts every expression to the common type of all of them.

@@ -10,6 +10,7 @@ pub mod scope;
 pub mod show;
 pub mod statement;
 pub mod types;
-pub use context::StatementContext;
+pub mod window;
+pub use context::{SessionContext, StatementContext};
 pub use query::Finishing;
 pub use statement::{Plan, Returning, plan};

@@ -565,7 +565,26 @@ fn plan_select(
             scope.items.truncate(arity);
         }
     }
-    // SELECT list
+    // Window functions, then the SELECT list.
+    let window_calls = super::window::collect_window_calls(&select.projection, order_by);
+    let combined;
+    if !window_calls.is_empty() {
+        let mut wcx = ExprContext::new(scx, rel, scope, "window definitions");
+        wcx.grouping = grouping_ref;
+        wcx.allow_now = allow_now;
+        let windows = super::window::plan_windows(&mut wcx, &window_calls)?;
+        let mut exprs = grouping_ref.map(|g| g.exprs.clone()).unwrap_or_default();
+        exprs.extend(windows);
+        combined = Grouping {
+            exprs,
+            ungrouped_scope: grouping_ref
+                .map(|g| g.ungrouped_scope.clone())
+                .unwrap_or_else(|| wcx.scope.clone()),
+        };
+        grouping_ref = Some(&combined);
+        rel = wcx.rel;
+        scope = wcx.scope;
+    }
     let input_arity = scope.len();
     let mut ecx = ExprContext::new(scx, rel, scope, "SELECT");
     ecx.grouping = grouping_ref;
@@ -1110,7 +1129,9 @@ fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<fu
                     match clause {
                         ast::FunctionArgumentClause::OrderBy(ob) => order_by = ob.clone(),
                         other => {
-                            return Err(PlanError::unsupported(format!("aggregate clause {other}")));
+                            return Err(PlanError::unsupported(format!(
+                                "aggregate clause {other}"
+                            )));
                         }
                     }
                 }

@@ -1,5 +1,21 @@
 //! Planning: statements to `Plan`s, and queries to MIR. Planning is pure and synchronous: it
 //! reads the catalog and the statement, and does no I/O.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `statement.rs` | `Plan`, and DDL / DML / SUBSCRIBE / SET planning |
+//! | `query.rs` | SELECT, set operations, VALUES, WITH, GROUP BY, ORDER BY / LIMIT |
+//! | `from.rs` | FROM items and joins (outer joins lowered to inner joins + unmatched rows) |
+//! | `expr.rs` | scalar expressions, and subqueries decorrelated into joins |
+//! | `window.rs` | ranking window functions |
+//! | `func.rs` | functions, operators, casts and coercion (type resolution) |
+//! | `scope.rs` | name resolution, including correlated (outer) references |
+//! | `show.rs` | SHOW over the catalog |
+//! | `context.rs` | per-statement state: parameters, CTEs, `Let` bindings |
+//! | `types.rs` | SQL type names |
+//!
+//! Every query is planned against an "outer" relation (see `query.rs`), which is what makes
+//! correlated subqueries ordinary joins; `expr.rs` explains the lowering of each kind.
 
 pub mod context;
 pub mod expr;

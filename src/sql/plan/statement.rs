@@ -380,7 +380,19 @@ fn plan_set(set: &ast::Set) -> Result<Plan> {
 pub fn plan_select(scx: &StatementContext, q: &ast::Query) -> Result<Plan> {
     let planned = query::plan_query(scx, q, &Outer::none(), true)?;
     let desc = RelationDesc::new(planned.column_names(), planned.column_types());
-    let expr = scx.wrap_lets(planned.expr);
+    let mut expr = planned.expr;
+    if let Some(limit) = planned.finishing.limit {
+        // Only the first offset + limit rows can be returned: keep just those in the
+        // dataflow; the finishing still sorts, skips and limits them.
+        expr = RelationExpr::TopK {
+            input: Box::new(expr),
+            group_key: vec![],
+            order_key: planned.finishing.order_by.clone(),
+            limit: Some(limit.saturating_add(planned.finishing.offset)),
+            offset: 0,
+        };
+    }
+    let expr = scx.wrap_lets(expr);
     Ok(Plan::Select {
         expr,
         desc,
@@ -747,7 +759,8 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
             ast::SetExpr::Values(values)
                 if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() =>
             {
-                let (rel, _) = query::plan_values(scx, values, &Outer::none(), Some(&hints), true)?;
+                let values = substitute_defaults(values, &targets, &defaults)?;
+                let (rel, _) = query::plan_values(scx, &values, &Outer::none(), Some(&hints), true)?;
                 let types: Vec<ScalarType> = rel.typ().into_iter().map(|t| t.scalar_type).collect();
                 (rel, types)
             }
@@ -810,6 +823,31 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         expr,
         returning,
     })
+}
+
+/// `DEFAULT` in a VALUES row means the target column's default expression (or NULL).
+fn substitute_defaults(values: &ast::Values, targets: &[usize], defaults: &[Option<String>]) -> Result<ast::Values> {
+    let mut values = values.clone();
+    for row in values.rows.iter_mut() {
+        for (i, e) in row.iter_mut().enumerate() {
+            let is_default = matches!(e, Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"));
+            if !is_default {
+                continue;
+            }
+            let Some(column) = targets.get(i) else { continue };
+            *e = match &defaults[*column] {
+                Some(sql) => {
+                    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+                    sqlparser::parser::Parser::new(&dialect)
+                        .try_with_sql(sql)
+                        .and_then(|mut p| p.parse_expr())
+                        .map_err(|e| PlanError::Syntax(e.to_string()))?
+                }
+                None => Expr::Value(ast::Value::Null.into()),
+            };
+        }
+    }
+    Ok(values)
 }
 
 fn plan_update(scx: &StatementContext, update: &ast::Update) -> Result<Plan> {

@@ -32,6 +32,7 @@ mod write;
 pub use client::{CancelKey, Client, ExecuteResponse, Session, StatementDesc, TransactionStatus};
 pub use coordinator::{Config, start};
 pub use error::AdapterError;
+pub use explain::explain as explain_plan;
 
 use crate::repr::{Datum, Diff, GlobalId, Row, ScalarType};
 use crate::sql::Statement;

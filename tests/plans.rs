@@ -8,7 +8,7 @@
 
 use freshet::catalog::{Catalog, CatalogEntry, CatalogItem};
 use freshet::repr::GlobalId;
-use freshet::sql::plan::{plan, Plan, StatementContext};
+use freshet::sql::plan::{Plan, StatementContext, plan};
 use std::path::Path;
 
 fn apply_ddl(catalog: &mut Catalog, next_id: &mut u64, sql: &str) {
@@ -20,7 +20,12 @@ fn apply_ddl(catalog: &mut Catalog, next_id: &mut u64, sql: &str) {
         let id = GlobalId::User(*next_id);
         *next_id += 1;
         let (name, item) = match planned {
-            Plan::CreateTable { name, desc, defaults, .. } => (name, CatalogItem::Table { desc, defaults }),
+            Plan::CreateTable {
+                name,
+                desc,
+                defaults,
+                ..
+            } => (name, CatalogItem::Table { desc, defaults }),
             Plan::CreateView {
                 name,
                 desc,
@@ -35,7 +40,13 @@ fn apply_ddl(catalog: &mut Catalog, next_id: &mut u64, sql: &str) {
                     CatalogItem::View { desc, expr }
                 },
             ),
-            Plan::CreateIndex { name, on, keys, key_sql, .. } => (name, CatalogItem::Index { on, keys, key_sql }),
+            Plan::CreateIndex {
+                name,
+                on,
+                keys,
+                key_sql,
+                ..
+            } => (name, CatalogItem::Index { on, keys, key_sql }),
             other => panic!("not DDL: {other:?}"),
         };
         catalog.insert(CatalogEntry {
@@ -72,7 +83,9 @@ fn run_file(path: &Path, rewrite: bool) -> Result<(), String> {
             apply_ddl(&mut catalog, &mut next_id, sql);
             out.push_str(block);
         } else if let Some(rest) = block.strip_prefix("explain\n") {
-            let (sql, expected) = rest.split_once("\n----\n").unwrap_or((rest.trim_end_matches("\n----"), ""));
+            let (sql, expected) = rest
+                .split_once("\n----\n")
+                .unwrap_or((rest.trim_end_matches("\n----"), ""));
             let actual = explain(&catalog, sql);
             if actual.trim_end() != expected.trim_end() {
                 failures.push(format!("{sql}\nexpected:\n{expected}\nactual:\n{actual}"));
@@ -98,7 +111,10 @@ fn run_file(path: &Path, rewrite: bool) -> Result<(), String> {
 fn optimized_plans_match_the_expected_text() {
     let rewrite = std::env::var("FRESHET_REWRITE_PLANS").is_ok();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/plans");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("testdata/plans exists").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("testdata/plans exists")
+        .map(|e| e.expect("entry").path())
+        .collect();
     files.sort();
     let mut failures = Vec::new();
     for file in &files {

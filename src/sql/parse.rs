@@ -263,19 +263,36 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 _ => {
                     // SHOW <variable>: the rest of the statement is the name.
                     parser.next_token();
-                    let mut name = String::new();
+                    let mut words: Vec<String> = Vec::new();
                     loop {
                         match parser.peek_token().token {
                             Token::SemiColon | Token::EOF => break,
+                            Token::Period => {
+                                parser.next_token();
+                                if let Some(last) = words.last_mut() {
+                                    last.push('.');
+                                }
+                            }
                             t => {
-                                name.push_str(&t.to_string());
+                                let text = match t {
+                                    Token::Word(w) => w.value,
+                                    other => other.to_string(),
+                                };
+                                match words.last_mut() {
+                                    Some(last) if last.ends_with('.') => last.push_str(&text),
+                                    _ => words.push(text),
+                                }
                                 parser.next_token();
                             }
                         }
                     }
-                    return Ok(Some(Statement::Show(ShowStatement::Variable(
-                        name.to_lowercase(),
-                    ))));
+                    let name = words.join(" ").to_lowercase();
+                    let name = match name.as_str() {
+                        "transaction isolation level" => "transaction_isolation".to_string(),
+                        "time zone" => "timezone".to_string(),
+                        _ => name,
+                    };
+                    return Ok(Some(Statement::Show(ShowStatement::Variable(name))));
                 }
             };
             parser.next_token();
@@ -529,6 +546,19 @@ mod tests {
             matches!(&s[0], Statement::AlterRename { kind: ObjectKind::MaterializedView, if_exists: true, new_name, .. } if new_name == "mv2")
         );
         assert!(matches!(s[1], Statement::Sql(_)));
+    }
+
+    #[test]
+    fn multi_word_show_names_normalize() {
+        let s = parse("SHOW TRANSACTION ISOLATION LEVEL; SHOW TIME ZONE").unwrap();
+        assert_eq!(
+            s[0],
+            Statement::Show(ShowStatement::Variable("transaction_isolation".into()))
+        );
+        assert_eq!(
+            s[1],
+            Statement::Show(ShowStatement::Variable("timezone".into()))
+        );
     }
 
     #[test]

@@ -760,7 +760,8 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
                 if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() =>
             {
                 let values = substitute_defaults(values, &targets, &defaults)?;
-                let (rel, _) = query::plan_values(scx, &values, &Outer::none(), Some(&hints), true)?;
+                let (rel, _) =
+                    query::plan_values(scx, &values, &Outer::none(), Some(&hints), true)?;
                 let types: Vec<ScalarType> = rel.typ().into_iter().map(|t| t.scalar_type).collect();
                 (rel, types)
             }
@@ -826,7 +827,11 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
 }
 
 /// `DEFAULT` in a VALUES row means the target column's default expression (or NULL).
-fn substitute_defaults(values: &ast::Values, targets: &[usize], defaults: &[Option<String>]) -> Result<ast::Values> {
+fn substitute_defaults(
+    values: &ast::Values,
+    targets: &[usize],
+    defaults: &[Option<String>],
+) -> Result<ast::Values> {
     let mut values = values.clone();
     for row in values.rows.iter_mut() {
         for (i, e) in row.iter_mut().enumerate() {
@@ -834,7 +839,9 @@ fn substitute_defaults(values: &ast::Values, targets: &[usize], defaults: &[Opti
             if !is_default {
                 continue;
             }
-            let Some(column) = targets.get(i) else { continue };
+            let Some(column) = targets.get(i) else {
+                continue;
+            };
             *e = match &defaults[*column] {
                 Some(sql) => {
                     let dialect = sqlparser::dialect::PostgreSqlDialect {};

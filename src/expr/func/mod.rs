@@ -3,14 +3,21 @@
 //!
 //! Functions dispatch on the datum variants of their (already type-checked and coerced)
 //! arguments: the planner guarantees both operands of `Add` have the same type, except for
-//! the mixed date/time forms listed on each variant.
+//! the mixed date/time forms listed on each variant. Every failure is an `EvalError`, never a
+//! panic: these run inside dataflows on user data.
 
 mod aggregate;
+mod arith;
+mod cast;
+mod compare;
 mod scalar_eval;
+mod string;
 mod table;
+mod temporal;
 pub mod window;
 
 pub use aggregate::AggregateFunc;
+pub use compare::sql_order;
 pub use table::TableFunc;
 
 use super::EvalError;
@@ -22,7 +29,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Func {
     // Comparison, with PostgreSQL semantics per type (intervals by their comparison key,
-    // char(n) ignoring trailing blanks, NaN equal to NaN and above every number).
+    // NaN equal to NaN and above every number).
     Eq,
     NotEq,
     Lt,
@@ -38,8 +45,9 @@ pub enum Func {
     IsNotNull,
     IsTrue,
     IsFalse,
-    // Arithmetic on two operands of the same numeric type; integer overflow raises
-    // NumericOutOfRange, division by zero raises DivisionByZero.
+    // Arithmetic on two operands of the same numeric type (or the date/time combinations
+    // `temporal.rs` lists). Integer overflow raises NumericOutOfRange, division by zero
+    // raises DivisionByZero.
     Add,
     Sub,
     Mul,
@@ -52,6 +60,75 @@ pub enum Func {
     Concat,
     /// The arguments as one array datum (a record for ordered aggregates and windows).
     MakeRecord,
+    /// `string LIKE pattern` (`ILIKE` when case-insensitive).
+    Like { case_insensitive: bool },
+    /// `string ~ pattern` (`~*` when case-insensitive).
+    RegexMatch { case_insensitive: bool },
+    /// A named function (`lower`, `round`, `date_trunc`, ...), see `scalar_eval.rs`.
+    Named(NamedFunc),
+    /// `greatest(...)` / `least(...)`: NULL arguments are ignored.
+    Greatest,
+    Least,
+}
+
+/// Named scalar functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum NamedFunc {
+    Lower,
+    Upper,
+    CharLength,
+    OctetLength,
+    Substring,
+    Strpos,
+    Btrim,
+    Ltrim,
+    Rtrim,
+    Replace,
+    /// `concat(...)`: NULL arguments are ignored.
+    ConcatAll,
+    /// `concat_ws(sep, ...)`.
+    ConcatWs,
+    Left,
+    Right,
+    Lpad,
+    Rpad,
+    Repeat,
+    Reverse,
+    SplitPart,
+    StartsWith,
+    Initcap,
+    Ascii,
+    Chr,
+    RegexpReplace,
+    Abs,
+    Ceil,
+    Floor,
+    Round,
+    Trunc,
+    Sqrt,
+    Cbrt,
+    Power,
+    Exp,
+    Ln,
+    Log10,
+    Sign,
+    Pi,
+    DateTrunc,
+    DatePart,
+    ToTimestamp,
+    MakeDate,
+    Age,
+    JsonbTypeof,
+    JsonbArrayLength,
+    JsonbGet,
+    JsonbGetText,
+    JsonbGetPath,
+    JsonbGetPathText,
+    JsonbContains,
+    JsonbHasKey,
+    JsonbBuildObject,
+    JsonbBuildArray,
+    ArrayLength,
 }
 
 impl Func {
@@ -65,11 +142,17 @@ impl Func {
                 | Func::IsNotNull
                 | Func::IsTrue
                 | Func::IsFalse
+                | Func::MakeRecord
+                | Func::Greatest
+                | Func::Least
+                | Func::Named(NamedFunc::ConcatAll)
+                | Func::Named(NamedFunc::ConcatWs)
+                | Func::Named(NamedFunc::JsonbBuildObject)
+                | Func::Named(NamedFunc::JsonbBuildArray)
         )
     }
 
-    /// The result type for arguments of types `args`. Nullable when any argument is and
-    /// the function propagates NULLs, or when the function itself can return NULL.
+    /// The result type for arguments of types `args`.
     pub fn output_type(&self, args: &[ColumnType]) -> ColumnType {
         scalar_eval::output_type(self, args)
     }
@@ -78,9 +161,4 @@ impl Func {
     pub fn eval(&self, args: &[Datum]) -> Result<Datum, EvalError> {
         scalar_eval::eval(self, args)
     }
-}
-
-/// PLACEHOLDER (merge: take the function registry's version).
-pub fn sql_order(a: &Datum, b: &Datum) -> std::cmp::Ordering {
-    a.cmp(b)
 }

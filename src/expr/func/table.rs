@@ -4,6 +4,10 @@ use crate::expr::EvalError;
 use crate::repr::{ColumnType, Datum, Row, ScalarType};
 use serde::{Deserialize, Serialize};
 
+/// Bound on the rows one call may produce: a guard against `generate_series(1, 1e12)`
+/// exhausting memory inside a dataflow.
+const MAX_ROWS_PER_CALL: i64 = 100_000_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TableFunc {
     /// `generate_series(start, stop [, step])` over bigints: one column.
@@ -33,9 +37,39 @@ impl TableFunc {
 
     /// The rows this function produces for one set of evaluated arguments.
     pub fn eval(&self, args: &[Datum]) -> Result<Vec<Row>, EvalError> {
-        let _ = args;
-        Err(EvalError::Internal(format!(
-            "table function {self:?} not implemented"
-        )))
+        match self {
+            TableFunc::GenerateSeriesInt64 => {
+                let int = |d: Option<&Datum>| match d {
+                    Some(Datum::Int64(v)) => Ok(Some(*v)),
+                    Some(Datum::Int32(v)) => Ok(Some(*v as i64)),
+                    Some(Datum::Null) => Ok(None),
+                    None => Ok(Some(1)),
+                    Some(other) => Err(EvalError::Internal(format!("generate_series argument {other:?}"))),
+                };
+                let (Some(start), Some(stop), Some(step)) = (int(args.first())?, int(args.get(1))?, int(args.get(2))?) else {
+                    return Ok(vec![]);
+                };
+                if step == 0 {
+                    return Err(EvalError::InvalidParameter {
+                        message: "step size cannot equal zero".into(),
+                    });
+                }
+                let count = if (step > 0 && stop < start) || (step < 0 && stop > start) {
+                    0
+                } else {
+                    ((stop as i128 - start as i128) / step as i128 + 1) as i64
+                };
+                if count > MAX_ROWS_PER_CALL {
+                    return Err(EvalError::InvalidParameter {
+                        message: format!("generate_series would produce {count} rows (at most {MAX_ROWS_PER_CALL})"),
+                    });
+                }
+                Ok((0..count).map(|i| Row::new(vec![Datum::Int64(start + i * step)])).collect())
+            }
+            TableFunc::WindowNumbering { func, order, .. } => {
+                let partition = args.first().ok_or_else(|| EvalError::Internal("window numbering without input".into()))?;
+                super::window::number_partition(*func, partition, order)
+            }
+        }
     }
 }

@@ -1,0 +1,28 @@
+//! SQL comparison of two non-NULL datums of the same type.
+
+use crate::repr::Datum;
+use std::cmp::Ordering;
+
+/// PostgreSQL's ordering of two non-NULL datums of one type: intervals by their comparison
+/// key (`'1 month' = '30 days'`), everything else by the datum's total order (floats: NaN
+/// equal to NaN and above every number; strings bytewise, as in the C locale).
+pub fn sql_order(a: &Datum, b: &Datum) -> Ordering {
+    match (a, b) {
+        (Datum::Interval(x), Datum::Interval(y)) => x.comparison_key().cmp(&y.comparison_key()),
+        (Datum::Array(x), Datum::Array(y)) => {
+            for (l, r) in x.iter().zip(y.iter()) {
+                let o = match (l.is_null(), r.is_null()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => sql_order(l, r),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        _ => a.cmp(b),
+    }
+}

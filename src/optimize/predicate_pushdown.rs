@@ -15,7 +15,25 @@ pub fn pushdown(expr: RelationExpr) -> RelationExpr {
     }
 }
 
-fn push_filter(input: RelationExpr, mut predicates: Vec<ScalarExpr>) -> RelationExpr {
+/// `a AND b` as two predicates, recursively.
+fn conjuncts(predicates: Vec<ScalarExpr>) -> Vec<ScalarExpr> {
+    let mut out = Vec::with_capacity(predicates.len());
+    let mut stack: Vec<ScalarExpr> = predicates.into_iter().rev().collect();
+    while let Some(p) = stack.pop() {
+        match p {
+            ScalarExpr::And(args) => stack.extend(args.into_iter().rev()),
+            other => {
+                if !out.contains(&other) {
+                    out.push(other)
+                }
+            }
+        }
+    }
+    out
+}
+
+fn push_filter(input: RelationExpr, predicates: Vec<ScalarExpr>) -> RelationExpr {
+    let mut predicates = conjuncts(predicates);
     match input {
         RelationExpr::Filter {
             input,

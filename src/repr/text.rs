@@ -43,10 +43,18 @@ pub fn format_datum(datum: &Datum, typ: &ScalarType) -> String {
         }
         Datum::Date(d) => d.format("%Y-%m-%d").to_string(),
         Datum::Time(t) => format_time(t),
-        Datum::Timestamp(ts) => format!("{} {}", ts.date().format("%Y-%m-%d"), format_time(&ts.time())),
+        Datum::Timestamp(ts) => format!(
+            "{} {}",
+            ts.date().format("%Y-%m-%d"),
+            format_time(&ts.time())
+        ),
         Datum::TimestampTz(ts) => {
             let naive = ts.naive_utc();
-            format!("{} {}+00", naive.date().format("%Y-%m-%d"), format_time(&naive.time()))
+            format!(
+                "{} {}+00",
+                naive.date().format("%Y-%m-%d"),
+                format_time(&naive.time())
+            )
         }
         Datum::Interval(i) => format_interval(i),
         Datum::Jsonb(j) => j.as_str().to_string(),
@@ -71,7 +79,8 @@ pub fn format_datum(datum: &Datum, typ: &ScalarType) -> String {
 fn quote_array_element(s: &str) -> String {
     let needs_quotes = s.is_empty()
         || s.eq_ignore_ascii_case("null")
-        || s.chars().any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+        || s.chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
     if !needs_quotes {
         return s.to_string();
     }
@@ -98,7 +107,11 @@ fn format_float(v: f64, precision: i32, single: bool) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let sci = if single { format!("{:e}", v as f32) } else { format!("{v:e}") };
+    let sci = if single {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let negative = mantissa.starts_with('-');
@@ -106,7 +119,11 @@ fn format_float(v: f64, precision: i32, single: bool) -> String {
     let sign = if negative { "-" } else { "" };
     if exp < -4 || exp >= precision {
         let (first, rest) = digits.split_at(1);
-        let mantissa = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        let mantissa = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
         let exp_sign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{mantissa}e{exp_sign}{:02}", exp.abs());
     }
@@ -114,7 +131,10 @@ fn format_float(v: f64, precision: i32, single: bool) -> String {
     if point <= 0 {
         format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
     } else if point as usize >= digits.len() {
-        format!("{sign}{digits}{}", "0".repeat(point as usize - digits.len()))
+        format!(
+            "{sign}{digits}{}",
+            "0".repeat(point as usize - digits.len())
+        )
     } else {
         let (int, frac) = digits.split_at(point as usize);
         format!("{sign}{int}.{frac}")
@@ -161,7 +181,10 @@ pub fn format_interval(i: &Interval) -> String {
         let minutes = (total / 60_000_000) % 60;
         let seconds = (total / 1_000_000) % 60;
         let micros = total % 1_000_000;
-        let mut time = format!("{}{hours:02}:{minutes:02}:{seconds:02}", if negative { "-" } else { "" });
+        let mut time = format!(
+            "{}{hours:02}:{minutes:02}:{seconds:02}",
+            if negative { "-" } else { "" }
+        );
         if micros != 0 {
             let frac = format!("{micros:06}");
             time.push('.');
@@ -182,17 +205,35 @@ fn invalid(typ: &ScalarType, input: &str) -> EvalError {
 /// Parses PostgreSQL's text input for type `typ`.
 pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
     let trimmed = text.trim();
-    let out_of_range = |name: &str| EvalError::NumericOutOfRange(format!("value \"{trimmed}\" is out of range for type {name}"));
+    let out_of_range = |name: &str| {
+        EvalError::NumericOutOfRange(format!(
+            "value \"{trimmed}\" is out of range for type {name}"
+        ))
+    };
     Ok(match typ {
         ScalarType::Bool => match trimmed.to_lowercase().as_str() {
             "t" | "true" | "y" | "yes" | "on" | "1" => Datum::Bool(true),
             "f" | "false" | "n" | "no" | "off" | "0" => Datum::Bool(false),
             _ => return Err(invalid(typ, text)),
         },
-        ScalarType::Int16 => Datum::Int16(parse_int(trimmed, typ, text)?.try_into().map_err(|_| out_of_range("smallint"))?),
-        ScalarType::Int32 => Datum::Int32(parse_int(trimmed, typ, text)?.try_into().map_err(|_| out_of_range("integer"))?),
-        ScalarType::Int64 => Datum::Int64(parse_int(trimmed, typ, text)?.try_into().map_err(|_| out_of_range("bigint"))?),
-        ScalarType::Float32 => Datum::f32(parse_float(trimmed).ok_or_else(|| invalid(typ, text))? as f32),
+        ScalarType::Int16 => Datum::Int16(
+            parse_int(trimmed, typ, text)?
+                .try_into()
+                .map_err(|_| out_of_range("smallint"))?,
+        ),
+        ScalarType::Int32 => Datum::Int32(
+            parse_int(trimmed, typ, text)?
+                .try_into()
+                .map_err(|_| out_of_range("integer"))?,
+        ),
+        ScalarType::Int64 => Datum::Int64(
+            parse_int(trimmed, typ, text)?
+                .try_into()
+                .map_err(|_| out_of_range("bigint"))?,
+        ),
+        ScalarType::Float32 => {
+            Datum::f32(parse_float(trimmed).ok_or_else(|| invalid(typ, text))? as f32)
+        }
         ScalarType::Float64 => Datum::f64(parse_float(trimmed).ok_or_else(|| invalid(typ, text))?),
         ScalarType::Numeric { typmod } => {
             let d = Decimal::from_str(trimmed)
@@ -201,7 +242,9 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
             Datum::Numeric(apply_numeric_typmod(d, *typmod)?)
         }
         ScalarType::String => Datum::String(text.to_string()),
-        ScalarType::VarChar { max_length } => Datum::String(enforce_length(text, *max_length, typ)?),
+        ScalarType::VarChar { max_length } => {
+            Datum::String(enforce_length(text, *max_length, typ)?)
+        }
         ScalarType::Char { length } => {
             let s = enforce_length(text, Some(*length), typ)?;
             Datum::String(s)
@@ -209,30 +252,57 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
         ScalarType::Bytes => Datum::Bytes(parse_bytea(text).ok_or_else(|| invalid(typ, text))?),
         ScalarType::Date => Datum::Date(parse_date(trimmed).ok_or_else(|| invalid(typ, text))?),
         ScalarType::Time => Datum::Time(parse_time(trimmed).ok_or_else(|| invalid(typ, text))?),
-        ScalarType::Timestamp => Datum::Timestamp(parse_timestamp(trimmed).ok_or_else(|| invalid(typ, text))?.0),
+        ScalarType::Timestamp => Datum::Timestamp(
+            parse_timestamp(trimmed)
+                .ok_or_else(|| invalid(typ, text))?
+                .0,
+        ),
         ScalarType::TimestampTz => {
-            let (naive, offset_secs) = parse_timestamp(trimmed).ok_or_else(|| invalid(typ, text))?;
+            let (naive, offset_secs) =
+                parse_timestamp(trimmed).ok_or_else(|| invalid(typ, text))?;
             let utc = naive - chrono::Duration::seconds(offset_secs.unwrap_or(0) as i64);
             Datum::TimestampTz(DateTime::<Utc>::from_naive_utc_and_offset(utc, Utc))
         }
-        ScalarType::Interval => Datum::Interval(parse_interval(trimmed).ok_or_else(|| invalid(typ, text))?),
-        ScalarType::Jsonb => Datum::Jsonb(Jsonb::parse(text).ok_or_else(|| invalid(&ScalarType::Jsonb, text))?),
-        ScalarType::Uuid => Datum::Uuid(uuid::Uuid::parse_str(trimmed).map_err(|_| invalid(typ, text))?),
-        ScalarType::Array(elem) => parse_array(trimmed, elem).ok_or_else(|| invalid(typ, text))??,
+        ScalarType::Interval => {
+            Datum::Interval(parse_interval(trimmed).ok_or_else(|| invalid(typ, text))?)
+        }
+        ScalarType::Jsonb => {
+            Datum::Jsonb(Jsonb::parse(text).ok_or_else(|| invalid(&ScalarType::Jsonb, text))?)
+        }
+        ScalarType::Uuid => {
+            Datum::Uuid(uuid::Uuid::parse_str(trimmed).map_err(|_| invalid(typ, text))?)
+        }
+        ScalarType::Array(elem) => {
+            parse_array(trimmed, elem).ok_or_else(|| invalid(typ, text))??
+        }
         ScalarType::Unknown => Datum::String(text.to_string()),
     })
 }
 
 fn parse_int(trimmed: &str, typ: &ScalarType, text: &str) -> Result<i128, EvalError> {
     let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    if digits.is_empty() || !digits.trim_start_matches('-').chars().all(|c| c.is_ascii_digit() || c == '_') {
+    if digits.is_empty()
+        || !digits
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '_')
+    {
         return Err(invalid(typ, text));
     }
-    digits.replace('_', "").parse::<i128>().map_err(|_| match typ {
-        ScalarType::Int16 => EvalError::NumericOutOfRange(format!("value \"{trimmed}\" is out of range for type smallint")),
-        ScalarType::Int32 => EvalError::NumericOutOfRange(format!("value \"{trimmed}\" is out of range for type integer")),
-        _ => EvalError::NumericOutOfRange(format!("value \"{trimmed}\" is out of range for type bigint")),
-    })
+    digits
+        .replace('_', "")
+        .parse::<i128>()
+        .map_err(|_| match typ {
+            ScalarType::Int16 => EvalError::NumericOutOfRange(format!(
+                "value \"{trimmed}\" is out of range for type smallint"
+            )),
+            ScalarType::Int32 => EvalError::NumericOutOfRange(format!(
+                "value \"{trimmed}\" is out of range for type integer"
+            )),
+            _ => EvalError::NumericOutOfRange(format!(
+                "value \"{trimmed}\" is out of range for type bigint"
+            )),
+        })
 }
 
 fn parse_float(trimmed: &str) -> Option<f64> {
@@ -246,11 +316,19 @@ fn parse_float(trimmed: &str) -> Option<f64> {
 
 /// Rounds to the typmod's scale; errors when the integer part does not fit its precision.
 pub fn apply_numeric_typmod(d: Decimal, typmod: Option<(u32, u32)>) -> Result<Decimal, EvalError> {
-    let Some((precision, scale)) = typmod else { return Ok(d) };
-    let rounded = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let Some((precision, scale)) = typmod else {
+        return Ok(d);
+    };
+    let rounded =
+        d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let mut rescaled = rounded;
     rescaled.rescale(scale);
-    let integer_digits = rescaled.trunc().abs().to_string().trim_start_matches('0').len() as u32;
+    let integer_digits = rescaled
+        .trunc()
+        .abs()
+        .to_string()
+        .trim_start_matches('0')
+        .len() as u32;
     if integer_digits > precision - scale {
         return Err(EvalError::NumericOutOfRange(format!(
             "numeric field overflow: a field with precision {precision}, scale {scale} must round to an absolute value less than 10^{}",
@@ -263,12 +341,17 @@ pub fn apply_numeric_typmod(d: Decimal, typmod: Option<(u32, u32)>) -> Result<De
 /// Checks a string against `varchar(n)` / `char(n)`: too long is an error, unless the excess
 /// is all spaces (which PostgreSQL trims silently).
 pub fn enforce_length(text: &str, max: Option<u32>, typ: &ScalarType) -> Result<String, EvalError> {
-    let Some(max) = max else { return Ok(text.to_string()) };
+    let Some(max) = max else {
+        return Ok(text.to_string());
+    };
     let len = text.chars().count();
     if len <= max as usize {
         return Ok(text.to_string());
     }
-    let (head, tail): (String, String) = (text.chars().take(max as usize).collect(), text.chars().skip(max as usize).collect());
+    let (head, tail): (String, String) = (
+        text.chars().take(max as usize).collect(),
+        text.chars().skip(max as usize).collect(),
+    );
     if tail.chars().all(|c| c == ' ') {
         Ok(head)
     } else {
@@ -354,7 +437,10 @@ fn split_zone(s: &str) -> (&str, Option<i32>) {
             let digits = zone[1..].replace(':', "");
             let (h, m) = match digits.len() {
                 1 | 2 => (digits.parse::<i32>().ok(), Some(0)),
-                4 => (digits[..2].parse::<i32>().ok(), digits[2..].parse::<i32>().ok()),
+                4 => (
+                    digits[..2].parse::<i32>().ok(),
+                    digits[2..].parse::<i32>().ok(),
+                ),
                 _ => (None, None),
             };
             if let (Some(h), Some(m)) = (h, m) {
@@ -535,53 +621,101 @@ mod tests {
         assert_eq!(f8(0.0001), "0.0001");
         assert_eq!(f8(1e15), "1e+15");
         assert_eq!(f8(f64::NAN), "NaN");
-        assert_eq!(format_datum(&Datum::f32(1234567.0), &ScalarType::Float32), "1.234567e+06");
+        assert_eq!(
+            format_datum(&Datum::f32(1234567.0), &ScalarType::Float32),
+            "1.234567e+06"
+        );
     }
 
     #[test]
     fn intervals_print_in_postgres_style() {
-        assert_eq!(format_interval(&Interval::new(14, 3, 4 * 3_600_000_000 + 5 * 60_000_000 + 6_500_000)), "1 year 2 mons 3 days 04:05:06.5");
+        assert_eq!(
+            format_interval(&Interval::new(
+                14,
+                3,
+                4 * 3_600_000_000 + 5 * 60_000_000 + 6_500_000
+            )),
+            "1 year 2 mons 3 days 04:05:06.5"
+        );
         assert_eq!(format_interval(&Interval::new(0, 0, 0)), "00:00:00");
-        assert_eq!(format_interval(&Interval::new(0, -1, -1_000_000)), "-1 days -00:00:01");
+        assert_eq!(
+            format_interval(&Interval::new(0, -1, -1_000_000)),
+            "-1 days -00:00:01"
+        );
     }
 
     #[test]
     fn intervals_parse_common_forms() {
         assert_eq!(parse_interval("1 day"), Some(Interval::new(0, 1, 0)));
-        assert_eq!(parse_interval("2 hours 30 minutes"), Some(Interval::new(0, 0, 9_000_000_000)));
+        assert_eq!(
+            parse_interval("2 hours 30 minutes"),
+            Some(Interval::new(0, 0, 9_000_000_000))
+        );
         assert_eq!(parse_interval("1-2"), Some(Interval::new(14, 0, 0)));
-        assert_eq!(parse_interval("1 mon 2 days 01:00:00"), Some(Interval::new(1, 2, 3_600_000_000)));
-        assert_eq!(parse_interval("5 minutes"), Some(Interval::new(0, 0, 300_000_000)));
+        assert_eq!(
+            parse_interval("1 mon 2 days 01:00:00"),
+            Some(Interval::new(1, 2, 3_600_000_000))
+        );
+        assert_eq!(
+            parse_interval("5 minutes"),
+            Some(Interval::new(0, 0, 300_000_000))
+        );
         assert_eq!(parse_interval("nonsense"), None);
     }
 
     #[test]
     fn timestamps_with_offsets_become_utc() {
         let d = parse_datum("2024-01-02 03:04:05+02", &ScalarType::TimestampTz).unwrap();
-        assert_eq!(format_datum(&d, &ScalarType::TimestampTz), "2024-01-02 01:04:05+00");
+        assert_eq!(
+            format_datum(&d, &ScalarType::TimestampTz),
+            "2024-01-02 01:04:05+00"
+        );
         let d = parse_datum("2024-01-02T03:04:05.250", &ScalarType::Timestamp).unwrap();
-        assert_eq!(format_datum(&d, &ScalarType::Timestamp), "2024-01-02 03:04:05.25");
+        assert_eq!(
+            format_datum(&d, &ScalarType::Timestamp),
+            "2024-01-02 03:04:05.25"
+        );
     }
 
     #[test]
     fn numeric_typmod_rounds_and_overflows() {
-        let typ = ScalarType::Numeric { typmod: Some((5, 2)) };
-        assert_eq!(format_datum(&parse_datum("1.005", &typ).unwrap(), &typ), "1.01");
+        let typ = ScalarType::Numeric {
+            typmod: Some((5, 2)),
+        };
+        assert_eq!(
+            format_datum(&parse_datum("1.005", &typ).unwrap(), &typ),
+            "1.01"
+        );
         assert_eq!(format_datum(&parse_datum("3", &typ).unwrap(), &typ), "3.00");
         assert_eq!(parse_datum("1000", &typ).unwrap_err().sqlstate(), "22003");
     }
 
     #[test]
     fn varchar_length_is_enforced_but_trailing_spaces_trim() {
-        let typ = ScalarType::VarChar { max_length: Some(3) };
-        assert_eq!(parse_datum("abc  ", &typ).unwrap(), Datum::String("abc".into()));
+        let typ = ScalarType::VarChar {
+            max_length: Some(3),
+        };
+        assert_eq!(
+            parse_datum("abc  ", &typ).unwrap(),
+            Datum::String("abc".into())
+        );
         assert_eq!(parse_datum("abcd", &typ).unwrap_err().sqlstate(), "22001");
     }
 
     #[test]
     fn bad_input_is_22p02() {
-        assert_eq!(parse_datum("x1", &ScalarType::Int32).unwrap_err().sqlstate(), "22P02");
-        assert_eq!(parse_datum("99999999999", &ScalarType::Int32).unwrap_err().sqlstate(), "22003");
+        assert_eq!(
+            parse_datum("x1", &ScalarType::Int32)
+                .unwrap_err()
+                .sqlstate(),
+            "22P02"
+        );
+        assert_eq!(
+            parse_datum("99999999999", &ScalarType::Int32)
+                .unwrap_err()
+                .sqlstate(),
+            "22003"
+        );
     }
 
     #[test]

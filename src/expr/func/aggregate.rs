@@ -2,7 +2,7 @@
 //! Every input comes with its multiplicity; NULL inputs are ignored, as SQL aggregates do
 //! (except where noted).
 
-use super::arith::{self, Op};
+use super::arith;
 use super::compare::sql_order;
 use super::window::{self, WindowOrder};
 use crate::expr::EvalError;
@@ -27,11 +27,17 @@ pub enum AggregateFunc {
     BoolAnd,
     BoolOr,
     /// `string_agg(value, delimiter ORDER BY ...)`: input records `[value, delimiter, keys...]`.
-    StringAgg { order: Vec<WindowOrder> },
+    StringAgg {
+        order: Vec<WindowOrder>,
+    },
     /// `array_agg(value ORDER BY ...)`: input records `[value, keys...]`; NULLs included.
-    ArrayAgg { order: Vec<WindowOrder> },
+    ArrayAgg {
+        order: Vec<WindowOrder>,
+    },
     /// `jsonb_agg(value ORDER BY ...)`: input records `[value, keys...]`; NULLs included.
-    JsonbAgg { order: Vec<WindowOrder> },
+    JsonbAgg {
+        order: Vec<WindowOrder>,
+    },
     /// Three-valued OR of booleans: TRUE if any is TRUE, else NULL if any is NULL, else FALSE
     /// (also for no input). Lowers `x op ANY (subquery)` and `IN (subquery)`.
     Any,
@@ -39,7 +45,9 @@ pub enum AggregateFunc {
     /// `x op ALL (subquery)`.
     All,
     /// A window's partition: its records sorted by the window's ORDER BY (see `window.rs`).
-    WindowPartition { order: Vec<WindowOrder> },
+    WindowPartition {
+        order: Vec<WindowOrder>,
+    },
 }
 
 impl AggregateFunc {
@@ -53,11 +61,18 @@ impl AggregateFunc {
             AggregateFunc::SumFloat32 => t(ScalarType::Float32),
             AggregateFunc::SumFloat => t(ScalarType::Float64),
             AggregateFunc::Min | AggregateFunc::Max => t(arg.scalar_type.without_modifiers()),
-            AggregateFunc::BoolAnd | AggregateFunc::BoolOr | AggregateFunc::Any | AggregateFunc::All => t(ScalarType::Bool),
+            AggregateFunc::BoolAnd
+            | AggregateFunc::BoolOr
+            | AggregateFunc::Any
+            | AggregateFunc::All => t(ScalarType::Bool),
             AggregateFunc::StringAgg { .. } => t(ScalarType::String),
-            AggregateFunc::ArrayAgg { .. } => t(ScalarType::Array(Box::new(record_value_type(arg)))),
+            AggregateFunc::ArrayAgg { .. } => {
+                t(ScalarType::Array(Box::new(record_value_type(arg))))
+            }
             AggregateFunc::JsonbAgg { .. } => t(ScalarType::Jsonb),
-            AggregateFunc::WindowPartition { .. } => ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false),
+            AggregateFunc::WindowPartition { .. } => {
+                ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
+            }
         }
     }
 
@@ -66,17 +81,28 @@ impl AggregateFunc {
     pub fn is_accumulable(&self) -> bool {
         matches!(
             self,
-            AggregateFunc::Count | AggregateFunc::SumInt | AggregateFunc::SumNumeric | AggregateFunc::BoolAnd | AggregateFunc::BoolOr | AggregateFunc::Any | AggregateFunc::All
+            AggregateFunc::Count
+                | AggregateFunc::SumInt
+                | AggregateFunc::SumNumeric
+                | AggregateFunc::BoolAnd
+                | AggregateFunc::BoolOr
+                | AggregateFunc::Any
+                | AggregateFunc::All
         )
     }
 
     /// The aggregate over `inputs`: each datum with its multiplicity (positive once a group is
     /// consolidated). An empty group gives the aggregate's empty value (0 for count, FALSE for
     /// `Any`, TRUE for `All`, NULL otherwise).
-    pub fn eval<'a>(&self, inputs: impl Iterator<Item = (&'a Datum, Diff)>) -> Result<Datum, EvalError> {
+    pub fn eval<'a>(
+        &self,
+        inputs: impl Iterator<Item = (&'a Datum, Diff)>,
+    ) -> Result<Datum, EvalError> {
         let mut inputs: Vec<(&Datum, Diff)> = inputs.collect();
         if let Some((d, diff)) = inputs.iter().find(|(_, diff)| *diff < 0) {
-            return Err(EvalError::Internal(format!("aggregate input {d:?} with negative multiplicity {diff}")));
+            return Err(EvalError::Internal(format!(
+                "aggregate input {d:?} with negative multiplicity {diff}"
+            )));
         }
         let non_null = || inputs.iter().filter(|(d, _)| !d.is_null());
         Ok(match self {
@@ -90,14 +116,20 @@ impl AggregateFunc {
                         Datum::Int16(v) => *v as i128,
                         Datum::Int32(v) => *v as i128,
                         Datum::Int64(v) => *v as i128,
-                        other => return Err(EvalError::Internal(format!("integer sum of {other:?}"))),
+                        other => {
+                            return Err(EvalError::Internal(format!("integer sum of {other:?}")));
+                        }
                     };
                     sum += v * *n as i128;
                 }
                 if !any {
                     Datum::Null
                 } else {
-                    Datum::Int64(i64::try_from(sum).map_err(|_| EvalError::NumericOutOfRange("bigint out of range".into()))?)
+                    Datum::Int64(
+                        i64::try_from(sum).map_err(|_| {
+                            EvalError::NumericOutOfRange("bigint out of range".into())
+                        })?,
+                    )
                 }
             }
             AggregateFunc::SumNumeric => {
@@ -110,10 +142,16 @@ impl AggregateFunc {
                         Datum::Int32(v) => Decimal::from(*v),
                         Datum::Int16(v) => Decimal::from(*v),
                         Datum::Numeric(v) => *v,
-                        other => return Err(EvalError::Internal(format!("numeric sum of {other:?}"))),
+                        other => {
+                            return Err(EvalError::Internal(format!("numeric sum of {other:?}")));
+                        }
                     };
-                    let term = v.checked_mul(Decimal::from(*n)).ok_or_else(|| EvalError::NumericOutOfRange("value overflows numeric format".into()))?;
-                    sum = sum.checked_add(term).ok_or_else(|| EvalError::NumericOutOfRange("value overflows numeric format".into()))?;
+                    let term = v.checked_mul(Decimal::from(*n)).ok_or_else(|| {
+                        EvalError::NumericOutOfRange("value overflows numeric format".into())
+                    })?;
+                    sum = sum.checked_add(term).ok_or_else(|| {
+                        EvalError::NumericOutOfRange("value overflows numeric format".into())
+                    })?;
                 }
                 if any {
                     Datum::Numeric(sum)
@@ -135,7 +173,11 @@ impl AggregateFunc {
                 }
             }
             AggregateFunc::Min | AggregateFunc::Max => {
-                let want = if *self == AggregateFunc::Min { Ordering::Less } else { Ordering::Greater };
+                let want = if *self == AggregateFunc::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
                 let mut best: Option<&Datum> = None;
                 for (d, _) in non_null() {
                     if best.is_none_or(|b| sql_order(d, b) == want) {
@@ -180,7 +222,9 @@ impl AggregateFunc {
                 let records = sorted_records(&mut inputs, order, 2)?;
                 let mut out: Option<String> = None;
                 for fields in records {
-                    let (Datum::String(value), delimiter) = (&fields[0], &fields[1]) else { continue };
+                    let (Datum::String(value), delimiter) = (&fields[0], &fields[1]) else {
+                        continue;
+                    };
                     match &mut out {
                         None => out = Some(value.clone()),
                         Some(s) => {
@@ -206,11 +250,18 @@ impl AggregateFunc {
                 if records.is_empty() {
                     Datum::Null
                 } else {
-                    let values = records.iter().map(|f| super::cast::json_of(&f[0])).collect();
-                    Datum::Jsonb(crate::repr::Jsonb::from_value(&serde_json::Value::Array(values)))
+                    let values = records
+                        .iter()
+                        .map(|f| super::cast::json_of(&f[0]))
+                        .collect();
+                    Datum::Jsonb(crate::repr::Jsonb::from_value(&serde_json::Value::Array(
+                        values,
+                    )))
                 }
             }
-            AggregateFunc::WindowPartition { order } => window::sort_partition(inputs.into_iter(), order)?,
+            AggregateFunc::WindowPartition { order } => {
+                window::sort_partition(inputs.into_iter(), order)?
+            }
         })
     }
 }
@@ -225,10 +276,18 @@ fn record_value_type(arg: &ColumnType) -> ScalarType {
 
 /// The records of an ordered aggregate, one per unit of multiplicity, sorted by their order
 /// keys (the fields after the first `values`), ties by the whole record.
-fn sorted_records<'a>(inputs: &mut [(&'a Datum, Diff)], order: &[WindowOrder], values: usize) -> Result<Vec<&'a [Datum]>, EvalError> {
+fn sorted_records<'a>(
+    inputs: &mut [(&'a Datum, Diff)],
+    order: &[WindowOrder],
+    values: usize,
+) -> Result<Vec<&'a [Datum]>, EvalError> {
     let mut records = Vec::new();
     for (d, n) in inputs.iter() {
-        let Datum::Array(fields) = d else { return Err(EvalError::Internal("ordered aggregate input is not a record".into())) };
+        let Datum::Array(fields) = d else {
+            return Err(EvalError::Internal(
+                "ordered aggregate input is not a record".into(),
+            ));
+        };
         for _ in 0..*n {
             records.push(fields.as_slice());
         }
@@ -238,8 +297,20 @@ fn sorted_records<'a>(inputs: &mut [(&'a Datum, Diff)], order: &[WindowOrder], v
             let (x, y) = (&a[values + i], &b[values + i]);
             let o = match (x.is_null(), y.is_null()) {
                 (true, true) => Ordering::Equal,
-                (true, false) => if *nulls_last { Ordering::Greater } else { Ordering::Less },
-                (false, true) => if *nulls_last { Ordering::Less } else { Ordering::Greater },
+                (true, false) => {
+                    if *nulls_last {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                }
+                (false, true) => {
+                    if *nulls_last {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    }
+                }
                 (false, false) => {
                     let o = sql_order(x, y);
                     if *desc { o.reverse() } else { o }
@@ -254,11 +325,6 @@ fn sorted_records<'a>(inputs: &mut [(&'a Datum, Diff)], order: &[WindowOrder], v
     Ok(records)
 }
 
-/// Adds `b` to the running numeric sum `a` (used by the dataflow's accumulable sums).
-pub fn add_numeric(a: &Datum, b: &Datum) -> Result<Datum, EvalError> {
-    arith::numeric_op(Op::Add, a, b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,27 +333,70 @@ mod tests {
     fn multiplicities_count_and_sum() {
         let (a, b, n) = (Datum::Int32(2), Datum::Int32(5), Datum::Null);
         let inputs = || vec![(&a, 3), (&b, 1), (&n, 2)].into_iter();
-        assert_eq!(AggregateFunc::Count.eval(inputs()).unwrap(), Datum::Int64(4));
-        assert_eq!(AggregateFunc::SumInt.eval(inputs()).unwrap(), Datum::Int64(11));
+        assert_eq!(
+            AggregateFunc::Count.eval(inputs()).unwrap(),
+            Datum::Int64(4)
+        );
+        assert_eq!(
+            AggregateFunc::SumInt.eval(inputs()).unwrap(),
+            Datum::Int64(11)
+        );
         assert_eq!(AggregateFunc::Max.eval(inputs()).unwrap(), Datum::Int32(5));
-        assert_eq!(AggregateFunc::SumInt.eval(vec![(&n, 1)].into_iter()).unwrap(), Datum::Null);
+        assert_eq!(
+            AggregateFunc::SumInt
+                .eval(vec![(&n, 1)].into_iter())
+                .unwrap(),
+            Datum::Null
+        );
     }
 
     #[test]
     fn any_and_all_are_three_valued() {
         let (t, f, n) = (Datum::Bool(true), Datum::Bool(false), Datum::Null);
-        assert_eq!(AggregateFunc::Any.eval(vec![(&f, 1), (&n, 1)].into_iter()).unwrap(), Datum::Null);
-        assert_eq!(AggregateFunc::Any.eval(vec![(&f, 1), (&t, 1)].into_iter()).unwrap(), Datum::Bool(true));
-        assert_eq!(AggregateFunc::Any.eval(std::iter::empty()).unwrap(), Datum::Bool(false));
-        assert_eq!(AggregateFunc::All.eval(std::iter::empty()).unwrap(), Datum::Bool(true));
-        assert_eq!(AggregateFunc::All.eval(vec![(&t, 1), (&n, 1)].into_iter()).unwrap(), Datum::Null);
+        assert_eq!(
+            AggregateFunc::Any
+                .eval(vec![(&f, 1), (&n, 1)].into_iter())
+                .unwrap(),
+            Datum::Null
+        );
+        assert_eq!(
+            AggregateFunc::Any
+                .eval(vec![(&f, 1), (&t, 1)].into_iter())
+                .unwrap(),
+            Datum::Bool(true)
+        );
+        assert_eq!(
+            AggregateFunc::Any.eval(std::iter::empty()).unwrap(),
+            Datum::Bool(false)
+        );
+        assert_eq!(
+            AggregateFunc::All.eval(std::iter::empty()).unwrap(),
+            Datum::Bool(true)
+        );
+        assert_eq!(
+            AggregateFunc::All
+                .eval(vec![(&t, 1), (&n, 1)].into_iter())
+                .unwrap(),
+            Datum::Null
+        );
     }
 
     #[test]
     fn string_agg_orders_by_its_keys() {
-        let r = |v: &str, k: i32| Datum::Array(vec![Datum::String(v.into()), Datum::String(",".into()), Datum::Int32(k)]);
+        let r = |v: &str, k: i32| {
+            Datum::Array(vec![
+                Datum::String(v.into()),
+                Datum::String(",".into()),
+                Datum::Int32(k),
+            ])
+        };
         let (a, b) = (r("a", 2), r("b", 1));
-        let agg = AggregateFunc::StringAgg { order: vec![(false, true)] };
-        assert_eq!(agg.eval(vec![(&a, 1), (&b, 1)].into_iter()).unwrap(), Datum::String("b,a".into()));
+        let agg = AggregateFunc::StringAgg {
+            order: vec![(false, true)],
+        };
+        assert_eq!(
+            agg.eval(vec![(&a, 1), (&b, 1)].into_iter()).unwrap(),
+            Datum::String("b,a".into())
+        );
     }
 }

@@ -11,7 +11,9 @@ fn overflow(type_name: &str) -> EvalError {
 
 fn float_result(v: f64, inputs_finite: bool) -> Result<f64, EvalError> {
     if v.is_infinite() && inputs_finite {
-        return Err(EvalError::NumericOutOfRange("value out of range: overflow".into()));
+        return Err(EvalError::NumericOutOfRange(
+            "value out of range: overflow".into(),
+        ));
     }
     Ok(v)
 }
@@ -78,9 +80,18 @@ pub fn numeric_op(op: Op, a: &Datum, b: &Datum) -> Result<Datum, EvalError> {
                     a.checked_rem(*b)
                 }
             };
-            Datum::Numeric(r.ok_or_else(|| EvalError::NumericOutOfRange("value overflows numeric format".into()))?.normalize_scale_floor(a, b, op))
+            Datum::Numeric(
+                r.ok_or_else(|| {
+                    EvalError::NumericOutOfRange("value overflows numeric format".into())
+                })?
+                .normalize_scale_floor(a, b, op),
+            )
         }
-        _ => return Err(EvalError::Internal(format!("arithmetic on {a:?} and {b:?}"))),
+        _ => {
+            return Err(EvalError::Internal(format!(
+                "arithmetic on {a:?} and {b:?}"
+            )));
+        }
     })
 }
 
@@ -109,7 +120,11 @@ fn float_op(op: Op, x: f64, y: f64) -> Result<f64, EvalError> {
 /// scale of either input.
 fn numeric_division_scale(q: Decimal, a: &Decimal, b: &Decimal) -> Decimal {
     let integer_digits = q.trunc().abs().to_string().trim_start_matches('0').len() as u32;
-    let wanted = 16u32.saturating_sub(integer_digits).max(a.scale()).max(b.scale()).min(20);
+    let wanted = 16u32
+        .saturating_sub(integer_digits)
+        .max(a.scale())
+        .max(b.scale())
+        .min(20);
     let mut r = q.round_dp_with_strategy(wanted, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(wanted);
     r

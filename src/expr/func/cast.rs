@@ -50,16 +50,26 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
     }
     Ok(match to {
         ScalarType::String => Datum::String(text_of(d)),
-        ScalarType::VarChar { max_length } => Datum::String(enforce_length(&text_of(d), *max_length, to)?),
-        ScalarType::Char { length } => Datum::String(enforce_length(&text_of(d), Some(*length), to)?),
-        ScalarType::Int16 => Datum::Int16(i16::try_from(to_i64(d, "smallint")?).map_err(|_| range("smallint"))?),
-        ScalarType::Int32 => Datum::Int32(i32::try_from(to_i64(d, "integer")?).map_err(|_| range("integer"))?),
+        ScalarType::VarChar { max_length } => {
+            Datum::String(enforce_length(&text_of(d), *max_length, to)?)
+        }
+        ScalarType::Char { length } => {
+            Datum::String(enforce_length(&text_of(d), Some(*length), to)?)
+        }
+        ScalarType::Int16 => {
+            Datum::Int16(i16::try_from(to_i64(d, "smallint")?).map_err(|_| range("smallint"))?)
+        }
+        ScalarType::Int32 => {
+            Datum::Int32(i32::try_from(to_i64(d, "integer")?).map_err(|_| range("integer"))?)
+        }
         ScalarType::Int64 => Datum::Int64(to_i64(d, "bigint")?),
         ScalarType::Float32 => {
             let v = to_f64(d)?;
             let f = v as f32;
             if f.is_infinite() && v.is_finite() {
-                return Err(EvalError::NumericOutOfRange("value out of range: overflow".into()));
+                return Err(EvalError::NumericOutOfRange(
+                    "value out of range: overflow".into(),
+                ));
             }
             Datum::f32(f)
         }
@@ -116,13 +126,23 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
             Datum::Timestamp(t) => Datum::Timestamp(*t),
             Datum::Date(v) => Datum::Timestamp(v.and_time(NaiveTime::MIN)),
             Datum::TimestampTz(t) => Datum::Timestamp(t.naive_utc()),
-            other => return Err(EvalError::Internal(format!("cast of {other:?} to timestamp"))),
+            other => {
+                return Err(EvalError::Internal(format!(
+                    "cast of {other:?} to timestamp"
+                )));
+            }
         },
         ScalarType::TimestampTz => match d {
             Datum::TimestampTz(t) => Datum::TimestampTz(*t),
-            Datum::Date(v) => Datum::TimestampTz(Utc.from_utc_datetime(&v.and_time(NaiveTime::MIN))),
+            Datum::Date(v) => {
+                Datum::TimestampTz(Utc.from_utc_datetime(&v.and_time(NaiveTime::MIN)))
+            }
             Datum::Timestamp(t) => Datum::TimestampTz(Utc.from_utc_datetime(t)),
-            other => return Err(EvalError::Internal(format!("cast of {other:?} to timestamptz"))),
+            other => {
+                return Err(EvalError::Internal(format!(
+                    "cast of {other:?} to timestamptz"
+                )));
+            }
         },
         ScalarType::Interval => match d {
             Datum::Interval(i) => Datum::Interval(*i),
@@ -131,7 +151,11 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
                 0,
                 (*t - NaiveTime::MIN).num_microseconds().unwrap_or(0),
             )),
-            other => return Err(EvalError::Internal(format!("cast of {other:?} to interval"))),
+            other => {
+                return Err(EvalError::Internal(format!(
+                    "cast of {other:?} to interval"
+                )));
+            }
         },
         ScalarType::Jsonb => match d {
             Datum::Jsonb(j) => Datum::Jsonb(j.clone()),
@@ -149,10 +173,20 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
             Datum::Array(items) => Datum::Array(
                 items
                     .iter()
-                    .map(|i| if i.is_null() { Ok(Datum::Null) } else { cast(i, elem) })
+                    .map(|i| {
+                        if i.is_null() {
+                            Ok(Datum::Null)
+                        } else {
+                            cast(i, elem)
+                        }
+                    })
                     .collect::<Result<_, _>>()?,
             ),
-            other => return Err(EvalError::Internal(format!("cast of {other:?} to an array"))),
+            other => {
+                return Err(EvalError::Internal(format!(
+                    "cast of {other:?} to an array"
+                )));
+            }
         },
         ScalarType::Unknown => d.clone(),
     })
@@ -176,9 +210,15 @@ pub fn json_of(d: &Datum) -> serde_json::Value {
         Datum::Int16(v) => Value::from(*v),
         Datum::Int32(v) => Value::from(*v),
         Datum::Int64(v) => Value::from(*v),
-        Datum::Float32(v) => serde_json::Number::from_f64(v.0 as f64).map(Value::Number).unwrap_or(Value::String(v.0.to_string())),
-        Datum::Float64(v) => serde_json::Number::from_f64(v.0).map(Value::Number).unwrap_or(Value::String(v.0.to_string())),
-        Datum::Numeric(n) => serde_json::from_str(&n.to_string()).unwrap_or(Value::String(n.to_string())),
+        Datum::Float32(v) => serde_json::Number::from_f64(v.0 as f64)
+            .map(Value::Number)
+            .unwrap_or(Value::String(v.0.to_string())),
+        Datum::Float64(v) => serde_json::Number::from_f64(v.0)
+            .map(Value::Number)
+            .unwrap_or(Value::String(v.0.to_string())),
+        Datum::Numeric(n) => {
+            serde_json::from_str(&n.to_string()).unwrap_or(Value::String(n.to_string()))
+        }
         Datum::Jsonb(j) => j.to_value(),
         Datum::Array(items) => Value::Array(items.iter().map(json_of).collect()),
         other => Value::String(text_of(other)),
@@ -191,20 +231,45 @@ mod tests {
 
     #[test]
     fn float_to_int_rounds_half_to_even_and_numeric_half_away() {
-        assert_eq!(cast(&Datum::f64(2.5), &ScalarType::Int32).unwrap(), Datum::Int32(2));
-        assert_eq!(cast(&Datum::f64(3.5), &ScalarType::Int32).unwrap(), Datum::Int32(4));
-        assert_eq!(cast(&Datum::Numeric(Decimal::new(25, 1)), &ScalarType::Int32).unwrap(), Datum::Int32(3));
+        assert_eq!(
+            cast(&Datum::f64(2.5), &ScalarType::Int32).unwrap(),
+            Datum::Int32(2)
+        );
+        assert_eq!(
+            cast(&Datum::f64(3.5), &ScalarType::Int32).unwrap(),
+            Datum::Int32(4)
+        );
+        assert_eq!(
+            cast(&Datum::Numeric(Decimal::new(25, 1)), &ScalarType::Int32).unwrap(),
+            Datum::Int32(3)
+        );
     }
 
     #[test]
     fn narrowing_out_of_range_fails_with_22003() {
-        assert_eq!(cast(&Datum::Int64(1 << 40), &ScalarType::Int32).unwrap_err().sqlstate(), "22003");
+        assert_eq!(
+            cast(&Datum::Int64(1 << 40), &ScalarType::Int32)
+                .unwrap_err()
+                .sqlstate(),
+            "22003"
+        );
     }
 
     #[test]
     fn strings_cast_through_text_input() {
-        assert_eq!(cast(&Datum::String("42".into()), &ScalarType::Int64).unwrap(), Datum::Int64(42));
-        assert_eq!(cast(&Datum::String("x".into()), &ScalarType::Int64).unwrap_err().sqlstate(), "22P02");
-        assert_eq!(cast(&Datum::Int32(7), &ScalarType::String).unwrap(), Datum::String("7".into()));
+        assert_eq!(
+            cast(&Datum::String("42".into()), &ScalarType::Int64).unwrap(),
+            Datum::Int64(42)
+        );
+        assert_eq!(
+            cast(&Datum::String("x".into()), &ScalarType::Int64)
+                .unwrap_err()
+                .sqlstate(),
+            "22P02"
+        );
+        assert_eq!(
+            cast(&Datum::Int32(7), &ScalarType::String).unwrap(),
+            Datum::String("7".into())
+        );
     }
 }

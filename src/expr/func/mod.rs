@@ -18,6 +18,7 @@ pub mod window;
 
 pub use aggregate::AggregateFunc;
 pub use compare::sql_order;
+pub use scalar_eval::arithmetic_result;
 pub use table::TableFunc;
 
 use super::EvalError;
@@ -61,9 +62,13 @@ pub enum Func {
     /// The arguments as one array datum (a record for ordered aggregates and windows).
     MakeRecord,
     /// `string LIKE pattern` (`ILIKE` when case-insensitive).
-    Like { case_insensitive: bool },
+    Like {
+        case_insensitive: bool,
+    },
     /// `string ~ pattern` (`~*` when case-insensitive).
-    RegexMatch { case_insensitive: bool },
+    RegexMatch {
+        case_insensitive: bool,
+    },
     /// A named function (`lower`, `round`, `date_trunc`, ...), see `scalar_eval.rs`.
     Named(NamedFunc),
     /// `greatest(...)` / `least(...)`: NULL arguments are ignored.

@@ -2,14 +2,17 @@
 
 use super::arith::{self, Op};
 use super::string::{int, text};
-use super::{cast, compare, string, temporal, Func, NamedFunc};
+use super::{Func, NamedFunc, cast, compare, string, temporal};
 use crate::expr::EvalError;
 use crate::repr::{ColumnType, Datum, Jsonb, ScalarType};
 use rust_decimal::prelude::*;
 use std::cmp::Ordering;
 
 pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
-    let arg = |i: usize| args.get(i).ok_or_else(|| EvalError::Internal(format!("{func:?} is missing argument {i}")));
+    let arg = |i: usize| {
+        args.get(i)
+            .ok_or_else(|| EvalError::Internal(format!("{func:?} is missing argument {i}")))
+    };
     Ok(match func {
         Func::Eq => Datum::Bool(compare::sql_order(arg(0)?, arg(1)?) == Ordering::Equal),
         Func::NotEq => Datum::Bool(compare::sql_order(arg(0)?, arg(1)?) != Ordering::Equal),
@@ -55,10 +58,18 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
         Func::Cast(to) => cast::cast(arg(0)?, to)?,
         Func::Concat => Datum::String(format!("{}{}", text(arg(0)?)?, text(arg(1)?)?)),
         Func::MakeRecord => Datum::Array(args.to_vec()),
-        Func::Like { case_insensitive } => Datum::Bool(string::like(text(arg(0)?)?, text(arg(1)?)?, *case_insensitive)),
+        Func::Like { case_insensitive } => Datum::Bool(string::like(
+            text(arg(0)?)?,
+            text(arg(1)?)?,
+            *case_insensitive,
+        )),
         Func::RegexMatch { case_insensitive } => {
             let s = text(arg(0)?)?;
-            Datum::Bool(string::with_regex(text(arg(1)?)?, *case_insensitive, |re| re.is_match(s))?)
+            Datum::Bool(string::with_regex(
+                text(arg(1)?)?,
+                *case_insensitive,
+                |re| re.is_match(s),
+            )?)
         }
         Func::Greatest | Func::Least => {
             let mut best: Option<&Datum> = None;
@@ -67,7 +78,11 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
                     None => Some(a),
                     Some(b) => {
                         let o = compare::sql_order(a, b);
-                        let better = if matches!(func, Func::Greatest) { o == Ordering::Greater } else { o == Ordering::Less };
+                        let better = if matches!(func, Func::Greatest) {
+                            o == Ordering::Greater
+                        } else {
+                            o == Ordering::Less
+                        };
                         Some(if better { a } else { b })
                     }
                 };
@@ -83,7 +98,11 @@ fn float_arg(d: &Datum) -> Result<f64, EvalError> {
 }
 
 /// Rounds numbers of any numeric type with `f` on floats and `g` on numerics.
-fn round_like(d: &Datum, f: fn(f64) -> f64, strategy: RoundingStrategy) -> Result<Datum, EvalError> {
+fn round_like(
+    d: &Datum,
+    f: fn(f64) -> f64,
+    strategy: RoundingStrategy,
+) -> Result<Datum, EvalError> {
     Ok(match d {
         Datum::Float32(v) => Datum::f32(f(v.0 as f64) as f32),
         Datum::Float64(v) => Datum::f64(f(v.0)),
@@ -115,14 +134,18 @@ fn math(value: f64, name: &str, ok: bool) -> Result<Datum, EvalError> {
 fn jsonb_arg(d: &Datum) -> Result<serde_json::Value, EvalError> {
     match d {
         Datum::Jsonb(j) => Ok(j.to_value()),
-        other => Err(EvalError::Internal(format!("expected jsonb, got {other:?}"))),
+        other => Err(EvalError::Internal(format!(
+            "expected jsonb, got {other:?}"
+        ))),
     }
 }
 
 fn json_step<'a>(v: &'a serde_json::Value, key: &Datum) -> Option<&'a serde_json::Value> {
     match (v, key) {
         (serde_json::Value::Object(m), Datum::String(k)) => m.get(k),
-        (serde_json::Value::Array(a), Datum::String(k)) => k.parse::<i64>().ok().and_then(|i| array_index(a, i)),
+        (serde_json::Value::Array(a), Datum::String(k)) => {
+            k.parse::<i64>().ok().and_then(|i| array_index(a, i))
+        }
         (serde_json::Value::Array(a), k) => int(k).ok().and_then(|i| array_index(a, i)),
         _ => None,
     }
@@ -147,7 +170,10 @@ fn json_text(v: &serde_json::Value) -> Datum {
 
 fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
     use NamedFunc::*;
-    let arg = |i: usize| args.get(i).ok_or_else(|| EvalError::Internal(format!("{named:?} is missing argument {i}")));
+    let arg = |i: usize| {
+        args.get(i)
+            .ok_or_else(|| EvalError::Internal(format!("{named:?} is missing argument {i}")))
+    };
     Ok(match named {
         Lower => Datum::String(text(arg(0)?)?.to_lowercase()),
         Upper => Datum::String(text(arg(0)?)?.to_uppercase()),
@@ -169,12 +195,21 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
                 Some(c) => text(c)?.to_string(),
                 None => " ".to_string(),
             };
-            Datum::String(string::trim(text(arg(0)?)?, &chars, named != Rtrim, named != Ltrim))
+            Datum::String(string::trim(
+                text(arg(0)?)?,
+                &chars,
+                named != Rtrim,
+                named != Ltrim,
+            ))
         }
         Replace => {
             let from = text(arg(1)?)?;
             let s = text(arg(0)?)?;
-            Datum::String(if from.is_empty() { s.to_string() } else { s.replace(from, text(arg(2)?)?) })
+            Datum::String(if from.is_empty() {
+                s.to_string()
+            } else {
+                s.replace(from, text(arg(2)?)?)
+            })
         }
         ConcatAll => Datum::String(
             args.iter()
@@ -204,7 +239,12 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
                 Some(f) => text(f)?.to_string(),
                 None => " ".into(),
             };
-            Datum::String(string::pad(text(arg(0)?)?, int(arg(1)?)?, &fill, named == Lpad))
+            Datum::String(string::pad(
+                text(arg(0)?)?,
+                int(arg(1)?)?,
+                &fill,
+                named == Lpad,
+            ))
         }
         Repeat => {
             let n = int(arg(1)?)?.max(0) as usize;
@@ -217,15 +257,23 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             Datum::String(s.repeat(n))
         }
         Reverse => Datum::String(text(arg(0)?)?.chars().rev().collect()),
-        SplitPart => Datum::String(string::split_part(text(arg(0)?)?, text(arg(1)?)?, int(arg(2)?)?)?),
+        SplitPart => Datum::String(string::split_part(
+            text(arg(0)?)?,
+            text(arg(1)?)?,
+            int(arg(2)?)?,
+        )?),
         StartsWith => Datum::Bool(text(arg(0)?)?.starts_with(text(arg(1)?)?)),
         Initcap => Datum::String(string::initcap(text(arg(0)?)?)),
         Ascii => Datum::Int32(text(arg(0)?)?.chars().next().map(|c| c as i32).unwrap_or(0)),
         Chr => {
             let code = int(arg(0)?)?;
-            let c = u32::try_from(code).ok().and_then(char::from_u32).filter(|c| *c != '\0').ok_or_else(|| EvalError::InvalidParameter {
-                message: format!("requested character not valid: {code}"),
-            })?;
+            let c = u32::try_from(code)
+                .ok()
+                .and_then(char::from_u32)
+                .filter(|c| *c != '\0')
+                .ok_or_else(|| EvalError::InvalidParameter {
+                    message: format!("requested character not valid: {code}"),
+                })?;
             Datum::String(c.to_string())
         }
         RegexpReplace => {
@@ -245,34 +293,62 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             })?
         }
         Abs => match arg(0)? {
-            Datum::Int16(v) => Datum::Int16(v.checked_abs().ok_or_else(|| EvalError::NumericOutOfRange("smallint out of range".into()))?),
-            Datum::Int32(v) => Datum::Int32(v.checked_abs().ok_or_else(|| EvalError::NumericOutOfRange("integer out of range".into()))?),
-            Datum::Int64(v) => Datum::Int64(v.checked_abs().ok_or_else(|| EvalError::NumericOutOfRange("bigint out of range".into()))?),
+            Datum::Int16(v) => Datum::Int16(
+                v.checked_abs()
+                    .ok_or_else(|| EvalError::NumericOutOfRange("smallint out of range".into()))?,
+            ),
+            Datum::Int32(v) => Datum::Int32(
+                v.checked_abs()
+                    .ok_or_else(|| EvalError::NumericOutOfRange("integer out of range".into()))?,
+            ),
+            Datum::Int64(v) => Datum::Int64(
+                v.checked_abs()
+                    .ok_or_else(|| EvalError::NumericOutOfRange("bigint out of range".into()))?,
+            ),
             Datum::Float32(v) => Datum::f32(v.0.abs()),
             Datum::Float64(v) => Datum::f64(v.0.abs()),
             Datum::Numeric(n) => Datum::Numeric(n.abs()),
             other => return Err(EvalError::Internal(format!("abs of {other:?}"))),
         },
-        Ceil => round_like(arg(0)?, f64::ceil, RoundingStrategy::AwayFromZero).and_then(|d| match (d, arg(0)?) {
-            (Datum::Numeric(_), Datum::Numeric(n)) => Ok(Datum::Numeric(n.ceil())),
-            (d, _) => Ok(d),
-        })?,
-        Floor => round_like(arg(0)?, f64::floor, RoundingStrategy::ToZero).and_then(|d| match (d, arg(0)?) {
-            (Datum::Numeric(_), Datum::Numeric(n)) => Ok(Datum::Numeric(n.floor())),
-            (d, _) => Ok(d),
-        })?,
+        Ceil => {
+            round_like(arg(0)?, f64::ceil, RoundingStrategy::AwayFromZero).and_then(|d| {
+                match (d, arg(0)?) {
+                    (Datum::Numeric(_), Datum::Numeric(n)) => Ok(Datum::Numeric(n.ceil())),
+                    (d, _) => Ok(d),
+                }
+            })?
+        }
+        Floor => {
+            round_like(arg(0)?, f64::floor, RoundingStrategy::ToZero).and_then(|d| {
+                match (d, arg(0)?) {
+                    (Datum::Numeric(_), Datum::Numeric(n)) => Ok(Datum::Numeric(n.floor())),
+                    (d, _) => Ok(d),
+                }
+            })?
+        }
         Round => match args.get(1) {
-            None => round_like(arg(0)?, f64::round_ties_even, RoundingStrategy::MidpointAwayFromZero)?,
+            None => round_like(
+                arg(0)?,
+                f64::round_ties_even,
+                RoundingStrategy::MidpointAwayFromZero,
+            )?,
             Some(places) => match arg(0)? {
                 Datum::Numeric(n) => {
                     let places = int(places)?;
                     if places >= 0 {
-                        let mut r = n.round_dp_with_strategy(places.min(28) as u32, RoundingStrategy::MidpointAwayFromZero);
+                        let mut r = n.round_dp_with_strategy(
+                            places.min(28) as u32,
+                            RoundingStrategy::MidpointAwayFromZero,
+                        );
                         r.rescale(places.min(28) as u32);
                         Datum::Numeric(r)
                     } else {
                         let factor = Decimal::from(10i64.pow((-places).min(18) as u32));
-                        Datum::Numeric((n / factor).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * factor)
+                        Datum::Numeric(
+                            (n / factor)
+                                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                                * factor,
+                        )
                     }
                 }
                 other => return Err(EvalError::Internal(format!("round of {other:?}"))),
@@ -301,19 +377,25 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             }
             if b < 0.0 && e.fract() != 0.0 {
                 return Err(EvalError::InvalidParameter {
-                    message: "a negative number raised to a non-integer power yields a complex result".into(),
+                    message:
+                        "a negative number raised to a non-integer power yields a complex result"
+                            .into(),
                 });
             }
             let r = b.powf(e);
             if r.is_infinite() {
-                return Err(EvalError::NumericOutOfRange("value out of range: overflow".into()));
+                return Err(EvalError::NumericOutOfRange(
+                    "value out of range: overflow".into(),
+                ));
             }
             Datum::f64(r)
         }
         Exp => {
             let r = float_arg(arg(0)?)?.exp();
             if r.is_infinite() {
-                return Err(EvalError::NumericOutOfRange("value out of range: overflow".into()));
+                return Err(EvalError::NumericOutOfRange(
+                    "value out of range: overflow".into(),
+                ));
             }
             Datum::f64(r)
         }
@@ -351,7 +433,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             _ => {
                 return Err(EvalError::InvalidParameter {
                     message: "cannot get array length of a non-array".into(),
-                })
+                });
             }
         },
         JsonbGet | JsonbGetText => {
@@ -364,7 +446,9 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         }
         JsonbGetPath | JsonbGetPathText => {
             let v = jsonb_arg(arg(0)?)?;
-            let Datum::Array(path) = arg(1)? else { return Err(EvalError::Internal("json path".into())) };
+            let Datum::Array(path) = arg(1)? else {
+                return Err(EvalError::Internal("json path".into()));
+            };
             let mut cur = Some(&v);
             for key in path {
                 cur = cur.and_then(|c| json_step(c, key));
@@ -398,7 +482,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
                     Datum::Null => {
                         return Err(EvalError::InvalidParameter {
                             message: "argument 1: key must not be null".into(),
-                        })
+                        });
                     }
                     Datum::String(s) => s.clone(),
                     other => crate::repr::text::format_datum(other, &ScalarType::String),
@@ -407,9 +491,13 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             }
             Datum::Jsonb(Jsonb::from_value(&serde_json::Value::Object(map)))
         }
-        JsonbBuildArray => Datum::Jsonb(Jsonb::from_value(&serde_json::Value::Array(args.iter().map(cast::json_of).collect()))),
+        JsonbBuildArray => Datum::Jsonb(Jsonb::from_value(&serde_json::Value::Array(
+            args.iter().map(cast::json_of).collect(),
+        ))),
         ArrayLength => match (arg(0)?, args.get(1)) {
-            (Datum::Array(items), Some(dim)) if int(dim)? == 1 && !items.is_empty() => Datum::Int32(items.len() as i32),
+            (Datum::Array(items), Some(dim)) if int(dim)? == 1 && !items.is_empty() => {
+                Datum::Int32(items.len() as i32)
+            }
             _ => Datum::Null,
         },
     })
@@ -432,33 +520,57 @@ impl ZeroSign for Datum {
 fn json_contains(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => y.iter().all(|(k, v)| x.get(k).is_some_and(|xv| json_contains(xv, v))),
-        (Value::Array(x), Value::Array(y)) => y.iter().all(|v| x.iter().any(|xv| json_contains(xv, v))),
-        (Value::Array(x), scalar) if !scalar.is_object() && !scalar.is_array() => x.contains(scalar),
+        (Value::Object(x), Value::Object(y)) => y
+            .iter()
+            .all(|(k, v)| x.get(k).is_some_and(|xv| json_contains(xv, v))),
+        (Value::Array(x), Value::Array(y)) => {
+            y.iter().all(|v| x.iter().any(|xv| json_contains(xv, v)))
+        }
+        (Value::Array(x), scalar) if !scalar.is_object() && !scalar.is_array() => {
+            x.contains(scalar)
+        }
         (x, y) => x == y,
     }
 }
 
 pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
     let nullable = args.iter().any(|a| a.nullable);
-    let first = || args.first().map(|a| a.scalar_type.without_modifiers()).unwrap_or(ScalarType::Unknown);
+    let first = || {
+        args.first()
+            .map(|a| a.scalar_type.without_modifiers())
+            .unwrap_or(ScalarType::Unknown)
+    };
     let t = |s: ScalarType| ColumnType::new(s, nullable);
     match func {
-        Func::Eq | Func::NotEq | Func::Lt | Func::Lte | Func::Gt | Func::Gte | Func::Not | Func::Like { .. } | Func::RegexMatch { .. } => {
-            t(ScalarType::Bool)
-        }
-        Func::IsDistinctFrom | Func::IsNotDistinctFrom | Func::IsNull | Func::IsNotNull | Func::IsTrue | Func::IsFalse => {
-            ColumnType::new(ScalarType::Bool, false)
-        }
+        Func::Eq
+        | Func::NotEq
+        | Func::Lt
+        | Func::Lte
+        | Func::Gt
+        | Func::Gte
+        | Func::Not
+        | Func::Like { .. }
+        | Func::RegexMatch { .. } => t(ScalarType::Bool),
+        Func::IsDistinctFrom
+        | Func::IsNotDistinctFrom
+        | Func::IsNull
+        | Func::IsNotNull
+        | Func::IsTrue
+        | Func::IsFalse => ColumnType::new(ScalarType::Bool, false),
         Func::Add | Func::Sub | Func::Mul | Func::Div => {
             let l = first();
-            let r = args.get(1).map(|a| a.scalar_type.without_modifiers()).unwrap_or(ScalarType::Unknown);
+            let r = args
+                .get(1)
+                .map(|a| a.scalar_type.without_modifiers())
+                .unwrap_or(ScalarType::Unknown);
             t(arithmetic_result(func, &l, &r))
         }
         Func::Mod | Func::Neg => t(first()),
         Func::Cast(to) => t(to.clone()),
         Func::Concat => t(ScalarType::String),
-        Func::MakeRecord => ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false),
+        Func::MakeRecord => {
+            ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
+        }
         Func::Greatest | Func::Least => ColumnType::new(first(), args.iter().all(|a| a.nullable)),
         Func::Named(named) => named_output_type(*named, args, nullable),
     }
@@ -471,9 +583,15 @@ pub fn arithmetic_result(func: &Func, l: &ScalarType, r: &ScalarType) -> ScalarT
         (Func::Add | Func::Sub, Date, Int32) | (Func::Add, Int32, Date) => Date,
         (Func::Sub, Date, Date) => Int32,
         (Func::Add | Func::Sub, Date, Interval) | (Func::Add, Interval, Date) => Timestamp,
-        (Func::Add | Func::Sub, Timestamp, Interval) | (Func::Add, Interval, Timestamp) => Timestamp,
-        (Func::Add | Func::Sub, TimestampTz, Interval) | (Func::Add, Interval, TimestampTz) => TimestampTz,
-        (Func::Sub, Timestamp, Timestamp) | (Func::Sub, TimestampTz, TimestampTz) | (Func::Sub, Time, Time) => Interval,
+        (Func::Add | Func::Sub, Timestamp, Interval) | (Func::Add, Interval, Timestamp) => {
+            Timestamp
+        }
+        (Func::Add | Func::Sub, TimestampTz, Interval) | (Func::Add, Interval, TimestampTz) => {
+            TimestampTz
+        }
+        (Func::Sub, Timestamp, Timestamp)
+        | (Func::Sub, TimestampTz, TimestampTz)
+        | (Func::Sub, Time, Time) => Interval,
         (Func::Add | Func::Sub, Time, Interval) => Time,
         (_, Interval, _) | (_, _, Interval) => Interval,
         _ => l.clone(),
@@ -483,10 +601,14 @@ pub fn arithmetic_result(func: &Func, l: &ScalarType, r: &ScalarType) -> ScalarT
 fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> ColumnType {
     use NamedFunc::*;
     let t = |s: ScalarType| ColumnType::new(s, nullable);
-    let first = args.first().map(|a| a.scalar_type.without_modifiers()).unwrap_or(ScalarType::Unknown);
+    let first = args
+        .first()
+        .map(|a| a.scalar_type.without_modifiers())
+        .unwrap_or(ScalarType::Unknown);
     match named {
-        Lower | Upper | Substring | Btrim | Ltrim | Rtrim | Replace | Left | Right | Lpad | Rpad | Repeat | Reverse | SplitPart | Initcap | Chr
-        | RegexpReplace | JsonbTypeof | JsonbGetText | JsonbGetPathText => t(ScalarType::String),
+        Lower | Upper | Substring | Btrim | Ltrim | Rtrim | Replace | Left | Right | Lpad
+        | Rpad | Repeat | Reverse | SplitPart | Initcap | Chr | RegexpReplace | JsonbTypeof
+        | JsonbGetText | JsonbGetPathText => t(ScalarType::String),
         ConcatAll => ColumnType::new(ScalarType::String, false),
         ConcatWs => ColumnType::new(ScalarType::String, args.first().is_some_and(|a| a.nullable)),
         CharLength | OctetLength | Strpos | Ascii | JsonbArrayLength => t(ScalarType::Int32),

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 pub fn text(d: &Datum) -> Result<&str, EvalError> {
     match d {
         Datum::String(s) => Ok(s),
-        other => Err(EvalError::Internal(format!("expected a string, got {other:?}"))),
+        other => Err(EvalError::Internal(format!(
+            "expected a string, got {other:?}"
+        ))),
     }
 }
 
@@ -18,7 +20,9 @@ pub fn int(d: &Datum) -> Result<i64, EvalError> {
         Datum::Int16(v) => Ok(*v as i64),
         Datum::Int32(v) => Ok(*v as i64),
         Datum::Int64(v) => Ok(*v),
-        other => Err(EvalError::Internal(format!("expected an integer, got {other:?}"))),
+        other => Err(EvalError::Internal(format!(
+            "expected an integer, got {other:?}"
+        ))),
     }
 }
 
@@ -85,7 +89,11 @@ pub fn left(s: &str, n: i64) -> String {
 
 pub fn right(s: &str, n: i64) -> String {
     let count = s.chars().count() as i64;
-    let take = if n >= 0 { n.min(count) } else { (count + n).max(0) };
+    let take = if n >= 0 {
+        n.min(count)
+    } else {
+        (count + n).max(0)
+    };
     s.chars().skip((count - take) as usize).collect()
 }
 
@@ -95,9 +103,17 @@ pub fn split_part(s: &str, delimiter: &str, n: i64) -> Result<String, EvalError>
             message: "field position must not be zero".into(),
         });
     }
-    let parts: Vec<&str> = if delimiter.is_empty() { vec![s] } else { s.split(delimiter).collect() };
+    let parts: Vec<&str> = if delimiter.is_empty() {
+        vec![s]
+    } else {
+        s.split(delimiter).collect()
+    };
     let index = if n > 0 { n - 1 } else { parts.len() as i64 + n };
-    Ok(parts.get(index as usize).filter(|_| index >= 0).map(|p| p.to_string()).unwrap_or_default())
+    Ok(parts
+        .get(index as usize)
+        .filter(|_| index >= 0)
+        .map(|p| p.to_string())
+        .unwrap_or_default())
 }
 
 pub fn initcap(s: &str) -> String {
@@ -186,7 +202,11 @@ thread_local! {
 /// Bound on cached patterns per thread (a view usually has a handful).
 const REGEX_CACHE_CAPACITY: usize = 256;
 
-pub fn with_regex<T>(pattern: &str, case_insensitive: bool, f: impl FnOnce(&regex::Regex) -> T) -> Result<T, EvalError> {
+pub fn with_regex<T>(
+    pattern: &str,
+    case_insensitive: bool,
+    f: impl FnOnce(&regex::Regex) -> T,
+) -> Result<T, EvalError> {
     REGEX_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         let key = (pattern.to_string(), case_insensitive);

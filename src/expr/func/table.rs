@@ -44,9 +44,13 @@ impl TableFunc {
                     Some(Datum::Int32(v)) => Ok(Some(*v as i64)),
                     Some(Datum::Null) => Ok(None),
                     None => Ok(Some(1)),
-                    Some(other) => Err(EvalError::Internal(format!("generate_series argument {other:?}"))),
+                    Some(other) => Err(EvalError::Internal(format!(
+                        "generate_series argument {other:?}"
+                    ))),
                 };
-                let (Some(start), Some(stop), Some(step)) = (int(args.first())?, int(args.get(1))?, int(args.get(2))?) else {
+                let (Some(start), Some(stop), Some(step)) =
+                    (int(args.first())?, int(args.get(1))?, int(args.get(2))?)
+                else {
                     return Ok(vec![]);
                 };
                 if step == 0 {
@@ -61,13 +65,19 @@ impl TableFunc {
                 };
                 if count > MAX_ROWS_PER_CALL {
                     return Err(EvalError::InvalidParameter {
-                        message: format!("generate_series would produce {count} rows (at most {MAX_ROWS_PER_CALL})"),
+                        message: format!(
+                            "generate_series would produce {count} rows (at most {MAX_ROWS_PER_CALL})"
+                        ),
                     });
                 }
-                Ok((0..count).map(|i| Row::new(vec![Datum::Int64(start + i * step)])).collect())
+                Ok((0..count)
+                    .map(|i| Row::new(vec![Datum::Int64(start + i * step)]))
+                    .collect())
             }
             TableFunc::WindowNumbering { func, order, .. } => {
-                let partition = args.first().ok_or_else(|| EvalError::Internal("window numbering without input".into()))?;
+                let partition = args
+                    .first()
+                    .ok_or_else(|| EvalError::Internal("window numbering without input".into()))?;
                 super::window::number_partition(*func, partition, order)
             }
         }

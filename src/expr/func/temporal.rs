@@ -9,7 +9,10 @@
 use super::arith::to_f64;
 use crate::expr::EvalError;
 use crate::repr::{Datum, Interval};
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+    Utc,
+};
 
 fn out_of_range() -> EvalError {
     EvalError::DatetimeOutOfRange {
@@ -17,7 +20,11 @@ fn out_of_range() -> EvalError {
     }
 }
 
-pub fn add_interval(ts: NaiveDateTime, i: &Interval, sign: i64) -> Result<NaiveDateTime, EvalError> {
+pub fn add_interval(
+    ts: NaiveDateTime,
+    i: &Interval,
+    sign: i64,
+) -> Result<NaiveDateTime, EvalError> {
     let months = i.months as i64 * sign;
     let ts = if months >= 0 {
         ts.checked_add_months(Months::new(months as u32))
@@ -28,7 +35,8 @@ pub fn add_interval(ts: NaiveDateTime, i: &Interval, sign: i64) -> Result<NaiveD
     let ts = ts
         .checked_add_signed(Duration::days(i.days as i64 * sign))
         .ok_or_else(out_of_range)?;
-    ts.checked_add_signed(Duration::microseconds(i.micros * sign)).ok_or_else(out_of_range)
+    ts.checked_add_signed(Duration::microseconds(i.micros * sign))
+        .ok_or_else(out_of_range)
 }
 
 fn interval_between(a: NaiveDateTime, b: NaiveDateTime) -> Interval {
@@ -45,10 +53,18 @@ fn scale_interval(i: &Interval, factor: f64) -> Result<Interval, EvalError> {
     let days = i.days as f64 * factor + (months - whole_months) * 30.0;
     let whole_days = days.trunc();
     let micros = i.micros as f64 * factor + (days - whole_days) * Interval::MICROS_PER_DAY as f64;
-    if !months.is_finite() || whole_months.abs() > i32::MAX as f64 || whole_days.abs() > i32::MAX as f64 || micros.abs() > i64::MAX as f64 {
+    if !months.is_finite()
+        || whole_months.abs() > i32::MAX as f64
+        || whole_days.abs() > i32::MAX as f64
+        || micros.abs() > i64::MAX as f64
+    {
         return Err(EvalError::NumericOutOfRange("interval out of range".into()));
     }
-    Ok(Interval::new(whole_months as i32, whole_days as i32, micros.round() as i64))
+    Ok(Interval::new(
+        whole_months as i32,
+        whole_days as i32,
+        micros.round() as i64,
+    ))
 }
 
 /// `a + b` / `a - b` (`sign` = -1) for date/time operands; `None` if not a temporal form.
@@ -57,38 +73,61 @@ pub fn add(a: &Datum, b: &Datum, sign: i64) -> Option<Result<Datum, EvalError>> 
         (Datum::Date(d), Datum::Int32(n)) => d
             .checked_add_signed(Duration::days(*n as i64 * sign))
             .map(Datum::Date)
-            .ok_or_else(|| EvalError::DatetimeOutOfRange { message: "date out of range".into() }),
+            .ok_or_else(|| EvalError::DatetimeOutOfRange {
+                message: "date out of range".into(),
+            }),
         (Datum::Int32(n), Datum::Date(d)) if sign == 1 => d
             .checked_add_signed(Duration::days(*n as i64))
             .map(Datum::Date)
-            .ok_or_else(|| EvalError::DatetimeOutOfRange { message: "date out of range".into() }),
-        (Datum::Date(x), Datum::Date(y)) if sign == -1 => Ok(Datum::Int32((*x - *y).num_days() as i32)),
-        (Datum::Date(d), Datum::Interval(i)) => add_interval(d.and_time(NaiveTime::MIN), i, sign).map(Datum::Timestamp),
-        (Datum::Interval(i), Datum::Date(d)) if sign == 1 => add_interval(d.and_time(NaiveTime::MIN), i, 1).map(Datum::Timestamp),
-        (Datum::Timestamp(t), Datum::Interval(i)) => add_interval(*t, i, sign).map(Datum::Timestamp),
-        (Datum::Interval(i), Datum::Timestamp(t)) if sign == 1 => add_interval(*t, i, 1).map(Datum::Timestamp),
-        (Datum::TimestampTz(t), Datum::Interval(i)) => {
-            add_interval(t.naive_utc(), i, sign).map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n)))
+            .ok_or_else(|| EvalError::DatetimeOutOfRange {
+                message: "date out of range".into(),
+            }),
+        (Datum::Date(x), Datum::Date(y)) if sign == -1 => {
+            Ok(Datum::Int32((*x - *y).num_days() as i32))
         }
+        (Datum::Date(d), Datum::Interval(i)) => {
+            add_interval(d.and_time(NaiveTime::MIN), i, sign).map(Datum::Timestamp)
+        }
+        (Datum::Interval(i), Datum::Date(d)) if sign == 1 => {
+            add_interval(d.and_time(NaiveTime::MIN), i, 1).map(Datum::Timestamp)
+        }
+        (Datum::Timestamp(t), Datum::Interval(i)) => {
+            add_interval(*t, i, sign).map(Datum::Timestamp)
+        }
+        (Datum::Interval(i), Datum::Timestamp(t)) if sign == 1 => {
+            add_interval(*t, i, 1).map(Datum::Timestamp)
+        }
+        (Datum::TimestampTz(t), Datum::Interval(i)) => add_interval(t.naive_utc(), i, sign)
+            .map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n))),
         (Datum::Interval(i), Datum::TimestampTz(t)) if sign == 1 => {
             add_interval(t.naive_utc(), i, 1).map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n)))
         }
-        (Datum::Timestamp(x), Datum::Timestamp(y)) if sign == -1 => Ok(Datum::Interval(interval_between(*x, *y))),
-        (Datum::TimestampTz(x), Datum::TimestampTz(y)) if sign == -1 => {
-            Ok(Datum::Interval(interval_between(x.naive_utc(), y.naive_utc())))
+        (Datum::Timestamp(x), Datum::Timestamp(y)) if sign == -1 => {
+            Ok(Datum::Interval(interval_between(*x, *y)))
         }
+        (Datum::TimestampTz(x), Datum::TimestampTz(y)) if sign == -1 => Ok(Datum::Interval(
+            interval_between(x.naive_utc(), y.naive_utc()),
+        )),
         (Datum::Time(t), Datum::Interval(i)) => {
             let micros = i.micros * sign;
-            Ok(Datum::Time(t.overflowing_add_signed(Duration::microseconds(micros)).0))
+            Ok(Datum::Time(
+                t.overflowing_add_signed(Duration::microseconds(micros)).0,
+            ))
         }
-        (Datum::Time(x), Datum::Time(y)) if sign == -1 => {
-            Ok(Datum::Interval(Interval::new(0, 0, (*x - *y).num_microseconds().unwrap_or(0))))
-        }
+        (Datum::Time(x), Datum::Time(y)) if sign == -1 => Ok(Datum::Interval(Interval::new(
+            0,
+            0,
+            (*x - *y).num_microseconds().unwrap_or(0),
+        ))),
         (Datum::Interval(x), Datum::Interval(y)) => {
             let months = (x.months as i64).checked_add(y.months as i64 * sign);
             let days = (x.days as i64).checked_add(y.days as i64 * sign);
             let micros = x.micros.checked_add(y.micros.saturating_mul(sign));
-            match (months.and_then(|m| i32::try_from(m).ok()), days.and_then(|d| i32::try_from(d).ok()), micros) {
+            match (
+                months.and_then(|m| i32::try_from(m).ok()),
+                days.and_then(|d| i32::try_from(d).ok()),
+                micros,
+            ) {
                 (Some(m), Some(d), Some(u)) => Ok(Datum::Interval(Interval::new(m, d, u))),
                 _ => Err(EvalError::NumericOutOfRange("interval out of range".into())),
             }
@@ -120,17 +159,34 @@ fn truncate(field: &str, ts: NaiveDateTime) -> Result<NaiveDateTime, EvalError> 
     let hms = |h, m, s| NaiveTime::from_hms_opt(h, m, s).unwrap_or(NaiveTime::MIN);
     match field {
         "microseconds" => Ok(ts),
-        "milliseconds" => Ok(ts.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(ts)),
+        "milliseconds" => Ok(ts
+            .with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(ts)),
         "second" => make(Some(d), hms(t.hour(), t.minute(), t.second())),
         "minute" => make(Some(d), hms(t.hour(), t.minute(), 0)),
         "hour" => make(Some(d), hms(t.hour(), 0, 0)),
         "day" => make(Some(d), NaiveTime::MIN),
-        "week" => make(d.checked_sub_signed(Duration::days(d.weekday().num_days_from_monday() as i64)), NaiveTime::MIN),
-        "month" => make(NaiveDate::from_ymd_opt(d.year(), d.month(), 1), NaiveTime::MIN),
-        "quarter" => make(NaiveDate::from_ymd_opt(d.year(), (d.month() - 1) / 3 * 3 + 1, 1), NaiveTime::MIN),
+        "week" => make(
+            d.checked_sub_signed(Duration::days(d.weekday().num_days_from_monday() as i64)),
+            NaiveTime::MIN,
+        ),
+        "month" => make(
+            NaiveDate::from_ymd_opt(d.year(), d.month(), 1),
+            NaiveTime::MIN,
+        ),
+        "quarter" => make(
+            NaiveDate::from_ymd_opt(d.year(), (d.month() - 1) / 3 * 3 + 1, 1),
+            NaiveTime::MIN,
+        ),
         "year" => make(NaiveDate::from_ymd_opt(d.year(), 1, 1), NaiveTime::MIN),
-        "decade" => make(NaiveDate::from_ymd_opt(d.year().div_euclid(10) * 10, 1, 1), NaiveTime::MIN),
-        "century" => make(NaiveDate::from_ymd_opt((d.year() - 1).div_euclid(100) * 100 + 1, 1, 1), NaiveTime::MIN),
+        "decade" => make(
+            NaiveDate::from_ymd_opt(d.year().div_euclid(10) * 10, 1, 1),
+            NaiveTime::MIN,
+        ),
+        "century" => make(
+            NaiveDate::from_ymd_opt((d.year() - 1).div_euclid(100) * 100 + 1, 1, 1),
+            NaiveTime::MIN,
+        ),
         other => Err(EvalError::InvalidParameter {
             message: format!("unit \"{other}\" not recognized for type timestamp"),
         }),
@@ -139,7 +195,9 @@ fn truncate(field: &str, ts: NaiveDateTime) -> Result<NaiveDateTime, EvalError> 
 
 /// `date_trunc(field, value)` on timestamps and timestamptz.
 pub fn date_trunc(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
-    let Datum::String(field) = field else { return Err(EvalError::Internal("date_trunc field".into())) };
+    let Datum::String(field) = field else {
+        return Err(EvalError::Internal("date_trunc field".into()));
+    };
     let field = field.to_lowercase();
     let field = field.trim_end_matches('s');
     let field = match field {
@@ -149,8 +207,11 @@ pub fn date_trunc(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
     };
     match value {
         Datum::Timestamp(ts) => truncate(field, *ts).map(Datum::Timestamp),
-        Datum::TimestampTz(ts) => truncate(field, ts.naive_utc()).map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n))),
-        Datum::Date(d) => truncate(field, d.and_time(NaiveTime::MIN)).map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n))),
+        Datum::TimestampTz(ts) => {
+            truncate(field, ts.naive_utc()).map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n)))
+        }
+        Datum::Date(d) => truncate(field, d.and_time(NaiveTime::MIN))
+            .map(|n| Datum::TimestampTz(Utc.from_utc_datetime(&n))),
         Datum::Interval(i) => {
             let month_units = match field {
                 "year" => Some(12),
@@ -183,7 +244,9 @@ pub fn date_trunc(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
 
 /// `date_part(field, value)` / `EXTRACT(field FROM value)`, as double precision.
 pub fn date_part(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
-    let Datum::String(field) = field else { return Err(EvalError::Internal("date_part field".into())) };
+    let Datum::String(field) = field else {
+        return Err(EvalError::Internal("date_part field".into()));
+    };
     let field = field.to_lowercase();
     let unknown = || EvalError::InvalidParameter {
         message: format!("unit \"{field}\" not recognized"),
@@ -251,11 +314,13 @@ pub fn to_timestamp(value: &Datum) -> Result<Datum, EvalError> {
 
 pub fn make_date(y: &Datum, m: &Datum, d: &Datum) -> Result<Datum, EvalError> {
     match (y, m, d) {
-        (Datum::Int32(y), Datum::Int32(m), Datum::Int32(d)) => NaiveDate::from_ymd_opt(*y, *m as u32, *d as u32)
-            .map(Datum::Date)
-            .ok_or_else(|| EvalError::DatetimeOutOfRange {
-                message: format!("date field value out of range: {y}-{m:02}-{d:02}"),
-            }),
+        (Datum::Int32(y), Datum::Int32(m), Datum::Int32(d)) => {
+            NaiveDate::from_ymd_opt(*y, *m as u32, *d as u32)
+                .map(Datum::Date)
+                .ok_or_else(|| EvalError::DatetimeOutOfRange {
+                    message: format!("date field value out of range: {y}-{m:02}-{d:02}"),
+                })
+        }
         _ => Err(EvalError::Internal("make_date arguments".into())),
     }
 }
@@ -268,12 +333,17 @@ pub fn age(a: &Datum, b: &Datum) -> Result<Datum, EvalError> {
         _ => return Err(EvalError::Internal("age arguments".into())),
     };
     let (later, earlier, sign) = if x >= y { (x, y, 1) } else { (y, x, -1) };
-    let mut months = (later.year() - earlier.year()) * 12 + later.month() as i32 - earlier.month() as i32;
+    let mut months =
+        (later.year() - earlier.year()) * 12 + later.month() as i32 - earlier.month() as i32;
     let mut anchor = add_interval(earlier, &Interval::new(months, 0, 0), 1)?;
     if anchor > later {
         months -= 1;
         anchor = add_interval(earlier, &Interval::new(months, 0, 0), 1)?;
     }
     let rest = interval_between(later, anchor);
-    Ok(Datum::Interval(Interval::new(months * sign, rest.days * sign, rest.micros * sign as i64)))
+    Ok(Datum::Interval(Interval::new(
+        months * sign,
+        rest.days * sign,
+        rest.micros * sign as i64,
+    )))
 }

@@ -17,10 +17,9 @@ use super::{ExecuteResponse, Executed, SessionInfo};
 use crate::catalog::CatalogItem;
 use crate::dataflow::command::{DataflowDesc, DataflowExport, Peek, PeekResponse, WorkerCommand};
 use crate::expr::constant::eval_constant;
-use crate::expr::{ColumnOrder, Func, Id, RelationExpr, ScalarExpr};
+use crate::expr::{Func, Id, RelationExpr, ScalarExpr};
 use crate::repr::{Datum, Diff, GlobalId, RelationDesc, Row};
 use crate::sql::plan::Finishing;
-use std::cmp::Ordering;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How to read one arrangement directly.
@@ -242,7 +241,7 @@ pub(super) fn finish(rows: Vec<(Row, Diff)>, finishing: &Finishing) -> Result<Ve
         }
     }
     if !finishing.order_by.is_empty() {
-        out.sort_by(|a, b| compare_rows(a, b, &finishing.order_by));
+        out.sort_by(|a, b| crate::expr::func::compare_rows(a, b, &finishing.order_by));
     }
     let out = out
         .into_iter()
@@ -251,36 +250,4 @@ pub(super) fn finish(rows: Vec<(Row, Diff)>, finishing: &Finishing) -> Result<Ve
         .map(|row| row.project(&finishing.project))
         .collect();
     Ok(out)
-}
-
-/// Compares rows under an ORDER BY, with PostgreSQL's NULL placement.
-pub fn compare_rows(a: &Row, b: &Row, order: &[ColumnOrder]) -> Ordering {
-    for o in order {
-        let (x, y) = (&a[o.column], &b[o.column]);
-        let ord = match (x.is_null(), y.is_null()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => {
-                if o.nulls_last {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-            (false, true) => {
-                if o.nulls_last {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            (false, false) => {
-                let ord = crate::expr::func::sql_order(x, y);
-                if o.desc { ord.reverse() } else { ord }
-            }
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    Ordering::Equal
 }

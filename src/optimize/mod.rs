@@ -100,8 +100,51 @@ pub(crate) fn map_children(
     }
 }
 
+/// `Project(Map(input, scalars))` where every projected column is an input column or a
+/// mapped plain column reference becomes `Project(input)`: the Map copied columns only.
+fn project_through_column_maps(expr: RelationExpr) -> RelationExpr {
+    let RelationExpr::Project { input, outputs } = expr else {
+        return expr;
+    };
+    let RelationExpr::Map {
+        input: inner,
+        scalars,
+    } = *input
+    else {
+        return RelationExpr::Project { input, outputs };
+    };
+    let arity = inner.arity();
+    let resolve = |mut c: usize| -> Option<usize> {
+        while c >= arity {
+            match &scalars[c - arity] {
+                crate::expr::ScalarExpr::Column(k) => c = *k,
+                _ => return None,
+            }
+        }
+        Some(c)
+    };
+    match outputs
+        .iter()
+        .map(|c| resolve(*c))
+        .collect::<Option<Vec<usize>>>()
+    {
+        Some(resolved) => RelationExpr::Project {
+            input: inner,
+            outputs: resolved,
+        },
+        None => RelationExpr::Project {
+            input: Box::new(RelationExpr::Map {
+                input: inner,
+                scalars,
+            }),
+            outputs,
+        },
+    }
+}
+
 fn remove_identity_projects(expr: RelationExpr) -> RelationExpr {
     let expr = map_children(expr, &mut remove_identity_projects);
+    let expr = project_through_column_maps(expr);
     match expr {
         RelationExpr::Project { input, outputs } => {
             if outputs.iter().copied().eq(0..input.arity()) {

@@ -50,6 +50,17 @@ fn push_filter(input: RelationExpr, predicates: Vec<ScalarExpr>) -> RelationExpr
         }
         RelationExpr::Map { input, scalars } => {
             let arity = input.arity();
+            // A mapped plain column reference is that column: look through it.
+            for p in &mut predicates {
+                p.visit_columns_mut(&mut |c| {
+                    while *c >= arity {
+                        match &scalars[*c - arity] {
+                            ScalarExpr::Column(k) => *c = *k,
+                            _ => break,
+                        }
+                    }
+                });
+            }
             let (below, above): (Vec<_>, Vec<_>) = predicates
                 .into_iter()
                 .partition(|p| p.columns().iter().all(|c| *c < arity));

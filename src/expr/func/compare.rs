@@ -26,3 +26,35 @@ pub fn sql_order(a: &Datum, b: &Datum) -> Ordering {
         _ => a.cmp(b),
     }
 }
+
+/// Compares rows under an ORDER BY, with PostgreSQL's NULL placement per key.
+pub fn compare_rows(a: &[Datum], b: &[Datum], order: &[crate::expr::ColumnOrder]) -> Ordering {
+    for o in order {
+        let (x, y) = (&a[o.column], &b[o.column]);
+        let ord = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if o.nulls_last {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (false, true) => {
+                if o.nulls_last {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (false, false) => {
+                let ord = sql_order(x, y);
+                if o.desc { ord.reverse() } else { ord }
+            }
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}

@@ -17,7 +17,7 @@ mod temporal;
 pub mod window;
 
 pub use aggregate::AggregateFunc;
-pub use compare::sql_order;
+pub use compare::{compare_rows, sql_order};
 pub use scalar_eval::arithmetic_result;
 pub use table::TableFunc;
 

@@ -1,0 +1,334 @@
+//! Rendering MIR into differential-dataflow operators. Every rendered relation is a pair of
+//! collections: `oks` (rows) and `errs` (evaluation errors, as data).
+//!
+//! Per operator, for input updates `(row, t, d)`:
+//! - `Get` of a published arrangement imports it (shared, not copied), as of `as_of`:
+//!   the snapshot at `as_of` then every later change.
+//! - `Map` / `Filter` / `Project` evaluate row by row; a failing scalar sends its error to
+//!   `errs` and drops the row.
+//! - `Join`, `Reduce`, `TopK`, `Threshold`: see `join.rs`, `reduce.rs`, `topk.rs`.
+//! - `Union` concatenates; `Negate` negates diffs; `Let` renders its value once and every
+//!   `Get` of it reuses those collections.
+
+mod join;
+mod reduce;
+mod topk;
+
+use super::command::{DataflowDesc, DataflowExport};
+use super::traces::{TraceBundle, TraceManager};
+use crate::expr::{EvalError, Id, LocalId, RelationExpr, ScalarExpr};
+use crate::repr::{Datum, Diff, Row, Timestamp};
+use differential_dataflow::operators::arrange::ShutdownButton;
+use differential_dataflow::{AsCollection, VecCollection};
+use std::collections::BTreeMap;
+use timely::dataflow::Scope;
+use timely::dataflow::operators::CapabilitySet;
+use timely::progress::Antichain;
+
+pub type Oks<'s> = VecCollection<'s, Timestamp, Row, Diff>;
+pub type Errs<'s> = VecCollection<'s, Timestamp, EvalError, Diff>;
+
+pub(super) struct Context<'s, 't> {
+    scope: Scope<'s, Timestamp>,
+    as_of: Timestamp,
+    worker_index: usize,
+    traces: &'t mut TraceManager,
+    lets: BTreeMap<LocalId, (Oks<'s>, Errs<'s>)>,
+    buttons: Vec<ShutdownButton<CapabilitySet<Timestamp>>>,
+}
+
+/// Builds the dataflow for `desc` in `scope`; returns the arrangement to publish, if any.
+pub(super) fn build(
+    scope: Scope<'_, Timestamp>,
+    desc: DataflowDesc,
+    traces: &mut TraceManager,
+    worker_index: usize,
+) -> Option<TraceBundle> {
+    let mut cx = Context {
+        scope,
+        as_of: desc.as_of,
+        worker_index,
+        traces,
+        lets: BTreeMap::new(),
+        buttons: Vec::new(),
+    };
+    let (oks, errs) = cx.render(&desc.expr);
+    // Imports end when the dataflow is dropped; the buttons are not needed past building.
+    drop(std::mem::take(&mut cx.buttons));
+    match desc.export {
+        DataflowExport::Arrangement { key } => {
+            let source = match &desc.expr {
+                RelationExpr::Get {
+                    id: Id::Global(g), ..
+                } => Some(*g),
+                _ => None,
+            };
+            let (oks, key_errs) = if key.is_empty() {
+                (oks.map(|row| (row, Row::empty())), None)
+            } else {
+                let key_exprs = key.clone();
+                let results = oks.map(move |row| match eval_all(&key_exprs, &row) {
+                    Ok(k) => Ok((k, row)),
+                    Err(e) => Err(e),
+                });
+                let (oks, errs) = split(results);
+                (oks, Some(errs))
+            };
+            let errs = match key_errs {
+                Some(e) => errs.concat(e),
+                None => errs,
+            };
+            let oks = oks.arrange_by_key_named("export");
+            let errs = errs.arrange_by_self_named("export errors");
+            Some(TraceBundle {
+                oks: oks.trace,
+                errs: errs.trace,
+                key,
+                source,
+            })
+        }
+        DataflowExport::Subscribe { snapshot, tx } => {
+            super::subscribe::sink(oks, errs, desc.as_of, snapshot, tx);
+            None
+        }
+    }
+}
+
+/// Evaluates every expression on `row`, as a new row.
+pub fn eval_all(exprs: &[ScalarExpr], row: &[Datum]) -> Result<Row, EvalError> {
+    exprs.iter().map(|e| e.eval(row)).collect()
+}
+
+/// Splits a collection of results into its successes and its errors.
+pub fn split<'s, D>(
+    results: VecCollection<'s, Timestamp, Result<D, EvalError>, Diff>,
+) -> (VecCollection<'s, Timestamp, D, Diff>, Errs<'s>)
+where
+    D: differential_dataflow::Data,
+{
+    let oks = results.clone().flat_map(|r| r.ok());
+    let errs = results.flat_map(|r| r.err());
+    (oks, errs)
+}
+
+impl<'s, 't> Context<'s, 't> {
+    fn empty_errs(&self) -> Errs<'s> {
+        let data: Vec<(EvalError, Timestamp, Diff)> = Vec::new();
+        constant_collection(self.scope, data)
+    }
+
+    pub(super) fn render(&mut self, expr: &RelationExpr) -> (Oks<'s>, Errs<'s>) {
+        match expr {
+            RelationExpr::Constant { rows, .. } => {
+                let as_of = self.as_of;
+                let emit = self.worker_index == 0;
+                match rows {
+                    Ok(rows) => {
+                        let data: Vec<(Row, Timestamp, Diff)> = if emit {
+                            rows.iter().map(|(r, d)| (r.clone(), as_of, *d)).collect()
+                        } else {
+                            vec![]
+                        };
+                        (constant_collection(self.scope, data), self.empty_errs())
+                    }
+                    Err(e) => {
+                        let data: Vec<(EvalError, Timestamp, Diff)> = if emit {
+                            vec![(e.clone(), as_of, 1)]
+                        } else {
+                            vec![]
+                        };
+                        (
+                            constant_collection(self.scope, Vec::<(Row, Timestamp, Diff)>::new()),
+                            constant_collection(self.scope, data),
+                        )
+                    }
+                }
+            }
+            RelationExpr::Get {
+                id: Id::Local(id), ..
+            } => match self.lets.get(id) {
+                Some((oks, errs)) => (oks.clone(), errs.clone()),
+                None => panic!("MIR invariant violated: Get of unbound local {id:?}"),
+            },
+            RelationExpr::Get {
+                id: Id::Global(id), ..
+            } => self.import(*id),
+            RelationExpr::Let { id, value, body } => {
+                let value = self.render(value);
+                let shadowed = self.lets.insert(*id, value);
+                let result = self.render(body);
+                match shadowed {
+                    Some(previous) => self.lets.insert(*id, previous),
+                    None => self.lets.remove(id),
+                };
+                result
+            }
+            RelationExpr::Map { input, scalars } => {
+                let (oks, errs) = self.render(input);
+                let scalars = scalars.clone();
+                let results = oks.map(move |row| {
+                    let mut datums = row.into_datums();
+                    for s in &scalars {
+                        let d = s.eval(&datums)?;
+                        datums.push(d);
+                    }
+                    Ok(Row::new(datums))
+                });
+                let (oks, new_errs) = split(results);
+                (oks, errs.concat(new_errs))
+            }
+            RelationExpr::Filter { input, predicates } => {
+                let (oks, errs) = self.render(input);
+                let predicates = predicates.clone();
+                let results = oks.flat_map(move |row| {
+                    for p in &predicates {
+                        match p.eval(&row) {
+                            Ok(Datum::Bool(true)) => {}
+                            Ok(_) => return None,
+                            Err(e) => return Some(Err(e)),
+                        }
+                    }
+                    Some(Ok(row))
+                });
+                let (oks, new_errs) = split(results);
+                (oks, errs.concat(new_errs))
+            }
+            RelationExpr::Project { input, outputs } => {
+                let (oks, errs) = self.render(input);
+                let outputs = outputs.clone();
+                (oks.map(move |row| row.project(&outputs)), errs)
+            }
+            RelationExpr::FlatMap { input, func, exprs } => {
+                let (oks, errs) = self.render(input);
+                let (func, exprs) = (func.clone(), exprs.clone());
+                let results = oks.flat_map(move |row| {
+                    let produced = eval_all(&exprs, &row).and_then(|args| func.eval(&args));
+                    match produced {
+                        Ok(rows) => rows
+                            .into_iter()
+                            .map(|out| Ok(row.concat(&out)))
+                            .collect::<Vec<_>>(),
+                        Err(e) => vec![Err(e)],
+                    }
+                });
+                let (oks, new_errs) = split(results);
+                (oks, errs.concat(new_errs))
+            }
+            RelationExpr::Join {
+                inputs,
+                equivalences,
+            } => join::render(self, inputs, equivalences),
+            RelationExpr::Reduce {
+                input,
+                group_key,
+                aggregates,
+            } => {
+                let rendered = self.render(input);
+                reduce::render(rendered, group_key, aggregates)
+            }
+            RelationExpr::TopK {
+                input,
+                group_key,
+                order_key,
+                limit,
+                offset,
+            } => {
+                let rendered = self.render(input);
+                topk::render(rendered, group_key, order_key, *limit, *offset)
+            }
+            RelationExpr::Negate { input } => {
+                let (oks, errs) = self.render(input);
+                (oks.negate(), errs)
+            }
+            RelationExpr::Threshold { input } => {
+                let (oks, errs) = self.render(input);
+                let oks = oks.threshold(|_row, count: &Diff| if *count > 0 { *count } else { 0 });
+                (oks, errs)
+            }
+            RelationExpr::Union { base, inputs } => {
+                let (mut oks, mut errs) = self.render(base);
+                for input in inputs {
+                    let (o, e) = self.render(input);
+                    oks = oks.concat(o);
+                    errs = errs.concat(e);
+                }
+                (oks, errs)
+            }
+            RelationExpr::ArrangeBy { input, .. } => self.render(input),
+        }
+    }
+
+    /// Imports a published arrangement as of `as_of`, as a collection of rows.
+    fn import(&mut self, id: crate::repr::GlobalId) -> (Oks<'s>, Errs<'s>) {
+        let since = Antichain::from_elem(self.as_of);
+        let scope = self.scope;
+        let Some(bundle) = self.traces.get_mut(&id) else {
+            panic!("MIR invariant violated: dataflow reads {id}, which is not published");
+        };
+        let rows_are_values = bundle.rows_are_values();
+        let (oks, oks_button) = bundle.oks.import_frontier_core(
+            scope,
+            &format!("import {id}"),
+            since.clone(),
+            Antichain::new(),
+        );
+        let (errs, errs_button) = bundle.errs.import_frontier_core(
+            scope,
+            &format!("import {id} errors"),
+            since,
+            Antichain::new(),
+        );
+        self.buttons.push(oks_button);
+        self.buttons.push(errs_button);
+        let oks = if rows_are_values {
+            oks.as_collection(|_k, v| v.clone())
+        } else {
+            oks.as_collection(|k, _v| k.clone())
+        };
+        let errs = errs.as_collection(|k, _| k.clone());
+        (oks, errs)
+    }
+
+    /// The arrangement of `source` by `key` (and its errors), when a published index
+    /// provides exactly it.
+    pub(super) fn import_index(
+        &mut self,
+        source: crate::repr::GlobalId,
+        key: &[ScalarExpr],
+    ) -> Option<(ImportedRows<'s>, Errs<'s>)> {
+        let index = self.traces.index_on(source, key)?;
+        let since = Antichain::from_elem(self.as_of);
+        let scope = self.scope;
+        let bundle = self.traces.get_mut(&index)?;
+        let (oks, oks_button) = bundle.oks.import_frontier_core(
+            scope,
+            &format!("import index {index}"),
+            since.clone(),
+            Antichain::new(),
+        );
+        let (errs, errs_button) = bundle.errs.import_frontier_core(
+            scope,
+            &format!("import index {index} errors"),
+            since,
+            Antichain::new(),
+        );
+        self.buttons.push(oks_button);
+        self.buttons.push(errs_button);
+        Some((oks, errs.as_collection(|k, _| k.clone())))
+    }
+}
+
+/// An imported arrangement of rows by key.
+pub type ImportedRows<'s> = differential_dataflow::operators::arrange::Arranged<
+    's,
+    differential_dataflow::trace::wrappers::frontier::TraceFrontier<super::traces::RowTrace>,
+>;
+
+/// A collection holding exactly `data` (each update at its own time).
+pub fn constant_collection<'s, D: differential_dataflow::Data>(
+    scope: Scope<'s, Timestamp>,
+    data: Vec<(D, Timestamp, Diff)>,
+) -> VecCollection<'s, Timestamp, D, Diff> {
+    use timely::dataflow::operators::vec::ToStream;
+    data.to_stream(scope).as_collection()
+}

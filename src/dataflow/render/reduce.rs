@@ -1,0 +1,302 @@
+//! Reduce: one output row `key ++ [aggregate values]` per non-empty group.
+//!
+//! - No aggregates (DISTINCT): the keys, each once, while its count is positive.
+//! - Only accumulable aggregates (count, integer and numeric sums, bool_and / bool_or, and
+//!   the three-valued `Any` / `All`), none DISTINCT: each row contributes a vector of
+//!   counters (`Accums`) to its group as a *difference*; differential sums them as updates
+//!   arrive, so a change costs O(1) per group and never re-reads the group.
+//! - Otherwise: the group's values (with multiplicities) are re-read when it changes and each
+//!   `AggregateFunc` evaluated over them.
+
+use super::{Errs, Oks, eval_all, split};
+use crate::expr::{AggregateExpr, AggregateFunc, EvalError, ScalarExpr};
+use crate::repr::{Datum, Diff, Row};
+use differential_dataflow::difference::{Abelian, IsZero, Monoid, Multiply, Semigroup};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub fn render<'s>(
+    (oks, errs): (Oks<'s>, Errs<'s>),
+    group_key: &[ScalarExpr],
+    aggregates: &[AggregateExpr],
+) -> (Oks<'s>, Errs<'s>) {
+    let key = group_key.to_vec();
+    if aggregates.is_empty() {
+        let (keys, key_errs) = split(oks.map(move |row| eval_all(&key, &row)));
+        let distinct = keys.threshold(|_k, count: &Diff| if *count > 0 { 1 } else { 0 });
+        return (distinct, errs.concat(key_errs));
+    }
+    if aggregates
+        .iter()
+        .all(|a| a.func.is_accumulable() && !a.distinct)
+    {
+        return accumulable((oks, errs), key, aggregates.to_vec());
+    }
+    let aggs = aggregates.to_vec();
+    let exprs: Vec<ScalarExpr> = aggs.iter().map(|a| a.expr.clone()).collect();
+    let (keyed, input_errs) =
+        split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
+    let reduced = keyed.reduce(
+        move |_key, input: &[(&Row, Diff)], output: &mut Vec<(Result<Row, EvalError>, Diff)>| {
+            let result: Result<Row, EvalError> = aggs
+                .iter()
+                .enumerate()
+                .map(|(i, agg)| {
+                    if agg.distinct {
+                        let mut values: Vec<&Datum> = input
+                            .iter()
+                            .filter(|(_, d)| *d > 0)
+                            .map(|(v, _)| &v[i])
+                            .filter(|d| !d.is_null())
+                            .collect();
+                        values.sort();
+                        values.dedup();
+                        agg.func.eval(values.into_iter().map(|d| (d, 1)))
+                    } else {
+                        agg.func.eval(input.iter().map(|(v, d)| (&v[i], *d)))
+                    }
+                })
+                .collect();
+            output.push((result, 1));
+        },
+    );
+    let (rows, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| key.concat(&v))));
+    (rows, errs.concat(input_errs).concat(agg_errs))
+}
+
+/// Counters for accumulable aggregates; see the module docs. `ints[0]` counts the group's
+/// rows (a group with zero rows has no output).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Accums {
+    ints: Vec<i128>,
+    nums: Vec<Decimal>,
+    /// A numeric sum left the representable range; the aggregate reports an error.
+    overflow: bool,
+}
+
+impl IsZero for Accums {
+    fn is_zero(&self) -> bool {
+        !self.overflow && self.ints.iter().all(|i| *i == 0) && self.nums.iter().all(|n| n.is_zero())
+    }
+}
+
+impl Semigroup for Accums {
+    fn plus_equals(&mut self, rhs: &Self) {
+        if self.ints.len() < rhs.ints.len() {
+            self.ints.resize(rhs.ints.len(), 0);
+        }
+        for (a, b) in self.ints.iter_mut().zip(&rhs.ints) {
+            *a += *b;
+        }
+        if self.nums.len() < rhs.nums.len() {
+            self.nums.resize(rhs.nums.len(), Decimal::ZERO);
+        }
+        for (a, b) in self.nums.iter_mut().zip(&rhs.nums) {
+            match a.checked_add(*b) {
+                Some(sum) => *a = sum,
+                None => self.overflow = true,
+            }
+        }
+        self.overflow |= rhs.overflow;
+    }
+}
+
+impl Monoid for Accums {
+    fn zero() -> Self {
+        Accums::default()
+    }
+}
+
+impl Abelian for Accums {
+    fn negate(&mut self) {
+        for i in &mut self.ints {
+            *i = -*i;
+        }
+        for n in &mut self.nums {
+            *n = -*n;
+        }
+    }
+}
+
+impl Multiply<Diff> for Accums {
+    type Output = Accums;
+    fn multiply(mut self, rhs: &Diff) -> Accums {
+        for i in &mut self.ints {
+            *i *= *rhs as i128;
+        }
+        let factor = Decimal::from(*rhs);
+        for n in &mut self.nums {
+            match n.checked_mul(factor) {
+                Some(v) => *n = v,
+                None => self.overflow = true,
+            }
+        }
+        self
+    }
+}
+
+/// Where each aggregate keeps its counters.
+#[derive(Clone, Copy)]
+struct Slot {
+    int: usize,
+    num: usize,
+}
+
+fn layout(aggregates: &[AggregateExpr]) -> (Vec<Slot>, usize, usize) {
+    let (mut ints, mut nums) = (1, 0);
+    let mut slots = Vec::with_capacity(aggregates.len());
+    for agg in aggregates {
+        slots.push(Slot {
+            int: ints,
+            num: nums,
+        });
+        match agg.func {
+            AggregateFunc::Count => ints += 1,
+            AggregateFunc::SumNumeric => {
+                ints += 1;
+                nums += 1;
+            }
+            _ => ints += 2,
+        }
+    }
+    (slots, ints, nums)
+}
+
+fn contribution(
+    aggregates: &[AggregateExpr],
+    slots: &[Slot],
+    n_ints: usize,
+    n_nums: usize,
+    row: &Row,
+) -> Result<Accums, EvalError> {
+    let mut acc = Accums {
+        ints: vec![0; n_ints],
+        nums: vec![Decimal::ZERO; n_nums],
+        overflow: false,
+    };
+    acc.ints[0] = 1;
+    for (agg, slot) in aggregates.iter().zip(slots) {
+        let value = agg.expr.eval(row)?;
+        let (i, n) = (slot.int, slot.num);
+        match (&agg.func, &value) {
+            (AggregateFunc::Count, v) => acc.ints[i] = (!v.is_null()) as i128,
+            (AggregateFunc::SumInt, Datum::Null) | (AggregateFunc::SumNumeric, Datum::Null) => {}
+            (AggregateFunc::SumInt, v) => {
+                acc.ints[i] = match v {
+                    Datum::Int16(x) => *x as i128,
+                    Datum::Int32(x) => *x as i128,
+                    Datum::Int64(x) => *x as i128,
+                    other => return Err(EvalError::Internal(format!("integer sum of {other:?}"))),
+                };
+                acc.ints[i + 1] = 1;
+            }
+            (AggregateFunc::SumNumeric, v) => {
+                acc.nums[n] = match v {
+                    Datum::Int64(x) => Decimal::from(*x),
+                    Datum::Int32(x) => Decimal::from(*x),
+                    Datum::Int16(x) => Decimal::from(*x),
+                    Datum::Numeric(x) => *x,
+                    other => return Err(EvalError::Internal(format!("numeric sum of {other:?}"))),
+                };
+                acc.ints[i] = 1;
+            }
+            (AggregateFunc::BoolAnd | AggregateFunc::All, Datum::Bool(false)) => acc.ints[i] = 1,
+            (AggregateFunc::BoolOr | AggregateFunc::Any, Datum::Bool(true)) => acc.ints[i] = 1,
+            (AggregateFunc::Any | AggregateFunc::All, Datum::Null) => acc.ints[i + 1] = 1,
+            (AggregateFunc::Any | AggregateFunc::All, _) => {}
+            (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, Datum::Null) => {}
+            (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, _) => {}
+            (other, _) => return Err(EvalError::Internal(format!("{other:?} is not accumulable"))),
+        }
+        if matches!(agg.func, AggregateFunc::BoolAnd | AggregateFunc::BoolOr) && !value.is_null() {
+            acc.ints[i + 1] = 1;
+        }
+    }
+    Ok(acc)
+}
+
+fn finish(aggregates: &[AggregateExpr], slots: &[Slot], acc: &Accums) -> Result<Row, EvalError> {
+    let int = |i: usize| acc.ints.get(i).copied().unwrap_or(0);
+    let to_i64 = |v: i128| {
+        i64::try_from(v).map_err(|_| EvalError::NumericOutOfRange("bigint out of range".into()))
+    };
+    aggregates
+        .iter()
+        .zip(slots)
+        .map(|(agg, slot)| {
+            let (i, n) = (slot.int, slot.num);
+            Ok(match agg.func {
+                AggregateFunc::Count => Datum::Int64(to_i64(int(i))?),
+                AggregateFunc::SumInt => {
+                    if int(i + 1) == 0 {
+                        Datum::Null
+                    } else {
+                        Datum::Int64(to_i64(int(i))?)
+                    }
+                }
+                AggregateFunc::SumNumeric => {
+                    if acc.overflow {
+                        return Err(EvalError::NumericOutOfRange(
+                            "value overflows numeric format".into(),
+                        ));
+                    }
+                    if int(i) == 0 {
+                        Datum::Null
+                    } else {
+                        Datum::Numeric(acc.nums.get(n).copied().unwrap_or(Decimal::ZERO))
+                    }
+                }
+                AggregateFunc::BoolAnd | AggregateFunc::BoolOr => {
+                    if int(i + 1) == 0 {
+                        Datum::Null
+                    } else if agg.func == AggregateFunc::BoolAnd {
+                        Datum::Bool(int(i) == 0)
+                    } else {
+                        Datum::Bool(int(i) > 0)
+                    }
+                }
+                AggregateFunc::Any | AggregateFunc::All => {
+                    let decisive = agg.func == AggregateFunc::Any;
+                    if int(i) > 0 {
+                        Datum::Bool(decisive)
+                    } else if int(i + 1) > 0 {
+                        Datum::Null
+                    } else {
+                        Datum::Bool(!decisive)
+                    }
+                }
+                ref other => {
+                    return Err(EvalError::Internal(format!("{other:?} is not accumulable")));
+                }
+            })
+        })
+        .collect()
+}
+
+fn accumulable<'s>(
+    (oks, errs): (Oks<'s>, Errs<'s>),
+    key: Vec<ScalarExpr>,
+    aggregates: Vec<AggregateExpr>,
+) -> (Oks<'s>, Errs<'s>) {
+    let (slots, n_ints, n_nums) = layout(&aggregates);
+    let aggs = aggregates.clone();
+    let slots2 = slots.clone();
+    let (contributions, input_errs) = split(oks.map(move |row| {
+        Ok((
+            eval_all(&key, &row)?,
+            contribution(&aggs, &slots2, n_ints, n_nums, &row)?,
+        ))
+    }));
+    let exploded = contributions.explode(|(key, acc)| Some(((key, ()), acc)));
+    let reduced = exploded.reduce(
+        move |_key, input: &[(&(), Accums)], output: &mut Vec<(Result<Row, EvalError>, Diff)>| {
+            let acc = &input[0].1;
+            if acc.ints.first().copied().unwrap_or(0) <= 0 {
+                return;
+            }
+            output.push((finish(&aggregates, &slots, acc), 1));
+        },
+    );
+    let (rows, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| key.concat(&v))));
+    (rows, errs.concat(input_errs).concat(agg_errs))
+}

@@ -1,0 +1,267 @@
+//! The simple query protocol, and writing results of every kind to the client.
+
+use super::Connection;
+use super::encode::{copy_text_line, data_row, error_info, field_infos};
+use crate::coord::{AdapterError, ExecuteResponse, TransactionStatus};
+use crate::repr::{RelationDesc, ScalarType};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::{Sink, SinkExt};
+use pgwire::api::query::SimpleQueryHandler;
+use pgwire::api::results::{FieldFormat, Response};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
+use pgwire::messages::response::{
+    CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus as WireStatus,
+};
+use pgwire::messages::simplequery::Query;
+use std::fmt::Debug;
+
+pub(super) fn wire_status(status: TransactionStatus) -> WireStatus {
+    match status {
+        TransactionStatus::Idle => WireStatus::Idle,
+        TransactionStatus::InBlock => WireStatus::Transaction,
+        TransactionStatus::Failed => WireStatus::Error,
+    }
+}
+
+/// What writing a result ended with.
+pub(super) enum Written {
+    Done,
+    /// The statement failed (after possibly sending some rows): the error was sent.
+    Failed,
+}
+
+/// Writes one statement's result. `describe` sends a RowDescription first (simple protocol);
+/// `formats` gives each column's format (extended protocol).
+pub(super) async fn write_response<C>(
+    client: &mut C,
+    response: ExecuteResponse,
+    describe: bool,
+    formats: &(dyn Fn(usize) -> FieldFormat + Sync),
+) -> PgWireResult<Written>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    match response {
+        ExecuteResponse::Command { tag } => {
+            client
+                .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                    tag,
+                )))
+                .await?;
+        }
+        ExecuteResponse::Rows { desc, rows, tag } => {
+            let (types, column_formats) = columns(&desc, formats);
+            if describe {
+                send_row_description(client, &desc, formats).await?;
+            }
+            for row in &rows {
+                client
+                    .feed(PgWireBackendMessage::DataRow(data_row(
+                        row,
+                        &types,
+                        &column_formats,
+                    )))
+                    .await?;
+            }
+            client
+                .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                    tag,
+                )))
+                .await?;
+        }
+        ExecuteResponse::Subscribe { desc, mut stream } => {
+            let (types, column_formats) = columns(&desc, formats);
+            if describe {
+                send_row_description(client, &desc, formats).await?;
+            }
+            client.flush().await?;
+            let mut count = 0usize;
+            while let Some(batch) = stream.recv().await {
+                match batch {
+                    Ok(rows) => {
+                        for row in &rows {
+                            client
+                                .feed(PgWireBackendMessage::DataRow(data_row(
+                                    row,
+                                    &types,
+                                    &column_formats,
+                                )))
+                                .await?;
+                        }
+                        count += rows.len();
+                        // A write error here means the client is gone: returning drops the
+                        // stream, which stops the subscription.
+                        client.flush().await?;
+                    }
+                    Err(e) => {
+                        send_error(client, &e).await?;
+                        return Ok(Written::Failed);
+                    }
+                }
+            }
+            client
+                .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                    format!("SUBSCRIBE {count}"),
+                )))
+                .await?;
+        }
+        ExecuteResponse::CopyOut { desc, mut stream } => {
+            let types: Vec<ScalarType> = desc.types.iter().map(|t| t.scalar_type.clone()).collect();
+            let columns = desc.arity();
+            client
+                .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+                    0,
+                    columns as i16,
+                    vec![0; columns],
+                )))
+                .await?;
+            let mut count = 0usize;
+            while let Some(batch) = stream.recv().await {
+                match batch {
+                    Ok(rows) => {
+                        for row in &rows {
+                            client
+                                .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
+                                    copy_text_line(row, &types),
+                                ))))
+                                .await?;
+                        }
+                        count += rows.len();
+                        client.flush().await?;
+                    }
+                    Err(e) => {
+                        send_error(client, &e).await?;
+                        return Ok(Written::Failed);
+                    }
+                }
+            }
+            client
+                .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
+                .await?;
+            client
+                .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                    format!("COPY {count}"),
+                )))
+                .await?;
+        }
+    }
+    Ok(Written::Done)
+}
+
+fn columns(
+    desc: &RelationDesc,
+    formats: &(dyn Fn(usize) -> FieldFormat + Sync),
+) -> (Vec<ScalarType>, Vec<FieldFormat>) {
+    let types = desc.types.iter().map(|t| t.scalar_type.clone()).collect();
+    let formats = (0..desc.arity()).map(formats).collect();
+    (types, formats)
+}
+
+async fn send_row_description<C>(
+    client: &mut C,
+    desc: &RelationDesc,
+    formats: &(dyn Fn(usize) -> FieldFormat + Sync),
+) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let fields = field_infos(desc, formats);
+    let description =
+        pgwire::messages::data::RowDescription::new(fields.iter().map(Into::into).collect());
+    client
+        .feed(PgWireBackendMessage::RowDescription(description))
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn send_error<C>(client: &mut C, e: &AdapterError) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    client
+        .feed(PgWireBackendMessage::ErrorResponse(error_info(e).into()))
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    /// Runs each statement of the query in order, writing its result as it goes, and stops
+    /// at the first error, as PostgreSQL does.
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let mut guard = self.session.lock().await;
+        let Some(session) = guard.as_mut() else {
+            return Err(PgWireError::NotReadyForQuery);
+        };
+        match crate::coord::client::parse(&query.query) {
+            Err(e) => send_error(client, &e).await?,
+            Ok(statements) if statements.is_empty() => {
+                client
+                    .feed(PgWireBackendMessage::EmptyQueryResponse(
+                        EmptyQueryResponse::new(),
+                    ))
+                    .await?;
+            }
+            Ok(statements) => {
+                for stmt in &statements {
+                    let written = match session.execute(stmt, &[]).await {
+                        Ok(response) => {
+                            write_response(client, response, true, &|_| FieldFormat::Text).await?
+                        }
+                        Err(e) => {
+                            send_error(client, &e).await?;
+                            Written::Failed
+                        }
+                    };
+                    if let Written::Failed = written {
+                        break;
+                    }
+                }
+            }
+        }
+        let status = wire_status(session.transaction_status());
+        drop(guard);
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        client.set_transaction_status(status);
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )))
+            .await?;
+        Ok(())
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, _query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // `on_query` above handles the whole simple protocol.
+        Err(PgWireError::ApiError(
+            "simple queries are handled by on_query".into(),
+        ))
+    }
+}

@@ -1,0 +1,99 @@
+//! Storage tests against a temporary directory.
+
+use super::*;
+use crate::repr::Datum;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("freshet-storage-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn row(v: i64) -> Row {
+    Row::new(vec![Datum::Int64(v)])
+}
+
+#[tokio::test]
+async fn appended_updates_survive_reopening_and_consolidate() {
+    let dir = temp_dir("reopen");
+    let t = GlobalId::User(1);
+    {
+        let storage = Storage::open(&dir).await.unwrap();
+        storage.create_shard(t, 10).await.unwrap();
+        storage
+            .append(10, vec![(t, vec![(row(1), 1), (row(2), 1)])])
+            .await
+            .unwrap();
+        storage
+            .append(11, vec![(t, vec![(row(1), -1)])])
+            .await
+            .unwrap();
+    }
+    let storage = Storage::open(&dir).await.unwrap();
+    let (rows, upper) = storage.snapshot(t).await.unwrap();
+    assert_eq!(upper, 12);
+    assert_eq!(
+        rows.into_iter().map(|(r, _, d)| (r, d)).collect::<Vec<_>>(),
+        vec![(row(2), 1)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_second_open_of_the_same_directory_is_refused() {
+    let dir = temp_dir("lock");
+    let _first = Storage::open(&dir).await.unwrap();
+    match Storage::open(&dir).await {
+        Err(e) => assert_eq!(e.sqlstate(), "55006", "{e}"),
+        Ok(_) => panic!("a second open must fail"),
+    }
+}
+
+#[tokio::test]
+async fn a_garbled_batch_is_reported_with_its_shard() {
+    let dir = temp_dir("corrupt");
+    let t = GlobalId::User(7);
+    let storage = Storage::open(&dir).await.unwrap();
+    storage.create_shard(t, 1).await.unwrap();
+    storage
+        .append(1, vec![(t, vec![(row(1), 1)])])
+        .await
+        .unwrap();
+    let blob = dir.join("blobs").join("u7").join("000000000000");
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let err = storage.snapshot(t).await.unwrap_err().to_string();
+    assert!(
+        err.contains("shard u7") && err.contains("checksum"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn catalog_changes_apply_atomically() {
+    let dir = temp_dir("catalog");
+    let storage = Storage::open(&dir).await.unwrap();
+    storage
+        .catalog_transact(vec![
+            CatalogOp::Put {
+                id: 1,
+                record: b"a".to_vec(),
+            },
+            CatalogOp::Put {
+                id: 2,
+                record: b"b".to_vec(),
+            },
+        ])
+        .await
+        .unwrap();
+    storage
+        .catalog_transact(vec![CatalogOp::Delete { id: 1 }])
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.catalog_items().await.unwrap(),
+        vec![(2, b"b".to_vec())]
+    );
+}

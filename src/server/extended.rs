@@ -127,7 +127,10 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let name = message.name.clone().unwrap_or_default();
+        let name = message
+            .name
+            .clone()
+            .unwrap_or_else(|| pgwire::api::DEFAULT_NAME.to_string());
         let portal = match client.portal_store().get_portal(&name) {
             Some(pgwire::api::store::Entry::Value(portal)) => Some(portal),
             _ => None,

@@ -119,6 +119,24 @@ impl Catalog {
         Some(entry)
     }
 
+    /// Replaces the definition of an existing item, keeping its id and its dependents.
+    pub fn replace(&mut self, entry: CatalogEntry) {
+        let Some(old) = self.entries.get(&entry.id) else {
+            return self.insert(entry);
+        };
+        for dep in old.item.uses() {
+            if let Some(set) = self.used_by.get_mut(&dep) {
+                set.remove(&entry.id);
+            }
+        }
+        self.by_name.remove(&old.name);
+        for dep in entry.item.uses() {
+            self.used_by.entry(dep).or_default().insert(entry.id);
+        }
+        self.by_name.insert(entry.name.clone(), entry.id);
+        self.entries.insert(entry.id, entry);
+    }
+
     pub fn rename(&mut self, id: GlobalId, new_name: String) {
         if let Some(entry) = self.entries.get_mut(&id) {
             self.by_name.remove(&entry.name);

@@ -256,11 +256,51 @@ impl Coordinator {
                 };
                 if let Some(old) = replace {
                     let dependents = self.catalog.dependents_closure(old);
-                    if dependents.len() > 1 {
-                        return Err(PlanError::unsupported(
-                            "CREATE OR REPLACE of a view other objects depend on",
-                        )
-                        .into());
+                    let materialized_dependents = dependents
+                        .iter()
+                        .filter(|d| **d != old)
+                        .filter_map(|d| self.catalog.get(*d))
+                        .any(|e| !matches!(e.item, CatalogItem::View { .. }));
+                    if materialized_dependents {
+                        return Err(PlanError::unsupported("CREATE OR REPLACE of a view that materialized views or indexes depend on").into());
+                    }
+                    if !materialized {
+                        // Replace in place: dependent views see the new definition (they are
+                        // inlined at query time). PostgreSQL's rule: existing columns keep
+                        // their names and types; new ones may only be added at the end.
+                        let old_desc = self
+                            .catalog
+                            .get(old)
+                            .and_then(|e| e.item.desc())
+                            .cloned()
+                            .unwrap_or_default();
+                        for (i, (name, typ)) in old_desc.iter().enumerate() {
+                            match (desc.names.get(i), desc.types.get(i)) {
+                                (Some(n), _) if n != name => {
+                                    return Err(PlanError::InvalidTableDefinition(format!("cannot change name of view column \"{name}\" to \"{n}\"")).into())
+                                }
+                                (Some(_), Some(t)) if t.scalar_type != typ.scalar_type => {
+                                    return Err(PlanError::InvalidTableDefinition(format!(
+                                        "cannot change data type of view column \"{name}\" from {} to {}",
+                                        typ.scalar_type.sql_name(),
+                                        t.scalar_type.sql_name()
+                                    ))
+                                    .into())
+                                }
+                                (None, _) => return Err(PlanError::InvalidTableDefinition("cannot drop columns from view".into()).into()),
+                                _ => {}
+                            }
+                        }
+                        let entry = CatalogEntry {
+                            id: old,
+                            name,
+                            create_sql,
+                            item: CatalogItem::View { desc, expr },
+                        };
+                        self.persist_catalog(vec![Self::catalog_put(&entry)?])
+                            .await?;
+                        self.catalog.replace(entry);
+                        return Ok(tag.into());
                     }
                     self.drop_items(&[old]).await?;
                 } else if self.catalog.name_exists(&name) {

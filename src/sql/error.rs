@@ -38,6 +38,8 @@ pub enum PlanError {
     #[error("{0}")]
     WindowingError(String),
     #[error("{0}")]
+    InvalidTableDefinition(String),
+    #[error("{0}")]
     WrongObjectType(String),
     #[error("{0}")]
     UnknownObject(String),
@@ -70,6 +72,7 @@ impl PlanError {
             PlanError::Grouping(_) => "42803",
             PlanError::InvalidColumnReference(_) => "42P10",
             PlanError::WindowingError(_) => "42P20",
+            PlanError::InvalidTableDefinition(_) => "42P16",
             PlanError::WrongObjectType(_) => "42809",
             PlanError::UnknownObject(_) => "42704",
             PlanError::UnknownSchema(_) => "3F000",

@@ -116,15 +116,47 @@ fn float_op(op: Op, x: f64, y: f64) -> Result<f64, EvalError> {
     }
 }
 
-/// PostgreSQL gives a numeric quotient at least 16 significant digits and at least the
-/// scale of either input.
+/// The base-10000 weight and first (non-zero) base-10000 digit of a numeric, as PostgreSQL
+/// stores it: 12 is (0, 12), 123456 is (1, 12), 0.05 is (-1, 500).
+fn base_10000_lead(d: &Decimal) -> (i32, u32) {
+    if d.is_zero() {
+        return (0, 0);
+    }
+    let text = d.abs().to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let int = int.trim_start_matches('0');
+    if !int.is_empty() {
+        let len = int.len();
+        let weight = ((len - 1) / 4) as i32;
+        let lead = (len - 1) % 4 + 1;
+        return (weight, int[..lead].parse().unwrap_or(0));
+    }
+    let zeros = frac.len() - frac.trim_start_matches('0').len();
+    let group = zeros / 4;
+    let digits: String = frac
+        .chars()
+        .skip(group * 4)
+        .chain(std::iter::repeat('0'))
+        .take(4)
+        .collect();
+    (-(group as i32) - 1, digits.parse().unwrap_or(0))
+}
+
+/// PostgreSQL's result scale for numeric division (`select_div_scale`): at least 16
+/// significant digits, and at least the scale of either input.
 fn numeric_division_scale(q: Decimal, a: &Decimal, b: &Decimal) -> Decimal {
-    let integer_digits = q.trunc().abs().to_string().trim_start_matches('0').len() as u32;
-    let wanted = 16u32
-        .saturating_sub(integer_digits)
-        .max(a.scale())
-        .max(b.scale())
-        .min(20);
+    let (w1, d1) = base_10000_lead(a);
+    let (w2, d2) = base_10000_lead(b);
+    let mut qweight = w1 - w2;
+    if d1 <= d2 {
+        qweight -= 1;
+    }
+    let wanted = (16 - qweight * 4)
+        .max(a.scale() as i32)
+        .max(b.scale() as i32)
+        .max(0);
+    // rust_decimal carries at most 28 digits after the point.
+    let wanted = wanted.min(28) as u32;
     let mut r = q.round_dp_with_strategy(wanted, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(wanted);
     r

@@ -123,6 +123,7 @@ pub enum NamedFunc {
     ToTimestamp,
     MakeDate,
     Age,
+    ToChar,
     JsonbTypeof,
     JsonbArrayLength,
     JsonbGet,

@@ -417,6 +417,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         ToTimestamp => temporal::to_timestamp(arg(0)?)?,
         MakeDate => temporal::make_date(arg(0)?, arg(1)?, arg(2)?)?,
         Age => temporal::age(arg(0)?, arg(1)?)?,
+        ToChar => temporal::to_char(arg(0)?, text(arg(1)?)?)?,
         JsonbTypeof => Datum::String(
             match jsonb_arg(arg(0)?)? {
                 serde_json::Value::Null => "null",
@@ -608,7 +609,7 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
     match named {
         Lower | Upper | Substring | Btrim | Ltrim | Rtrim | Replace | Left | Right | Lpad
         | Rpad | Repeat | Reverse | SplitPart | Initcap | Chr | RegexpReplace | JsonbTypeof
-        | JsonbGetText | JsonbGetPathText => t(ScalarType::String),
+        | JsonbGetText | JsonbGetPathText | ToChar => t(ScalarType::String),
         ConcatAll => ColumnType::new(ScalarType::String, false),
         ConcatWs => ColumnType::new(ScalarType::String, args.first().is_some_and(|a| a.nullable)),
         CharLength | OctetLength | Strpos | Ascii | JsonbArrayLength => t(ScalarType::Int32),

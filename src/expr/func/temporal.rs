@@ -347,3 +347,119 @@ pub fn age(a: &Datum, b: &Datum) -> Result<Datum, EvalError> {
         rest.micros * sign as i64,
     )))
 }
+
+/// `to_char(timestamp, format)` with PostgreSQL's date/time template patterns (`YYYY`, `MM`,
+/// `DD`, `HH24`, `HH12`, `MI`, `SS`, `MS`, `US`, `Month`, `Mon`, `Day`, `Dy`, `AM`, `Q`,
+/// `DDD`, `D`, the `FM` prefix); other characters are copied, double-quoted text literally.
+pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
+    let ts = match value {
+        Datum::Timestamp(t) => *t,
+        Datum::TimestampTz(t) => t.naive_utc(),
+        Datum::Date(d) => d.and_time(NaiveTime::MIN),
+        other => return Err(EvalError::Internal(format!("to_char of {other:?}"))),
+    };
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const DAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    let d = ts.date();
+    let t = ts.time();
+    let month = MONTHS[d.month0() as usize];
+    let day = DAYS[d.weekday().num_days_from_sunday() as usize];
+    let hour12 = match t.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let mut out = String::new();
+    let mut rest = format;
+    let cased = |name: &str, pattern: &str| -> String {
+        if pattern.chars().all(|c| c.is_uppercase()) {
+            name.to_uppercase()
+        } else if pattern.chars().next().is_some_and(|c| c.is_lowercase()) {
+            name.to_lowercase()
+        } else {
+            name.to_string()
+        }
+    };
+    while !rest.is_empty() {
+        let fill_mode = rest.starts_with("FM");
+        if fill_mode {
+            rest = &rest[2..];
+        }
+        let pad = |s: String, width: usize| {
+            if fill_mode {
+                s.trim_start_matches('0')
+                    .to_string()
+                    .chars()
+                    .next()
+                    .map(|_| s.trim_start_matches('0').to_string())
+                    .unwrap_or_else(|| "0".into())
+            } else {
+                format!("{s:0>width$}")
+            }
+        };
+        let name_pad = |s: String| if fill_mode { s } else { format!("{s:<9}") };
+        let patterns: &[&str] = &[
+            "YYYY", "HH24", "HH12", "MONTH", "Month", "month", "DDD", "MON", "Mon", "mon", "DAY",
+            "Day", "day", "YY", "MM", "DD", "HH", "MI", "SS", "MS", "US", "DY", "Dy", "dy", "AM",
+            "PM", "am", "pm", "Q", "D",
+        ];
+        let Some(pattern) = patterns.iter().find(|p| rest.starts_with(**p)) else {
+            let mut chars = rest.chars();
+            let c = chars.next().unwrap_or_default();
+            if c == '"' {
+                let literal: String = chars.clone().take_while(|c| *c != '"').collect();
+                out.push_str(&literal);
+                rest = &rest[(2 + literal.len()).min(rest.len())..];
+            } else {
+                out.push(c);
+                rest = chars.as_str();
+            }
+            continue;
+        };
+        let text = match *pattern {
+            "YYYY" => pad(d.year().to_string(), 4),
+            "YY" => pad((d.year() % 100).to_string(), 2),
+            "MM" => pad(d.month().to_string(), 2),
+            "DD" => pad(d.day().to_string(), 2),
+            "DDD" => pad(d.ordinal().to_string(), 3),
+            "D" => (d.weekday().num_days_from_sunday() + 1).to_string(),
+            "Q" => ((d.month() - 1) / 3 + 1).to_string(),
+            "HH24" => pad(t.hour().to_string(), 2),
+            "HH12" | "HH" => pad(hour12.to_string(), 2),
+            "MI" => pad(t.minute().to_string(), 2),
+            "SS" => pad(t.second().to_string(), 2),
+            "MS" => format!("{:03}", t.nanosecond() / 1_000_000),
+            "US" => format!("{:06}", t.nanosecond() / 1_000),
+            "AM" | "PM" => (if t.hour() < 12 { "AM" } else { "PM" }).to_string(),
+            "am" | "pm" => (if t.hour() < 12 { "am" } else { "pm" }).to_string(),
+            p @ ("MONTH" | "Month" | "month") => name_pad(cased(month, p)),
+            p @ ("MON" | "Mon" | "mon") => cased(&month[..3], p),
+            p @ ("DAY" | "Day" | "day") => name_pad(cased(day, p)),
+            p @ ("DY" | "Dy" | "dy") => cased(&day[..3], p),
+            _ => String::new(),
+        };
+        out.push_str(&text);
+        rest = &rest[pattern.len()..];
+    }
+    Ok(Datum::String(out))
+}

@@ -404,7 +404,13 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             (Err(PlanError::UnknownColumn(_)), Some(grouping))
                 if grouping.ungrouped_scope.resolve(table, column).is_ok() =>
             {
-                let display = match table {
+                // PostgreSQL names the column with its table: "t.b".
+                let item = grouping
+                    .ungrouped_scope
+                    .resolve(table, column)
+                    .ok()
+                    .and_then(|i| grouping.ungrouped_scope.items.get(i));
+                let display = match item.and_then(|i| i.table.clone()) {
                     Some(t) => format!("{t}.{column}"),
                     None => column.to_string(),
                 };
@@ -782,7 +788,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         &mut self,
         positions: &[usize],
         values: RelationExpr,
-        typ: ColumnType,
+        types: Vec<ColumnType>,
     ) -> usize {
         let left = self.scx.bind(std::mem::replace(
             &mut self.rel,
@@ -791,6 +797,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         let right = self.scx.bind(values);
         let arity = self.arity();
         let k = positions.len();
+        let m = types.len();
         let key_eqs = |offset: usize| -> Vec<Vec<ScalarExpr>> {
             positions
                 .iter()
@@ -799,7 +806,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 .collect()
         };
         let matched = RelationExpr::join(vec![left.clone(), right.clone()], key_eqs(arity))
-            .project((0..arity).chain([arity + k]).collect());
+            .project((0..arity).chain(arity + k..arity + k + m).collect());
         let missing = left
             .clone()
             .project(positions.to_vec())
@@ -808,15 +815,22 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             .threshold();
         let unmatched = RelationExpr::join(vec![left, missing], key_eqs(arity))
             .project((0..arity).collect())
-            .map(vec![ScalarExpr::null(typ.scalar_type.clone())]);
+            .map(
+                types
+                    .iter()
+                    .map(|t| ScalarExpr::null(t.scalar_type.clone()))
+                    .collect(),
+            );
         self.rel = matched.union(unmatched);
-        let item = self.scx.item(
-            None,
-            "?column?",
-            ColumnType::new(typ.scalar_type, true),
-            true,
-        );
-        self.scope.push(item);
+        for typ in types {
+            let item = self.scx.item(
+                None,
+                "?column?",
+                ColumnType::new(typ.scalar_type, true),
+                true,
+            );
+            self.scope.push(item);
+        }
         arity
     }
 
@@ -861,7 +875,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }])
             .project((0..k).chain([2 * k + 2]).collect());
         let scalar_type = typ[0].scalar_type.clone();
-        let col = self.append_left_joined(&positions, checked, typ[0].clone());
+        let col = self.append_left_joined(&positions, checked, vec![typ[0].clone()]);
         Ok((ScalarExpr::Column(col), scalar_type))
     }
 
@@ -872,8 +886,11 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             .project((0..k).collect())
             .distinct()
             .map(vec![ScalarExpr::literal_true()]);
-        let col =
-            self.append_left_joined(&positions, keys, ColumnType::new(ScalarType::Bool, true));
+        let col = self.append_left_joined(
+            &positions,
+            keys,
+            vec![ColumnType::new(ScalarType::Bool, true)],
+        );
         Ok((
             ScalarExpr::Coalesce(vec![
                 ScalarExpr::Column(col),
@@ -925,18 +942,36 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             false,
             vec![],
         )?;
+        // The aggregate, and a marker that the prefix had rows at all: a prefix with no rows
+        // gets the empty value (FALSE for ANY, TRUE for ALL); a NULL aggregate stays NULL.
+        let mut aggregates = agg.aggregates;
+        aggregates.push(AggregateExpr {
+            func: AggregateFunc::Count,
+            expr: ScalarExpr::literal_true(),
+            distinct: false,
+        });
         let reduced = RelationExpr::Reduce {
             input: Box::new(sub),
             group_key: (0..k).map(ScalarExpr::Column).collect(),
-            aggregates: agg.aggregates,
+            aggregates,
         };
-        let col =
-            self.append_left_joined(&positions, reduced, ColumnType::new(ScalarType::Bool, true));
+        let col = self.append_left_joined(
+            &positions,
+            reduced,
+            vec![
+                ColumnType::new(ScalarType::Bool, true),
+                ColumnType::new(ScalarType::Int64, true),
+            ],
+        );
         Ok((
-            ScalarExpr::Coalesce(vec![
-                ScalarExpr::Column(col),
-                ScalarExpr::literal(Datum::Bool(!any), ScalarType::Bool),
-            ]),
+            ScalarExpr::If {
+                cond: Box::new(ScalarExpr::call(
+                    crate::expr::Func::IsNull,
+                    vec![ScalarExpr::Column(col + 1)],
+                )),
+                then: Box::new(ScalarExpr::literal(Datum::Bool(!any), ScalarType::Bool)),
+                els: Box::new(ScalarExpr::Column(col)),
+            },
             ScalarType::Bool,
         ))
     }

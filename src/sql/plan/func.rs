@@ -891,6 +891,17 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
                 Interval,
             ))
         }
+        ("to_char", 2) if matches!(first_type, Timestamp | TimestampTz | Date) => {
+            let mut args = args;
+            let (fmt, ft) = args.remove(1);
+            let fmt = plan_cast(fmt, &ft, &String, CastContext::Implicit)
+                .map_err(|_| unknown_function_types(name, &[first_type.clone(), ft.clone()]))?;
+            let (value, _) = args.remove(0);
+            Ok((
+                ScalarExpr::call(Func::Named(NamedFunc::ToChar), vec![value, fmt]),
+                String,
+            ))
+        }
         ("jsonb_typeof", 1) => named(NamedFunc::JsonbTypeof, &[Param::Jsonb], String, args),
         ("jsonb_array_length", 1) => {
             named(NamedFunc::JsonbArrayLength, &[Param::Jsonb], Int32, args)

@@ -132,8 +132,18 @@ pub fn plan_query(
     outer: &Outer,
     allow_now: bool,
 ) -> Result<PlannedQuery> {
-    if query.fetch.is_some() || !query.locks.is_empty() || query.for_clause.is_some() {
-        return Err(PlanError::unsupported("FETCH / FOR UPDATE clauses"));
+    if !query.locks.is_empty() || query.for_clause.is_some() {
+        return Err(PlanError::unsupported("FOR UPDATE / FOR SHARE clauses"));
+    }
+    if let Some(fetch) = &query.fetch {
+        if fetch.with_ties || fetch.percent {
+            return Err(PlanError::unsupported("FETCH ... WITH TIES / PERCENT"));
+        }
+        if query.limit_clause.is_some() {
+            return Err(PlanError::Syntax(
+                "syntax error: LIMIT and FETCH FIRST cannot both be used".into(),
+            ));
+        }
     }
     let ctes_before = scx.ctes.borrow().len();
     if let Some(with) = &query.with {
@@ -204,6 +214,12 @@ fn plan_query_body(
             }
         }
     };
+    if let Some(fetch) = &query.fetch {
+        planned.finishing.limit = match &fetch.quantity {
+            Some(q) => constant_count(scx, q, "FETCH FIRST")?,
+            None => Some(1),
+        };
+    }
     if let Some(limit) = &query.limit_clause {
         match limit {
             ast::LimitClause::LimitOffset {
@@ -448,7 +464,16 @@ pub fn plan_values(
                 .and_then(|h| h.get(i))
                 .cloned()
                 .unwrap_or(ScalarType::Unknown);
-            planned.push(ecx.plan_expr_typed_param(e, &hint)?);
+            let (expr, typ) = ecx.plan_expr_typed_param(e, &hint)?;
+            // An untyped literal takes the target column's type (INSERT ... VALUES).
+            if typ == ScalarType::Unknown && hint != ScalarType::Unknown {
+                planned.push((
+                    func::plan_cast(expr, &typ, &hint, CastContext::Assignment)?,
+                    hint,
+                ));
+            } else {
+                planned.push((expr, typ));
+            }
         }
         rows.push(planned);
         rels.push((ecx.rel, ecx.scope.len()));
@@ -639,7 +664,11 @@ fn plan_select(
     let distinct = match &select.distinct {
         None | Some(ast::Distinct::All) => false,
         Some(ast::Distinct::Distinct) => true,
-        Some(ast::Distinct::On(_)) => return Err(PlanError::unsupported("SELECT DISTINCT ON")),
+        Some(ast::Distinct::On(_)) => false,
+    };
+    let distinct_on: &[Expr] = match &select.distinct {
+        Some(ast::Distinct::On(exprs)) => exprs,
+        _ => &[],
     };
     let mut output_scope_probe = Scope::default();
     for (_, name) in &outputs {
@@ -668,6 +697,32 @@ fn plan_select(
             }
         }
     }
+    // DISTINCT ON: the first row of each group (under ORDER BY) of these expressions.
+    let mut on_columns = Vec::with_capacity(distinct_on.len());
+    for (i, on) in distinct_on.iter().enumerate() {
+        let column = match resolve_output_column(on, &output_scope_probe, 0)? {
+            Some(c) => c,
+            None => {
+                let (expr, _) = ecx.plan_expr(on)?;
+                match outputs.iter().position(|(e, _)| *e == expr) {
+                    Some(c) => c,
+                    None => match sort_only.iter().position(|e| *e == expr) {
+                        Some(c) => outputs.len() + c,
+                        None => {
+                            sort_only.push(expr);
+                            outputs.len() + sort_only.len() - 1
+                        }
+                    },
+                }
+            }
+        };
+        if !order_columns.is_empty() && order_columns.get(i).map(|(c, _)| *c) != Some(column) {
+            return Err(PlanError::InvalidColumnReference(
+                "SELECT DISTINCT ON expressions must match initial ORDER BY expressions".into(),
+            ));
+        }
+        on_columns.push(column);
+    }
     let arity = ecx.scope.len();
     let n_out = outputs.len();
     let n_sort = sort_only.len();
@@ -680,6 +735,18 @@ fn plan_select(
         .project((0..k).chain(arity..arity + n_out + n_sort).collect());
     if distinct {
         rel = rel.distinct();
+    }
+    if !on_columns.is_empty() {
+        rel = RelationExpr::TopK {
+            input: Box::new(rel),
+            group_key: (0..k).chain(on_columns.iter().map(|c| k + c)).collect(),
+            order_key: order_columns
+                .iter()
+                .map(|(c, options)| column_order(k + c, options))
+                .collect(),
+            limit: Some(1),
+            offset: 0,
+        };
     }
     let typ = rel.typ();
     let mut scope = Scope {

@@ -651,14 +651,20 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
     })
 }
 
-/// The table written by INSERT / UPDATE / DELETE.
+/// The table written by INSERT / UPDATE / DELETE (`verb`: "insert into", "update",
+/// "delete from", for PostgreSQL's error message about views).
 fn writable_table<'c>(
     scx: &StatementContext<'c>,
     name: &ast::ObjectName,
+    verb: &str,
 ) -> Result<(&'c crate::catalog::CatalogEntry, RelationDesc)> {
     let entry = scx.catalog.resolve(&normalize_name(name)?)?;
     match &entry.item {
         CatalogItem::Table { desc, .. } => Ok((entry, desc.clone())),
+        CatalogItem::View { .. } => Err(PlanError::WrongObjectType(format!(
+            "cannot {verb} view \"{}\"",
+            entry.name
+        ))),
         other => Err(PlanError::WrongObjectType(format!(
             "cannot change {} \"{}\"",
             other.kind().as_str(),
@@ -727,7 +733,7 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         ast::TableObject::TableName(n) => n,
         other => return Err(PlanError::unsupported(format!("INSERT INTO {other}"))),
     };
-    let (entry, desc) = writable_table(scx, name)?;
+    let (entry, desc) = writable_table(scx, name, "insert into")?;
     let defaults = match &entry.item {
         CatalogItem::Table { defaults, .. } => defaults.clone(),
         _ => unreachable!("writable_table returns tables"),
@@ -871,7 +877,7 @@ fn plan_update(scx: &StatementContext, update: &ast::Update) -> Result<Plan> {
         }
         other => return Err(PlanError::unsupported(format!("UPDATE {other}"))),
     };
-    let (entry, desc) = writable_table(scx, name)?;
+    let (entry, desc) = writable_table(scx, name, "update")?;
     let table = alias.unwrap_or_else(|| entry.name.clone());
     let scope = scx.scope_for(Some(&table), &desc.names, &desc.types);
     let rel = RelationExpr::global_get(entry.id, desc.types.clone());
@@ -967,7 +973,7 @@ fn plan_delete(scx: &StatementContext, delete: &ast::Delete) -> Result<Plan> {
         }
         other => return Err(PlanError::unsupported(format!("DELETE FROM {other}"))),
     };
-    let (entry, desc) = writable_table(scx, name)?;
+    let (entry, desc) = writable_table(scx, name, "delete from")?;
     let table = alias.unwrap_or_else(|| entry.name.clone());
     let scope = scx.scope_for(Some(&table), &desc.names, &desc.types);
     let arity = desc.arity();

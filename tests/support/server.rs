@@ -1,0 +1,104 @@
+//! A real `freshet serve` process for integration tests.
+//!
+//! Invariants: the server listens on a port that was free when it was picked, keeps its data
+//! in a private directory under cargo's per-target temp dir, and the process is killed and
+//! the directory removed when the [`TestServer`] is dropped (also when a test panics).
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to start accepting connections before the test fails.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Distinguishes data directories of servers started by one test process.
+static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
+
+/// A running `freshet serve` child process.
+pub struct TestServer {
+    child: Child,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+}
+
+impl TestServer {
+    /// Starts `freshet serve` with two workers on a free loopback port and a fresh data
+    /// directory, and waits (bounded) until the port accepts a TCP connection.
+    pub fn start() -> Result<TestServer, String> {
+        let port = free_port()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let data_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "freshet-test-{}-{}",
+            std::process::id(),
+            NEXT_SERVER.fetch_add(1, Ordering::SeqCst)
+        ));
+        // A leftover from a crashed earlier run with the same pid must not leak state in.
+        let _ = std::fs::remove_dir_all(&data_dir);
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
+            .arg("serve")
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--workers")
+            .arg("2")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start freshet: {e}"))?;
+        let mut server = TestServer {
+            child,
+            addr,
+            data_dir,
+        };
+        server.wait_until_listening()?;
+        Ok(server)
+    }
+
+    /// The loopback address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn wait_until_listening(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("freshet exited during startup with {status}"));
+            }
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "freshet did not accept connections on {} within {:?}",
+                    self.addr, STARTUP_TIMEOUT
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Asks the OS for a port that is free right now on 127.0.0.1.
+fn free_port() -> Result<u16, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot read the bound port: {e}"))
+}

@@ -83,7 +83,10 @@ struct PgSession {
 }
 
 impl PgSession {
-    async fn connect(config: tokio_postgres::Config, engine: &'static str) -> Result<Self, SltError> {
+    async fn connect(
+        config: tokio_postgres::Config,
+        engine: &'static str,
+    ) -> Result<Self, SltError> {
         let (client, connection) = config.connect(NoTls).await?;
         tokio::spawn(async move {
             // The connection ends when the client is dropped or the server goes away; the
@@ -149,10 +152,7 @@ impl AsyncDB for PgSession {
 /// The database state one file runs in; dropping it tears the state down.
 enum FileDatabase {
     Freshet(TestServer),
-    Postgres {
-        admin: Client,
-        name: String,
-    },
+    Postgres { admin: Client, name: String },
 }
 
 impl FileDatabase {
@@ -166,7 +166,7 @@ impl FileDatabase {
                 let server = TestServer::start()?;
                 let mut config = tokio_postgres::Config::new();
                 config
-                    .host(&server.addr().ip().to_string())
+                    .host(server.addr().ip().to_string())
                     .port(server.addr().port())
                     .user("freshet")
                     .dbname("freshet")
@@ -174,8 +174,9 @@ impl FileDatabase {
                 Ok((FileDatabase::Freshet(server), config))
             }
             Engine::Postgres { url } => {
-                let admin_config: tokio_postgres::Config =
-                    url.parse().map_err(|e| format!("bad {POSTGRES_URL_ENV}: {e}"))?;
+                let admin_config: tokio_postgres::Config = url
+                    .parse()
+                    .map_err(|e| format!("bad {POSTGRES_URL_ENV}: {e}"))?;
                 let admin = PgSession::connect(admin_config.clone(), "postgres")
                     .await
                     .map_err(|e| format!("cannot connect to {url}: {e}"))?

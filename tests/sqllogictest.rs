@@ -28,6 +28,10 @@ use support::server::TestServer;
 const FILTER_ENV: &str = "FRESHET_SLT_FILTER";
 /// Env var switching the runner to a real PostgreSQL.
 const POSTGRES_URL_ENV: &str = "FRESHET_SLT_POSTGRES_URL";
+/// The longest one file may run before it counts as failed (a hung query must not hang CI).
+const FILE_TIMEOUT: Duration = Duration::from_secs(180);
+/// How many lines of the server log a failure report shows.
+const LOG_TAIL_LINES: usize = 40;
 
 /// Which engine the files run against.
 #[derive(Clone)]
@@ -218,10 +222,18 @@ async fn run_file(engine: &Engine, index: usize, path: &Path) -> Result<(), Stri
     let label = engine.label();
     let mut runner = Runner::new(move || PgSession::connect(config.clone(), label));
     runner.add_label(label);
-    let result = runner
-        .run_file_async(path)
-        .await
-        .map_err(|e| e.display(false).to_string());
+    let result = match tokio::time::timeout(FILE_TIMEOUT, runner.run_file_async(path)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.display(false).to_string()),
+        Err(_) => Err(format!("timed out after {FILE_TIMEOUT:?}")),
+    };
+    let result = result.map_err(|report| match &database {
+        FileDatabase::Freshet(server) => format!(
+            "{report}\nlast {LOG_TAIL_LINES} lines of the server log:\n{}",
+            server.log_tail(LOG_TAIL_LINES)
+        ),
+        FileDatabase::Postgres { .. } => report,
+    });
     runner.shutdown_async().await;
     drop(runner);
     database.drop_state().await;

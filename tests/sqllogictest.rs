@@ -80,6 +80,16 @@ impl From<tokio_postgres::Error> for SltError {
     }
 }
 
+/// The text a value is compared as: `NULL` for SQL NULL, `(empty)` for the empty string
+/// (an empty field would vanish when a row is joined with spaces), else the text itself.
+fn render_value(value: Option<&str>) -> String {
+    match value {
+        None => "NULL".to_string(),
+        Some("") => "(empty)".to_string(),
+        Some(text) => text.to_string(),
+    }
+}
+
 /// One pgwire session used by the runner.
 struct PgSession {
     client: Client,
@@ -116,13 +126,7 @@ impl AsyncDB for PgSession {
                 SimpleQueryMessage::RowDescription(cols) => columns = Some(cols.len()),
                 SimpleQueryMessage::Row(row) => {
                     columns = Some(row.len());
-                    let values = (0..row.len())
-                        .map(|i| match row.get(i) {
-                            None => "NULL".to_string(),
-                            Some("") => "(empty)".to_string(),
-                            Some(text) => text.to_string(),
-                        })
-                        .collect();
+                    let values = (0..row.len()).map(|i| render_value(row.get(i))).collect();
                     rows.push(values);
                 }
                 SimpleQueryMessage::CommandComplete(count) => last_count = count,
@@ -299,4 +303,12 @@ fn slt_files_pass() {
         engine.label(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn values_render_null_and_empty_distinctly() {
+    assert_eq!(render_value(None), "NULL");
+    assert_eq!(render_value(Some("")), "(empty)");
+    assert_eq!(render_value(Some("NULL")), "NULL");
+    assert_eq!(render_value(Some("a b")), "a b");
 }

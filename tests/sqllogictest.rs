@@ -28,6 +28,10 @@ use support::server::TestServer;
 const FILTER_ENV: &str = "FRESHET_SLT_FILTER";
 /// Env var switching the runner to a real PostgreSQL.
 const POSTGRES_URL_ENV: &str = "FRESHET_SLT_POSTGRES_URL";
+/// The longest one file may run before it counts as failed (a hung query must not hang CI).
+const FILE_TIMEOUT: Duration = Duration::from_secs(180);
+/// How many lines of the server log a failure report shows.
+const LOG_TAIL_LINES: usize = 40;
 
 /// Which engine the files run against.
 #[derive(Clone)]
@@ -76,6 +80,16 @@ impl From<tokio_postgres::Error> for SltError {
     }
 }
 
+/// The text a value is compared as: `NULL` for SQL NULL, `(empty)` for the empty string
+/// (an empty field would vanish when a row is joined with spaces), else the text itself.
+fn render_value(value: Option<&str>) -> String {
+    match value {
+        None => "NULL".to_string(),
+        Some("") => "(empty)".to_string(),
+        Some(text) => text.to_string(),
+    }
+}
+
 /// One pgwire session used by the runner.
 struct PgSession {
     client: Client,
@@ -112,13 +126,7 @@ impl AsyncDB for PgSession {
                 SimpleQueryMessage::RowDescription(cols) => columns = Some(cols.len()),
                 SimpleQueryMessage::Row(row) => {
                     columns = Some(row.len());
-                    let values = (0..row.len())
-                        .map(|i| match row.get(i) {
-                            None => "NULL".to_string(),
-                            Some("") => "(empty)".to_string(),
-                            Some(text) => text.to_string(),
-                        })
-                        .collect();
+                    let values = (0..row.len()).map(|i| render_value(row.get(i))).collect();
                     rows.push(values);
                 }
                 SimpleQueryMessage::CommandComplete(count) => last_count = count,
@@ -166,7 +174,7 @@ impl FileDatabase {
                 let server = TestServer::start()?;
                 let mut config = tokio_postgres::Config::new();
                 config
-                    .host(&server.addr().ip().to_string())
+                    .host(server.addr().ip().to_string())
                     .port(server.addr().port())
                     .user("freshet")
                     .dbname("freshet")
@@ -218,10 +226,18 @@ async fn run_file(engine: &Engine, index: usize, path: &Path) -> Result<(), Stri
     let label = engine.label();
     let mut runner = Runner::new(move || PgSession::connect(config.clone(), label));
     runner.add_label(label);
-    let result = runner
-        .run_file_async(path)
-        .await
-        .map_err(|e| e.display(false).to_string());
+    let result = match tokio::time::timeout(FILE_TIMEOUT, runner.run_file_async(path)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.display(false).to_string()),
+        Err(_) => Err(format!("timed out after {FILE_TIMEOUT:?}")),
+    };
+    let result = result.map_err(|report| match &database {
+        FileDatabase::Freshet(server) => format!(
+            "{report}\nlast {LOG_TAIL_LINES} lines of the server log:\n{}",
+            server.log_tail(LOG_TAIL_LINES)
+        ),
+        FileDatabase::Postgres { .. } => report,
+    });
     runner.shutdown_async().await;
     drop(runner);
     database.drop_state().await;
@@ -287,4 +303,12 @@ fn slt_files_pass() {
         engine.label(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn values_render_null_and_empty_distinctly() {
+    assert_eq!(render_value(None), "NULL");
+    assert_eq!(render_value(Some("")), "(empty)");
+    assert_eq!(render_value(Some("NULL")), "NULL");
+    assert_eq!(render_value(Some("a b")), "a b");
 }

@@ -1,8 +1,10 @@
 //! A real `freshet serve` process for integration tests.
 //!
 //! Invariants: the server listens on a port that was free when it was picked, keeps its data
-//! in a private directory under cargo's per-target temp dir, and the process is killed and
-//! the directory removed when the [`TestServer`] is dropped (also when a test panics).
+//! in a private directory under cargo's per-target temp dir and writes its stdout and stderr
+//! to a log file beside it (so server logs never interleave with test output), and the
+//! process is killed and both removed when the [`TestServer`] is dropped (also when a test
+//! panics). [`TestServer::log_tail`] shows the end of the log in failure reports.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -13,6 +15,9 @@ use std::time::{Duration, Instant};
 /// How long a server may take to start accepting connections before the test fails.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many lines of the server log a startup failure shows.
+const STARTUP_LOG_LINES: usize = 40;
+
 /// Distinguishes data directories of servers started by one test process.
 static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
 
@@ -21,6 +26,7 @@ pub struct TestServer {
     child: Child,
     addr: SocketAddr,
     data_dir: PathBuf,
+    log_path: PathBuf,
 }
 
 impl TestServer {
@@ -38,6 +44,12 @@ impl TestServer {
         let _ = std::fs::remove_dir_all(&data_dir);
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let log_path = data_dir.with_extension("log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("cannot create log file {}: {e}", log_path.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
             .arg("serve")
             .arg("--listen")
@@ -47,22 +59,35 @@ impl TestServer {
             .arg("--workers")
             .arg("2")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
             .spawn()
             .map_err(|e| format!("cannot start freshet: {e}"))?;
         let mut server = TestServer {
             child,
             addr,
             data_dir,
+            log_path,
         };
-        server.wait_until_listening()?;
+        if let Err(e) = server.wait_until_listening() {
+            return Err(format!(
+                "{e}\nserver log:\n{}",
+                server.log_tail(STARTUP_LOG_LINES)
+            ));
+        }
         Ok(server)
     }
 
     /// The loopback address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The last `lines` lines the server wrote to stdout and stderr.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     fn wait_until_listening(&mut self) -> Result<(), String> {
@@ -90,6 +115,7 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        let _ = std::fs::remove_file(&self.log_path);
     }
 }
 

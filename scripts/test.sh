@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, then runs formatting, lint and every
+# test target, and prints a summary. Usage: bash scripts/test.sh
+#
+# Later steps (a Kafka-compatible broker, Python/Node clients) install into the git-ignored
+# ./.test-env directory from their own install_* function below, so a clean clone needs
+# nothing but a Rust toolchain and network access for cargo.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TEST_ENV="$ROOT/.test-env"
+export FRESHET_TEST_ENV="$TEST_ENV"
+
+declare -a STEP_RESULTS=()
+FAILED=0
+
+# run_step NAME COMMAND...: runs a step, records pass/fail and its duration, keeps going.
+run_step() {
+    local name="$1"
+    shift
+    echo "==> $name: $*"
+    local start=$SECONDS
+    if "$@"; then
+        STEP_RESULTS+=("ok     $name ($((SECONDS - start))s)")
+    else
+        STEP_RESULTS+=("FAILED $name ($((SECONDS - start))s)")
+        FAILED=1
+    fi
+}
+
+# Installs everything the tests need into $TEST_ENV. Each external dependency gets its own
+# install_* function called from here.
+install_test_env() {
+    mkdir -p "$TEST_ENV"
+    command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain" >&2; return 1; }
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
+    cargo fetch --locked
+}
+
+run_step "install" install_test_env
+run_step "fmt" cargo fmt --all -- --check
+run_step "clippy" cargo clippy --all-targets --locked -- -D warnings
+run_step "test" cargo test --all-targets --locked --no-fail-fast
+
+echo
+echo "==> summary"
+for line in "${STEP_RESULTS[@]}"; do
+    echo "  $line"
+done
+if [[ $FAILED -ne 0 ]]; then
+    echo "RESULT: FAILED"
+    exit 1
+fi
+echo "RESULT: all passed"

@@ -9,6 +9,7 @@
 //! CLOSE c
 //! SHOW TABLES | VIEWS | MATERIALIZED VIEWS | INDEXES [ON | FROM name] | COLUMNS FROM name
 //! SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | INDEX name
+//! EXPLAIN [MATERIALIZED] VIEW name
 //! ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX [IF EXISTS] name RENAME TO new_name
 //! ```
 
@@ -41,6 +42,10 @@ pub enum Statement {
         cursor: String,
     },
     Show(ShowStatement),
+    /// `EXPLAIN [MATERIALIZED] VIEW name`: the plan of a view's definition.
+    ExplainItem {
+        name: ObjectName,
+    },
     AlterRename {
         kind: ObjectKind,
         if_exists: bool,
@@ -244,6 +249,13 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 count,
                 timeout,
             }))
+        }
+        (Some("explain"), Some("materialized" | "view")) => {
+            parser.next_token();
+            let _ = parser.parse_keyword(Keyword::MATERIALIZED);
+            parser.expect_keyword(Keyword::VIEW)?;
+            let name = parser.parse_object_name(false)?;
+            Ok(Some(Statement::ExplainItem { name }))
         }
         (Some("close"), _) => {
             parser.next_token();

@@ -513,6 +513,33 @@ impl<'s, 'a> ExprContext<'s, 'a> {
 
     /// Plans `left op right`, inferring a parameter's type from the other operand.
     pub fn plan_operator(&mut self, op: &str, left: &Expr, right: &Expr) -> Result<Typed> {
+        if let (Expr::Tuple(ls), Expr::Tuple(rs)) = (strip_nested(left), strip_nested(right)) {
+            // Row comparison: (a, b) = (c, d) is a = c AND b = d; <> is the negation.
+            if ls.len() != rs.len() {
+                return Err(PlanError::Syntax(
+                    "unequal number of entries in row expressions".into(),
+                ));
+            }
+            let mut parts = Vec::with_capacity(ls.len());
+            let inner = match op {
+                "=" | "<>" | "!=" => "=",
+                "IS DISTINCT FROM" | "IS NOT DISTINCT FROM" => "IS NOT DISTINCT FROM",
+                other => {
+                    return Err(PlanError::unsupported(format!(
+                        "row comparison with {other}"
+                    )));
+                }
+            };
+            for (l, r) in ls.iter().zip(rs) {
+                parts.push(self.plan_operator(inner, l, r)?.0);
+            }
+            let all = ScalarExpr::And(parts);
+            return if matches!(op, "<>" | "!=" | "IS DISTINCT FROM") {
+                func::plan_unary_op("NOT", (all, ScalarType::Bool))
+            } else {
+                Ok((all, ScalarType::Bool))
+            };
+        }
         let (l, r) = match (as_placeholder(left), as_placeholder(right)) {
             (Some(_), None) => {
                 let r = self.plan_expr(right)?;
@@ -908,34 +935,62 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         query: &ast::Query,
         any: bool,
     ) -> Result<Typed> {
-        let (l, ltyp) = self.plan_expr(left)?;
-        // Make the left operand a column, so the subquery can see it as part of its prefix.
-        let x_col = self.arity();
-        self.rel =
-            std::mem::replace(&mut self.rel, RelationExpr::constant(vec![], vec![])).map(vec![l]);
-        let item = self
-            .scx
-            .item(None, "?column?", ColumnType::new(ltyp.clone(), true), true);
-        self.scope.push(item);
-        let (sub, positions, typ) = self.plan_subquery_relation(query, &[x_col])?;
-        if typ.len() != 1 {
-            return Err(PlanError::Syntax("subquery has too many columns".into()));
-        }
-        let k = positions.len();
-        let x_in_prefix = positions
-            .iter()
-            .position(|p| *p == x_col)
-            .expect("forced into prefix");
-        let (cmp, cmp_type) = func::plan_binary_op(
-            op,
-            (ScalarExpr::Column(x_in_prefix), ltyp),
-            (ScalarExpr::Column(k), typ[0].scalar_type.clone()),
-        )?;
-        if cmp_type != ScalarType::Bool {
-            return Err(PlanError::DatatypeMismatch(format!(
-                "op {op} ANY/ALL (subquery) requires operator to yield boolean"
+        // `(a, b) IN (SELECT x, y ...)` compares row-wise; a single expression is a row of one.
+        let items: Vec<&Expr> = match left {
+            Expr::Tuple(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        if items.len() > 1 && op != "=" {
+            return Err(PlanError::unsupported(format!(
+                "row comparison with {op} ANY/ALL"
             )));
         }
+        // Make the left operands columns, so the subquery can see them as part of its prefix.
+        let mut x_cols = Vec::with_capacity(items.len());
+        let mut x_types = Vec::with_capacity(items.len());
+        for item in items {
+            let (l, ltyp) = self.plan_expr(item)?;
+            x_cols.push(self.arity());
+            self.rel = std::mem::replace(&mut self.rel, RelationExpr::constant(vec![], vec![]))
+                .map(vec![l]);
+            let scope_item =
+                self.scx
+                    .item(None, "?column?", ColumnType::new(ltyp.clone(), true), true);
+            self.scope.push(scope_item);
+            x_types.push(ltyp);
+        }
+        let (sub, positions, typ) = self.plan_subquery_relation(query, &x_cols)?;
+        if typ.len() != x_cols.len() {
+            return Err(PlanError::Syntax(if typ.len() > x_cols.len() {
+                "subquery has too many columns".into()
+            } else {
+                "subquery has too few columns".into()
+            }));
+        }
+        let k = positions.len();
+        let mut comparisons = Vec::with_capacity(x_cols.len());
+        for (i, (x_col, ltyp)) in x_cols.iter().zip(x_types).enumerate() {
+            let x_in_prefix = positions
+                .iter()
+                .position(|p| p == x_col)
+                .expect("forced into prefix");
+            let (cmp, cmp_type) = func::plan_binary_op(
+                op,
+                (ScalarExpr::Column(x_in_prefix), ltyp),
+                (ScalarExpr::Column(k + i), typ[i].scalar_type.clone()),
+            )?;
+            if cmp_type != ScalarType::Bool {
+                return Err(PlanError::DatatypeMismatch(format!(
+                    "op {op} ANY/ALL (subquery) requires operator to yield boolean"
+                )));
+            }
+            comparisons.push(cmp);
+        }
+        let cmp = if comparisons.len() == 1 {
+            comparisons.pop().expect("one comparison")
+        } else {
+            ScalarExpr::And(comparisons)
+        };
         let agg = func::plan_aggregate(
             if any { "any" } else { "all" },
             vec![(cmp, ScalarType::Bool)],

@@ -150,6 +150,19 @@ pub fn plan(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
             cursor: cursor.clone(),
         }),
         Statement::Show(show) => super::show::plan_show(scx, show),
+        Statement::ExplainItem { name } => {
+            let entry = scx.catalog.resolve(&normalize_name(name)?)?;
+            match &entry.item {
+                CatalogItem::View { expr, .. } | CatalogItem::MaterializedView { expr, .. } => {
+                    Ok(Plan::Explain { expr: expr.clone() })
+                }
+                other => Err(PlanError::WrongObjectType(format!(
+                    "\"{}\" is a {}, not a view",
+                    entry.name,
+                    other.kind().as_str()
+                ))),
+            }
+        }
         Statement::AlterRename {
             kind,
             if_exists,

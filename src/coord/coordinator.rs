@@ -160,10 +160,10 @@ impl Coordinator {
             }
             Command::CommitWrites { writes, reply } => self.submit_writes(writes, reply),
             Command::Cancel { key } => {
-                if let Some(conn) = self.conns.get(&key.conn_id) {
-                    if conn.secret == key.secret {
-                        conn.cancel.send_modify(|generation| *generation += 1);
-                    }
+                if let Some(conn) = self.conns.get(&key.conn_id)
+                    && conn.secret == key.secret
+                {
+                    conn.cancel.send_modify(|generation| *generation += 1);
                 }
             }
             Command::Terminate { conn_id } => {

@@ -188,12 +188,12 @@ impl Session {
             )
             .into());
         }
-        if let Statement::DeclareCursor { .. } = stmt {
-            if self.status == TransactionStatus::Idle {
-                return Err(AdapterError::NoActiveTransaction(
-                    "DECLARE CURSOR can only be used in transaction blocks".into(),
-                ));
-            }
+        if let Statement::DeclareCursor { .. } = stmt
+            && self.status == TransactionStatus::Idle
+        {
+            return Err(AdapterError::NoActiveTransaction(
+                "DECLARE CURSOR can only be used in transaction blocks".into(),
+            ));
         }
         let (reply, rx) = oneshot::channel();
         self.send(Command::Execute {
@@ -367,9 +367,8 @@ impl Session {
                         Some(t) => tokio::time::timeout(t, stream.recv()).await.ok(),
                         None => Some(stream.recv().await),
                     };
-                    match next {
-                        Some(Some(batch)) => buffered.extend(batch?),
-                        Some(None) | None => {}
+                    if let Some(Some(batch)) = next {
+                        buffered.extend(batch?)
                     }
                 }
                 // Take whatever else is already waiting, without blocking.

@@ -7,6 +7,7 @@
 //! Arrangements published in the trace manager all have the shape `key: Row => val: Row`:
 //! - a table or materialized view is arranged by its whole row: `row => []`;
 //! - an index is arranged by its key expressions: `key(row) => row`.
+//!
 //! Each also has an error arrangement of `EvalError`s (errors are data).
 
 use crate::expr::{EvalError, RelationExpr, ScalarExpr};

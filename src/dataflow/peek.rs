@@ -87,10 +87,10 @@ fn read_rows(
         cursor.seek_key(&storage, key);
     }
     while let Some(key) = cursor.get_key(&storage) {
-        if let Some(wanted) = &peek.key {
-            if key != wanted {
-                break;
-            }
+        if let Some(wanted) = &peek.key
+            && key != wanted
+        {
+            break;
         }
         while let Some(val) = cursor.get_val(&storage) {
             let mut count: Diff = 0;

@@ -61,12 +61,12 @@ impl WorkerState {
                 let mut updates: BTreeMap<GlobalId, Vec<(Row, Diff)>> =
                     updates.into_iter().collect();
                 for (id, input) in self.tables.iter_mut() {
-                    if index == 0 {
-                        if let Some(rows) = updates.remove(id) {
-                            let at = ts.max(*input.time());
-                            for (row, diff) in rows {
-                                input.update_at(row, at, diff);
-                            }
+                    if index == 0
+                        && let Some(rows) = updates.remove(id)
+                    {
+                        let at = ts.max(*input.time());
+                        for (row, diff) in rows {
+                            input.update_at(row, at, diff);
                         }
                     }
                     if advance_to > *input.time() {

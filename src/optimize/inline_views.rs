@@ -49,18 +49,15 @@ pub fn inline_views(expr: RelationExpr, catalog: &Catalog) -> RelationExpr {
         id: Id::Global(id),
         typ,
     } = &expr
+        && let Some(entry) = catalog.get(*id)
+        && let CatalogItem::View {
+            expr: definition, ..
+        } = &entry.item
     {
-        if let Some(entry) = catalog.get(*id) {
-            if let CatalogItem::View {
-                expr: definition, ..
-            } = &entry.item
-            {
-                if let Some(index) = catalog.indexes_on(*id).first() {
-                    return RelationExpr::global_get(index.id, typ.clone());
-                }
-                return inline_views(renumber_locals(definition.clone()), catalog);
-            }
+        if let Some(index) = catalog.indexes_on(*id).first() {
+            return RelationExpr::global_get(index.id, typ.clone());
         }
+        return inline_views(renumber_locals(definition.clone()), catalog);
     }
     expr
 }

@@ -113,19 +113,16 @@ fn push_filter(input: RelationExpr, predicates: Vec<ScalarExpr>) -> RelationExpr
                     func: Func::Eq,
                     args,
                 } = &p
+                    && let (Some(i), Some(j)) = (single_input(&args[0]), single_input(&args[1]))
+                    && i != j
                 {
-                    if let (Some(i), Some(j)) = (single_input(&args[0]), single_input(&args[1])) {
-                        if i != j {
-                            for (k, arg) in [(i, &args[0]), (j, &args[1])] {
-                                let mut not_null =
-                                    ScalarExpr::call(Func::IsNotNull, vec![arg.clone()]);
-                                not_null.visit_columns_mut(&mut |c| *c -= offsets[k]);
-                                per_input[k].push(not_null);
-                            }
-                            equivalences.push(vec![args[0].clone(), args[1].clone()]);
-                            continue;
-                        }
+                    for (k, arg) in [(i, &args[0]), (j, &args[1])] {
+                        let mut not_null = ScalarExpr::call(Func::IsNotNull, vec![arg.clone()]);
+                        not_null.visit_columns_mut(&mut |c| *c -= offsets[k]);
+                        per_input[k].push(not_null);
                     }
+                    equivalences.push(vec![args[0].clone(), args[1].clone()]);
+                    continue;
                 }
                 above.push(p);
             }

@@ -423,29 +423,29 @@ pub fn parse_timestamp(s: &str) -> Option<(NaiveDateTime, Option<i32>)> {
 
 fn split_zone(s: &str) -> (&str, Option<i32>) {
     for suffix in ["Z", "z", " UTC", "UTC", " GMT", "+00", "+00:00"] {
-        if let Some(body) = s.strip_suffix(suffix) {
-            if body.len() >= 10 {
-                return (body, Some(0));
-            }
+        if let Some(body) = s.strip_suffix(suffix)
+            && body.len() >= 10
+        {
+            return (body, Some(0));
         }
     }
     // A trailing +hh, +hh:mm, -hh or -hhmm after a time (position > 10 keeps dates intact).
-    if let Some(pos) = s.rfind(['+', '-']) {
-        if pos > 10 {
-            let (body, zone) = s.split_at(pos);
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let digits = zone[1..].replace(':', "");
-            let (h, m) = match digits.len() {
-                1 | 2 => (digits.parse::<i32>().ok(), Some(0)),
-                4 => (
-                    digits[..2].parse::<i32>().ok(),
-                    digits[2..].parse::<i32>().ok(),
-                ),
-                _ => (None, None),
-            };
-            if let (Some(h), Some(m)) = (h, m) {
-                return (body, Some(sign * (h * 3600 + m * 60)));
-            }
+    if let Some(pos) = s.rfind(['+', '-'])
+        && pos > 10
+    {
+        let (body, zone) = s.split_at(pos);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let digits = zone[1..].replace(':', "");
+        let (h, m) = match digits.len() {
+            1 | 2 => (digits.parse::<i32>().ok(), Some(0)),
+            4 => (
+                digits[..2].parse::<i32>().ok(),
+                digits[2..].parse::<i32>().ok(),
+            ),
+            _ => (None, None),
+        };
+        if let (Some(h), Some(m)) = (h, m) {
+            return (body, Some(sign * (h * 3600 + m * 60)));
         }
     }
     (s, None)

@@ -472,7 +472,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             })
         }
         JsonbBuildObject => {
-            if args.len() % 2 != 0 {
+            if !args.len().is_multiple_of(2) {
                 return Err(EvalError::InvalidParameter {
                     message: "argument list must have even number of elements".into(),
                 });

@@ -28,12 +28,12 @@ pub fn int(d: &Datum) -> Result<i64, EvalError> {
 
 /// `substring(s from start [for count])`, 1-based; positions before the start count.
 pub fn substring(s: &str, start: i64, count: Option<i64>) -> Result<String, EvalError> {
-    if let Some(c) = count {
-        if c < 0 {
-            return Err(EvalError::InvalidParameter {
-                message: "negative substring length not allowed".into(),
-            });
-        }
+    if let Some(c) = count
+        && c < 0
+    {
+        return Err(EvalError::InvalidParameter {
+            message: "negative substring length not allowed".into(),
+        });
     }
     let from = start.max(1);
     let end = count.map(|c| start.saturating_add(c));
@@ -164,12 +164,10 @@ fn like_match(s: &[char], p: &[char]) -> bool {
                     pi += 1;
                     continue;
                 }
-                '\\' if pi + 1 < p.len() => {
-                    if p[pi + 1] == s[si] {
-                        si += 1;
-                        pi += 2;
-                        continue;
-                    }
+                '\\' if pi + 1 < p.len() && p[pi + 1] == s[si] => {
+                    si += 1;
+                    pi += 2;
+                    continue;
                 }
                 c if c == s[si] => {
                     si += 1;

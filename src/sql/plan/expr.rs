@@ -108,15 +108,14 @@ impl<'s, 'a> ExprContext<'s, 'a> {
     }
 
     pub fn plan_expr(&mut self, expr: &Expr) -> Result<Typed> {
-        if let Some(grouping) = self.grouping {
-            if let Some((_, col)) = grouping
+        if let Some(grouping) = self.grouping
+            && let Some((_, col)) = grouping
                 .exprs
                 .iter()
                 .find(|(e, _)| strip_nested(e) == strip_nested(expr))
-            {
-                let typ = self.scope.items[*col].typ.scalar_type.clone();
-                return Ok((ScalarExpr::Column(*col), typ));
-            }
+        {
+            let typ = self.scope.items[*col].typ.scalar_type.clone();
+            return Ok((ScalarExpr::Column(*col), typ));
         }
         match expr {
             Expr::Identifier(ident) => self.plan_column(None, &normalize_ident(ident)),
@@ -171,10 +170,10 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }
             Expr::UnaryOp { op, expr: inner } => match op {
                 UnaryOperator::Minus => {
-                    if let Expr::Value(v) = inner.as_ref() {
-                        if let Value::Number(n, _) = &v.value {
-                            return plan_number(&format!("-{n}"));
-                        }
+                    if let Expr::Value(v) = inner.as_ref()
+                        && let Value::Number(n, _) = &v.value
+                    {
+                        return plan_number(&format!("-{n}"));
                     }
                     let operand = self.plan_expr(inner)?;
                     func::plan_unary_op("-", operand)

@@ -766,7 +766,7 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
             let (e, t) = args.remove(0);
             let numeric = Numeric { typmod: None };
             let e = plan_cast(e, &t, &numeric, CastContext::Implicit)
-                .map_err(|_| unknown_function_types(name, &[t.clone()]))?;
+                .map_err(|_| unknown_function_types(name, std::slice::from_ref(&t)))?;
             args.insert(0, (e, numeric.clone()));
             named(
                 NamedFunc::Round,

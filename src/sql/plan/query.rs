@@ -248,10 +248,10 @@ fn plan_query_body(
 
 /// A LIMIT or OFFSET value: a non-negative integer constant (NULL or ALL = no limit).
 fn constant_count(scx: &StatementContext, expr: &Expr, clause: &str) -> Result<Option<usize>> {
-    if let Expr::Value(v) = expr {
-        if let ast::Value::Null = v.value {
-            return Ok(None);
-        }
+    if let Expr::Value(v) = expr
+        && let ast::Value::Null = v.value
+    {
+        return Ok(None);
     }
     let mut ecx = ExprContext::new(
         scx,
@@ -1164,10 +1164,10 @@ fn resolve_group_by_item(g: &Expr, projection: &[SelectItem], scope: &Scope) -> 
                 return Ok(g.clone());
             }
             for item in projection {
-                if let SelectItem::ExprWithAlias { expr, alias } = item {
-                    if normalize_ident(alias) == name {
-                        return Ok(expr.clone());
-                    }
+                if let SelectItem::ExprWithAlias { expr, alias } = item
+                    && normalize_ident(alias) == name
+                {
+                    return Ok(expr.clone());
                 }
             }
             Ok(g.clone())
@@ -1274,10 +1274,10 @@ pub fn resolve_catalog_relation(
     name: &ast::ObjectName,
 ) -> Result<(RelationExpr, Vec<String>, Vec<ColumnType>, String)> {
     let parts = normalize_name(name)?;
-    if parts.len() == 1 {
-        if let Some((rel, names, types)) = resolve_cte(scx, &parts[0]) {
-            return Ok((rel, names, types, parts[0].clone()));
-        }
+    if parts.len() == 1
+        && let Some((rel, names, types)) = resolve_cte(scx, &parts[0])
+    {
+        return Ok((rel, names, types, parts[0].clone()));
     }
     let entry = scx.catalog.resolve(&parts)?;
     match &entry.item {

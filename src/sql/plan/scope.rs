@@ -107,10 +107,10 @@ impl Scope {
                 _ => return Err(PlanError::AmbiguousColumn(display)),
             }
         }
-        if let Some(t) = table {
-            if !self.items.iter().any(|i| i.table.as_deref() == Some(t)) {
-                return Err(PlanError::MissingFromEntry(t.to_string()));
-            }
+        if let Some(t) = table
+            && !self.items.iter().any(|i| i.table.as_deref() == Some(t))
+        {
+            return Err(PlanError::MissingFromEntry(t.to_string()));
         }
         Err(PlanError::UnknownColumn(display))
     }

@@ -21,10 +21,11 @@ pub fn collect_window_calls(
 ) -> Vec<ast::Function> {
     let mut out = Vec::new();
     let mut visit = |e: &Expr| {
-        if let Expr::Function(f) = e {
-            if f.over.is_some() && !out.contains(f) {
-                out.push(f.clone());
-            }
+        if let Expr::Function(f) = e
+            && f.over.is_some()
+            && !out.contains(f)
+        {
+            out.push(f.clone());
         }
     };
     for item in projection {

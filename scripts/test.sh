@@ -41,7 +41,7 @@ install_test_env() {
 run_step "install" install_test_env
 run_step "fmt" cargo fmt --all -- --check
 run_step "clippy" cargo clippy --all-targets --locked -- -D warnings
-run_step "test" cargo test --all-targets --locked --no-fail-fast
+run_step "test" cargo test --lib --bins --tests --locked --no-fail-fast
 
 echo
 echo "==> summary"

@@ -27,14 +27,14 @@ pub struct TestServer {
     addr: SocketAddr,
     data_dir: PathBuf,
     log_path: PathBuf,
+    /// Leave the data directory behind on drop (after `kill`, for a restart).
+    keep_data: bool,
 }
 
 impl TestServer {
     /// Starts `freshet serve` with two workers on a free loopback port and a fresh data
     /// directory, and waits (bounded) until the port accepts a TCP connection.
     pub fn start() -> Result<TestServer, String> {
-        let port = free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let data_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "freshet-test-{}-{}",
             std::process::id(),
@@ -42,6 +42,14 @@ impl TestServer {
         ));
         // A leftover from a crashed earlier run with the same pid must not leak state in.
         let _ = std::fs::remove_dir_all(&data_dir);
+        TestServer::start_with(2, data_dir)
+    }
+
+    /// Starts `freshet serve` with `workers` workers on `data_dir` (kept as it is: restart
+    /// tests reuse a directory).
+    pub fn start_with(workers: usize, data_dir: PathBuf) -> Result<TestServer, String> {
+        let port = free_port()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
         let log_path = data_dir.with_extension("log");
@@ -57,7 +65,7 @@ impl TestServer {
             .arg("--data-dir")
             .arg(&data_dir)
             .arg("--workers")
-            .arg("2")
+            .arg(workers.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
@@ -68,6 +76,7 @@ impl TestServer {
             addr,
             data_dir,
             log_path,
+            keep_data: false,
         };
         if let Err(e) = server.wait_until_listening() {
             return Err(format!(
@@ -76,6 +85,15 @@ impl TestServer {
             ));
         }
         Ok(server)
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and keeps its data directory;
+    /// returns the directory, for a restart.
+    pub fn kill(mut self) -> PathBuf {
+        self.keep_data = true;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data_dir.clone()
     }
 
     /// The loopback address the server listens on.
@@ -114,8 +132,10 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-        let _ = std::fs::remove_file(&self.log_path);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+            let _ = std::fs::remove_file(&self.log_path);
+        }
     }
 }
 

@@ -1,0 +1,159 @@
+//! Multi-worker equivalence (one worker and three workers give the same answers, after the
+//! same writes) and restart (after SIGKILL, every acknowledged row and every view is back).
+
+mod support;
+
+use support::server::TestServer;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+async fn connect(server: &TestServer) -> Client {
+    let addr = server.addr();
+    let config = format!(
+        "host={} port={} user=tester dbname=freshet",
+        addr.ip(),
+        addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&config, NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    client
+}
+
+/// The rows of a query as text, in order.
+async fn rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const SETUP: &str = "
+    CREATE TABLE orders (id int, customer int, amount int);
+    CREATE TABLE customers (id int, name text, region text);
+    CREATE MATERIALIZED VIEW by_region AS
+        SELECT c.region, count(*) AS n, sum(o.amount) AS total, min(o.amount) AS smallest
+        FROM orders o JOIN customers c ON o.customer = c.id GROUP BY c.region;
+    CREATE MATERIALIZED VIEW top_orders AS
+        SELECT id, customer, amount FROM (
+            SELECT *, row_number() OVER (PARTITION BY customer ORDER BY amount DESC, id) AS rn FROM orders
+        ) t WHERE rn <= 2;
+    CREATE MATERIALIZED VIEW lonely AS
+        SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer = c.id);
+    CREATE VIEW big AS SELECT * FROM orders WHERE amount > 50;
+    CREATE INDEX big_customer ON big (customer);
+";
+
+const CHECKS: &[&str] = &[
+    "SELECT * FROM by_region ORDER BY region",
+    "SELECT * FROM top_orders ORDER BY customer, amount DESC, id",
+    "SELECT * FROM lonely ORDER BY name",
+    "SELECT customer, count(*) FROM big GROUP BY customer ORDER BY customer",
+    "SELECT o.id, c.name FROM orders o LEFT JOIN customers c ON o.customer = c.id ORDER BY o.id",
+];
+
+/// Deterministic writes: inserts, then updates and deletes that move rows between groups.
+async fn write_workload(client: &Client) {
+    let mut values = Vec::new();
+    for i in 0..20 {
+        values.push(format!("({i}, 'c{i}', 'r{}')", i % 3));
+    }
+    values.push("(100, 'loner', 'r0')".to_string());
+    client
+        .batch_execute(&format!(
+            "INSERT INTO customers VALUES {}",
+            values.join(",")
+        ))
+        .await
+        .unwrap();
+    for batch in 0..10 {
+        let values: Vec<String> = (0..50)
+            .map(|j| {
+                let id = batch * 50 + j;
+                format!("({id}, {}, {})", (id * 7) % 23, (id * 37) % 101)
+            })
+            .collect();
+        client
+            .batch_execute(&format!("INSERT INTO orders VALUES {}", values.join(",")))
+            .await
+            .unwrap();
+    }
+    client
+        .batch_execute("UPDATE orders SET amount = amount + 1 WHERE id % 5 = 0")
+        .await
+        .unwrap();
+    client.batch_execute("DELETE FROM orders WHERE customer IN (SELECT id FROM customers WHERE region = 'r1') AND amount < 30").await.unwrap();
+    client
+        .batch_execute("UPDATE customers SET region = 'r9' WHERE id = 3")
+        .await
+        .unwrap();
+}
+
+async fn answers(server: &TestServer) -> Vec<Vec<Vec<Option<String>>>> {
+    let client = connect(server).await;
+    let mut out = Vec::new();
+    for sql in CHECKS {
+        out.push(rows(&client, sql).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn one_worker_and_three_workers_give_the_same_answers() {
+    let dir = |name: &str| {
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("freshet-workers-{name}-{}", std::process::id()))
+    };
+    let mut results = Vec::new();
+    for workers in [1, 3] {
+        let data = dir(&workers.to_string());
+        let _ = std::fs::remove_dir_all(&data);
+        let server = TestServer::start_with(workers, data).expect("server starts");
+        let client = connect(&server).await;
+        client.batch_execute(SETUP).await.unwrap();
+        write_workload(&client).await;
+        results.push(answers(&server).await);
+    }
+    assert!(
+        results[0].iter().all(|r| !r.is_empty()),
+        "every check returns rows"
+    );
+    assert_eq!(results[0], results[1]);
+}
+
+#[tokio::test]
+async fn acknowledged_writes_and_views_survive_kill_and_restart() {
+    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let server = TestServer::start_with(2, data).expect("server starts");
+    let client = connect(&server).await;
+    client.batch_execute(SETUP).await.unwrap();
+    write_workload(&client).await;
+    let before = answers(&server).await;
+    let data = server.kill();
+    let restarted = TestServer::start_with(2, data).expect("server restarts");
+    let after = answers(&restarted).await;
+    assert_eq!(before, after);
+    // The restarted server keeps maintaining the views.
+    let client = connect(&restarted).await;
+    client
+        .batch_execute("INSERT INTO orders VALUES (10000, 0, 99)")
+        .await
+        .unwrap();
+    let n = rows(&client, "SELECT count(*) FROM orders WHERE id = 10000").await;
+    assert_eq!(n, vec![vec![Some("1".to_string())]]);
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("freshet-restart-{}", std::process::id())),
+    );
+}

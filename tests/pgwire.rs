@@ -6,22 +6,9 @@ mod support;
 
 use futures::StreamExt;
 use std::time::Duration;
+use support::connect;
 use support::server::TestServer;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
-
-async fn connect(server: &TestServer) -> Client {
-    let addr = server.addr();
-    let config = format!(
-        "host={} port={} user=tester dbname=freshet",
-        addr.ip(),
-        addr.port()
-    );
-    let (client, connection) = tokio_postgres::connect(&config, NoTls)
-        .await
-        .expect("connects");
-    tokio::spawn(connection);
-    client
-}
+use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 /// Reads COPY lines until one satisfies `wanted` (bounded wait).
 async fn next_line_matching<S>(stream: &mut S, wanted: impl Fn(&str) -> bool) -> String

@@ -3,22 +3,9 @@
 
 mod support;
 
+use support::connect;
 use support::server::TestServer;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
-
-async fn connect(server: &TestServer) -> Client {
-    let addr = server.addr();
-    let config = format!(
-        "host={} port={} user=tester dbname=freshet",
-        addr.ip(),
-        addr.port()
-    );
-    let (client, connection) = tokio_postgres::connect(&config, NoTls)
-        .await
-        .expect("connects");
-    tokio::spawn(connection);
-    client
-}
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// The rows of a query as text, in order.
 async fn rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {

@@ -103,41 +103,8 @@ impl ScalarExpr {
                 }
                 func.eval(&datums)
             }
-            ScalarExpr::And(args) => {
-                // false wins over NULL and over errors; then errors; then NULL.
-                let mut null = false;
-                let mut error = None;
-                for arg in args {
-                    match arg.eval(row) {
-                        Ok(Datum::Bool(false)) => return Ok(Datum::Bool(false)),
-                        Ok(Datum::Null) => null = true,
-                        Ok(_) => {}
-                        Err(e) => error = error.or(Some(e)),
-                    }
-                }
-                match error {
-                    Some(e) => Err(e),
-                    None if null => Ok(Datum::Null),
-                    None => Ok(Datum::Bool(true)),
-                }
-            }
-            ScalarExpr::Or(args) => {
-                let mut null = false;
-                let mut error = None;
-                for arg in args {
-                    match arg.eval(row) {
-                        Ok(Datum::Bool(true)) => return Ok(Datum::Bool(true)),
-                        Ok(Datum::Null) => null = true,
-                        Ok(_) => {}
-                        Err(e) => error = error.or(Some(e)),
-                    }
-                }
-                match error {
-                    Some(e) => Err(e),
-                    None if null => Ok(Datum::Null),
-                    None => Ok(Datum::Bool(false)),
-                }
-            }
+            ScalarExpr::And(args) => eval_connective(args, row, false),
+            ScalarExpr::Or(args) => eval_connective(args, row, true),
             ScalarExpr::If { cond, then, els } => match cond.eval(row)? {
                 Datum::Bool(true) => then.eval(row),
                 _ => els.eval(row),
@@ -192,5 +159,25 @@ impl ScalarExpr {
     /// Adds `offset` to every column reference.
     pub fn shift_columns(&mut self, offset: usize) {
         self.visit_columns_mut(&mut |c| *c += offset);
+    }
+}
+
+/// AND (`decisive` false) or OR (`decisive` true) in three-valued logic: the decisive value
+/// wins over NULL and over errors; then the first error; then NULL; else the other value.
+fn eval_connective(args: &[ScalarExpr], row: &[Datum], decisive: bool) -> Result<Datum, EvalError> {
+    let mut null = false;
+    let mut error = None;
+    for arg in args {
+        match arg.eval(row) {
+            Ok(Datum::Bool(b)) if b == decisive => return Ok(Datum::Bool(decisive)),
+            Ok(Datum::Null) => null = true,
+            Ok(_) => {}
+            Err(e) => error = error.or(Some(e)),
+        }
+    }
+    match error {
+        Some(e) => Err(e),
+        None if null => Ok(Datum::Null),
+        None => Ok(Datum::Bool(!decisive)),
     }
 }

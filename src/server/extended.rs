@@ -82,6 +82,20 @@ fn is_streaming(stmt: &Statement) -> bool {
 }
 
 impl Connection {
+    /// Describes `stmt` through the session.
+    async fn describe(
+        &self,
+        stmt: &Statement,
+        declared: &[Option<Type>],
+    ) -> PgWireResult<crate::coord::StatementDesc> {
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
+        session
+            .describe(stmt, &declared_types(declared))
+            .await
+            .map_err(|e| pg_error(&e))
+    }
+
     /// Decodes the portal's parameters into datums of the types the planner infers.
     async fn bound_params(
         &self,
@@ -183,12 +197,9 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let mut guard = self.session.lock().await;
-        let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
-        let desc = session
-            .describe(&target.statement, &declared_types(&target.parameter_types))
-            .await
-            .map_err(|e| pg_error(&e))?;
+        let desc = self
+            .describe(&target.statement, &target.parameter_types)
+            .await?;
         let params = desc.param_types.iter().map(pg_type).collect();
         let fields = desc
             .result
@@ -208,15 +219,12 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let mut guard = self.session.lock().await;
-        let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
-        let desc = session
+        let desc = self
             .describe(
                 &target.statement.statement,
-                &declared_types(&target.statement.parameter_types),
+                &target.statement.parameter_types,
             )
-            .await
-            .map_err(|e| pg_error(&e))?;
+            .await?;
         let format = target.result_column_format.clone();
         let fields = desc
             .result

@@ -5,3 +5,19 @@
 // Each test binary uses a different subset of these helpers.
 #[allow(dead_code)]
 pub mod server;
+
+/// A tokio-postgres client connected to `server` (its connection driven on a task).
+#[allow(dead_code)]
+pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
+    let addr = server.addr();
+    let config = format!(
+        "host={} port={} user=tester dbname=freshet",
+        addr.ip(),
+        addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    client
+}

@@ -3,7 +3,7 @@
 //! (except where noted).
 
 use super::arith;
-use super::compare::sql_order;
+use super::compare::{compare_keys, sql_order};
 use super::window::{self, WindowOrder};
 use crate::expr::EvalError;
 use crate::repr::{ColumnType, Datum, Diff, ScalarType};
@@ -292,36 +292,7 @@ fn sorted_records<'a>(
             records.push(fields.as_slice());
         }
     }
-    records.sort_by(|a, b| {
-        for (i, (desc, nulls_last)) in order.iter().enumerate() {
-            let (x, y) = (&a[values + i], &b[values + i]);
-            let o = match (x.is_null(), y.is_null()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => {
-                    if *nulls_last {
-                        Ordering::Greater
-                    } else {
-                        Ordering::Less
-                    }
-                }
-                (false, true) => {
-                    if *nulls_last {
-                        Ordering::Less
-                    } else {
-                        Ordering::Greater
-                    }
-                }
-                (false, false) => {
-                    let o = sql_order(x, y);
-                    if *desc { o.reverse() } else { o }
-                }
-            };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        a.cmp(b)
-    });
+    records.sort_by(|a, b| compare_keys(&a[values..], &b[values..], order).then_with(|| a.cmp(b)));
     Ok(records)
 }
 

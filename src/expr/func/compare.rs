@@ -27,31 +27,47 @@ pub fn sql_order(a: &Datum, b: &Datum) -> Ordering {
     }
 }
 
+/// Compares two datums (NULL allowed) as one ORDER BY key: descending or not, NULLs last or
+/// first, as PostgreSQL orders them.
+pub fn compare_ordered(x: &Datum, y: &Datum, desc: bool, nulls_last: bool) -> Ordering {
+    match (x.is_null(), y.is_null()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => {
+            if nulls_last {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (false, true) => {
+            if nulls_last {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (false, false) => {
+            let ord = sql_order(x, y);
+            if desc { ord.reverse() } else { ord }
+        }
+    }
+}
+
+/// Compares key lists: `a[i]` against `b[i]` under `order[i] = (descending, nulls_last)`.
+pub fn compare_keys(a: &[Datum], b: &[Datum], order: &[(bool, bool)]) -> Ordering {
+    for (i, (desc, nulls_last)) in order.iter().enumerate() {
+        let ord = compare_ordered(&a[i], &b[i], *desc, *nulls_last);
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
+
 /// Compares rows under an ORDER BY, with PostgreSQL's NULL placement per key.
 pub fn compare_rows(a: &[Datum], b: &[Datum], order: &[crate::expr::ColumnOrder]) -> Ordering {
     for o in order {
-        let (x, y) = (&a[o.column], &b[o.column]);
-        let ord = match (x.is_null(), y.is_null()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => {
-                if o.nulls_last {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-            (false, true) => {
-                if o.nulls_last {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            (false, false) => {
-                let ord = sql_order(x, y);
-                if o.desc { ord.reverse() } else { ord }
-            }
-        };
+        let ord = compare_ordered(&a[o.column], &b[o.column], o.desc, o.nulls_last);
         if ord != Ordering::Equal {
             return ord;
         }

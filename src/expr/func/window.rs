@@ -6,7 +6,7 @@
 //! followed by a `FlatMap` with `WindowNumbering`, which emits each row with its number.
 //! A change to a partition recomputes that partition only.
 
-use super::sql_order;
+use super::compare::compare_keys;
 use crate::expr::EvalError;
 use crate::repr::{Datum, Diff, Row};
 use serde::{Deserialize, Serialize};
@@ -32,36 +32,6 @@ impl WindowFunc {
 
 /// One ORDER BY key of a window: `(descending, nulls_last)`.
 pub type WindowOrder = (bool, bool);
-
-fn compare_keys(a: &[Datum], b: &[Datum], order: &[WindowOrder]) -> Ordering {
-    for (i, (desc, nulls_last)) in order.iter().enumerate() {
-        let ord = match (a[i].is_null(), b[i].is_null()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => {
-                if *nulls_last {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-            (false, true) => {
-                if *nulls_last {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            (false, false) => {
-                let o = sql_order(&a[i], &b[i]);
-                if *desc { o.reverse() } else { o }
-            }
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    Ordering::Equal
-}
 
 /// The `WindowPartition` aggregate: the partition's records (each an array
 /// `[order keys..., row...]`), one per unit of multiplicity, sorted.

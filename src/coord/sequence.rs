@@ -182,6 +182,16 @@ impl Coordinator {
         })
     }
 
+    /// Whether `name` is taken: `Ok(true)` lets `IF NOT EXISTS` succeed doing nothing;
+    /// without it, a taken name is an error.
+    fn name_taken(&self, name: &str, if_not_exists: bool) -> Result<bool> {
+        match (self.catalog.name_exists(name), if_not_exists) {
+            (false, _) => Ok(false),
+            (true, true) => Ok(true),
+            (true, false) => Err(PlanError::AlreadyExists(name.to_string()).into()),
+        }
+    }
+
     fn allocate_id(&mut self) -> GlobalId {
         let id = GlobalId::User(self.next_user_id);
         self.next_user_id += 1;
@@ -217,11 +227,8 @@ impl Coordinator {
                 defaults,
                 if_not_exists,
             } => {
-                if self.catalog.name_exists(&name) {
-                    if if_not_exists {
-                        return Ok("CREATE TABLE".into());
-                    }
-                    return Err(PlanError::AlreadyExists(name).into());
+                if self.name_taken(&name, if_not_exists)? {
+                    return Ok("CREATE TABLE".into());
                 }
                 let id = self.allocate_id();
                 let entry = CatalogEntry {
@@ -303,11 +310,8 @@ impl Coordinator {
                         return Ok(tag.into());
                     }
                     self.drop_items(&[old]).await?;
-                } else if self.catalog.name_exists(&name) {
-                    if if_not_exists {
-                        return Ok(tag.into());
-                    }
-                    return Err(PlanError::AlreadyExists(name).into());
+                } else if self.name_taken(&name, if_not_exists)? {
+                    return Ok(tag.into());
                 }
                 let id = self.allocate_id();
                 let item = if materialized {
@@ -334,11 +338,8 @@ impl Coordinator {
                 key_sql,
                 if_not_exists,
             } => {
-                if self.catalog.name_exists(&name) {
-                    if if_not_exists {
-                        return Ok("CREATE INDEX".into());
-                    }
-                    return Err(PlanError::AlreadyExists(name).into());
+                if self.name_taken(&name, if_not_exists)? {
+                    return Ok("CREATE INDEX".into());
                 }
                 let id = self.allocate_id();
                 let entry = CatalogEntry {

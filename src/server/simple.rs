@@ -2,8 +2,9 @@
 
 use super::Connection;
 use super::encode::{copy_text_line, data_row, error_info, field_infos};
+use crate::coord::client::SubscribeStream;
 use crate::coord::{AdapterError, ExecuteResponse, TransactionStatus};
-use crate::repr::{RelationDesc, ScalarType};
+use crate::repr::{RelationDesc, Row, ScalarType};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Sink, SinkExt};
@@ -76,43 +77,24 @@ where
                 )))
                 .await?;
         }
-        ExecuteResponse::Subscribe { desc, mut stream } => {
+        ExecuteResponse::Subscribe { desc, stream } => {
             let (types, column_formats) = columns(&desc, formats);
             if describe {
                 send_row_description(client, &desc, formats).await?;
             }
             client.flush().await?;
-            let mut count = 0usize;
-            while let Some(batch) = stream.recv().await {
-                match batch {
-                    Ok(rows) => {
-                        for row in &rows {
-                            client
-                                .feed(PgWireBackendMessage::DataRow(data_row(
-                                    row,
-                                    &types,
-                                    &column_formats,
-                                )))
-                                .await?;
-                        }
-                        count += rows.len();
-                        // A write error here means the client is gone: returning drops the
-                        // stream, which stops the subscription.
-                        client.flush().await?;
-                    }
-                    Err(e) => {
-                        send_error(client, &e).await?;
-                        return Ok(Written::Failed);
-                    }
-                }
-            }
+            let encode =
+                |row: &Row| PgWireBackendMessage::DataRow(data_row(row, &types, &column_formats));
+            let Some(count) = stream_rows(client, stream, encode).await? else {
+                return Ok(Written::Failed);
+            };
             client
                 .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
                     format!("SUBSCRIBE {count}"),
                 )))
                 .await?;
         }
-        ExecuteResponse::CopyOut { desc, mut stream } => {
+        ExecuteResponse::CopyOut { desc, stream } => {
             let types: Vec<ScalarType> = desc.types.iter().map(|t| t.scalar_type.clone()).collect();
             let columns = desc.arity();
             client
@@ -122,26 +104,14 @@ where
                     vec![0; columns],
                 )))
                 .await?;
-            let mut count = 0usize;
-            while let Some(batch) = stream.recv().await {
-                match batch {
-                    Ok(rows) => {
-                        for row in &rows {
-                            client
-                                .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
-                                    copy_text_line(row, &types),
-                                ))))
-                                .await?;
-                        }
-                        count += rows.len();
-                        client.flush().await?;
-                    }
-                    Err(e) => {
-                        send_error(client, &e).await?;
-                        return Ok(Written::Failed);
-                    }
-                }
-            }
+            let encode = |row: &Row| {
+                PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(copy_text_line(
+                    row, &types,
+                ))))
+            };
+            let Some(count) = stream_rows(client, stream, encode).await? else {
+                return Ok(Written::Failed);
+            };
             client
                 .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
                 .await?;
@@ -153,6 +123,39 @@ where
         }
     }
     Ok(Written::Done)
+}
+
+/// Sends each batch of a subscription as it arrives (one flush per batch) until the stream
+/// ends; returns the number of rows, or `None` if it ended with an error (sent to the client).
+/// A failed write means the client is gone: returning drops the stream, which stops the
+/// subscription.
+async fn stream_rows<C>(
+    client: &mut C,
+    mut stream: SubscribeStream,
+    encode: impl Fn(&Row) -> PgWireBackendMessage,
+) -> PgWireResult<Option<usize>>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let mut count = 0usize;
+    while let Some(batch) = stream.recv().await {
+        match batch {
+            Ok(rows) => {
+                for row in &rows {
+                    client.feed(encode(row)).await?;
+                }
+                count += rows.len();
+                client.flush().await?;
+            }
+            Err(e) => {
+                send_error(client, &e).await?;
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(count))
 }
 
 fn columns(

@@ -41,15 +41,31 @@ install_test_env() {
 run_step "install" install_test_env
 run_step "fmt" cargo fmt --all -- --check
 run_step "clippy" cargo clippy --all-targets --locked -- -D warnings
-run_step "test" cargo test --lib --bins --tests --locked --no-fail-fast
+# The test output is kept to total the counts of every test binary for the summary.
+TEST_LOG="$TEST_ENV/cargo-test.log"
+run_tests() {
+    cargo test --lib --bins --tests --locked --no-fail-fast 2>&1 | tee "$TEST_LOG"
+    return "${PIPESTATUS[0]}"
+}
+run_step "test" run_tests
 
 echo
 echo "==> summary"
 for line in "${STEP_RESULTS[@]}"; do
     echo "  $line"
 done
+passed=0
+failed=0
+if [[ -f "$TEST_LOG" ]]; then
+    while read -r p f; do
+        passed=$((passed + p))
+        failed=$((failed + f))
+    done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$TEST_LOG")
+fi
 if [[ $FAILED -ne 0 ]]; then
     echo "RESULT: FAILED"
+    echo "tests: $passed passed, $failed failed"
     exit 1
 fi
 echo "RESULT: all passed"
+echo "tests: $passed passed, $failed failed"

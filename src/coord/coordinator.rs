@@ -185,7 +185,8 @@ impl Coordinator {
             }
             Message::WriteRowsReady(ready) => self.write_rows_ready(ready),
             Message::SubscribeDone { id } => {
-                if self.subscribes.remove(&id).is_some() {
+                if let Some(conn_id) = self.subscribes.remove(&id) {
+                    tracing::debug!(%id, conn_id, "subscription ended");
                     self.cluster.send(WorkerCommand::Drop { id });
                 }
             }

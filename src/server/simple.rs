@@ -19,6 +19,7 @@ use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus as WireStatus,
 };
 use pgwire::messages::simplequery::Query;
+use pgwire::messages::startup::ParameterStatus;
 use std::fmt::Debug;
 
 pub(super) fn wire_status(status: TransactionStatus) -> WireStatus {
@@ -125,6 +126,10 @@ where
     Ok(Written::Done)
 }
 
+/// How long a subscription with nothing to send waits before checking that its client is
+/// still there.
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Sends each batch of a subscription as it arrives (one flush per batch) until the stream
 /// ends; returns the number of rows, or `None` if it ended with an error (sent to the client).
 /// A failed write means the client is gone: returning drops the stream, which stops the
@@ -140,7 +145,20 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     let mut count = 0usize;
-    while let Some(batch) = stream.recv().await {
+    loop {
+        let batch = match tokio::time::timeout(KEEPALIVE, stream.recv()).await {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(_) => {
+                // Nothing to send: a ParameterStatus (which clients must accept at any time)
+                // is the only way to learn that an idle client has gone.
+                let status = ParameterStatus::new("client_encoding".into(), "UTF8".into());
+                client
+                    .send(PgWireBackendMessage::ParameterStatus(status))
+                    .await?;
+                continue;
+            }
+        };
         match batch {
             Ok(rows) => {
                 for row in &rows {

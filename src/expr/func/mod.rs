@@ -111,6 +111,8 @@ pub enum NamedFunc {
     Round,
     Trunc,
     Sqrt,
+    /// Square root of a numeric, at the scale of its argument (stddev of numerics).
+    NumericSqrt,
     Cbrt,
     Power,
     Exp,

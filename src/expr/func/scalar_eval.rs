@@ -367,6 +367,19 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             let v = float_arg(arg(0)?)?;
             math(v.sqrt(), "sqrt", v >= 0.0)?
         }
+        NumericSqrt => match arg(0)? {
+            Datum::Numeric(n) => {
+                use rust_decimal::MathematicalOps;
+                let root = n.sqrt().ok_or_else(|| EvalError::InvalidParameter {
+                    message: "cannot take square root of a negative number".into(),
+                })?;
+                let mut r =
+                    root.round_dp_with_strategy(n.scale(), RoundingStrategy::MidpointAwayFromZero);
+                r.rescale(n.scale());
+                Datum::Numeric(r)
+            }
+            other => return Err(EvalError::Internal(format!("numeric sqrt of {other:?}"))),
+        },
         Cbrt => Datum::f64(float_arg(arg(0)?)?.cbrt()),
         Power => {
             let (b, e) = (float_arg(arg(0)?)?, float_arg(arg(1)?)?);
@@ -614,7 +627,7 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
         ConcatWs => ColumnType::new(ScalarType::String, args.first().is_some_and(|a| a.nullable)),
         CharLength | OctetLength | Strpos | Ascii | JsonbArrayLength => t(ScalarType::Int32),
         StartsWith | JsonbContains | JsonbHasKey => t(ScalarType::Bool),
-        Abs | Ceil | Floor | Round | Trunc => t(first),
+        Abs | Ceil | Floor | Round | Trunc | NumericSqrt => t(first),
         Sign => t(match first {
             ScalarType::Numeric { .. } => ScalarType::Numeric { typmod: None },
             _ => ScalarType::Float64,

@@ -1120,13 +1120,84 @@ pub fn plan_aggregate(
             if numeric_rank(&t).is_none() {
                 return Err(wrong());
             }
+            let population = name.ends_with("_pop");
+            let min_count = if population { 1 } else { 2 };
+            if !matches!(t, Float32 | Float64) {
+                // Integers and numerics: exact numeric arithmetic, as PostgreSQL does:
+                // variance = (n·Σx² − (Σx)²) / (n·(n − 1)) (or n² for the population).
+                let numeric = Numeric { typmod: None };
+                let x = plan_cast(e, &t, &numeric, CastContext::Implicit)?;
+                let square = ScalarExpr::call(Func::Mul, vec![x.clone(), x.clone()]);
+                let n = ScalarExpr::call(Func::Cast(numeric.clone()), vec![ScalarExpr::Column(2)]);
+                let numerator = ScalarExpr::call(
+                    Func::Sub,
+                    vec![
+                        ScalarExpr::call(Func::Mul, vec![n.clone(), ScalarExpr::Column(1)]),
+                        ScalarExpr::call(
+                            Func::Mul,
+                            vec![ScalarExpr::Column(0), ScalarExpr::Column(0)],
+                        ),
+                    ],
+                );
+                let other = if population {
+                    n.clone()
+                } else {
+                    ScalarExpr::call(
+                        Func::Sub,
+                        vec![
+                            n.clone(),
+                            ScalarExpr::literal(Datum::Numeric(1.into()), numeric.clone()),
+                        ],
+                    )
+                };
+                let variance = ScalarExpr::call(
+                    Func::Div,
+                    vec![numerator, ScalarExpr::call(Func::Mul, vec![n, other])],
+                );
+                let value = if name.starts_with("stddev") {
+                    ScalarExpr::call(Func::Named(NamedFunc::NumericSqrt), vec![variance])
+                } else {
+                    variance
+                };
+                let finish = ScalarExpr::If {
+                    cond: Box::new(ScalarExpr::call(
+                        Func::Lt,
+                        vec![
+                            ScalarExpr::Column(2),
+                            ScalarExpr::literal(Datum::Int64(min_count), Int64),
+                        ],
+                    )),
+                    then: Box::new(ScalarExpr::null(numeric.clone())),
+                    els: Box::new(value),
+                };
+                return Ok(AggregatePlan {
+                    aggregates: vec![
+                        AggregateExpr {
+                            func: AggregateFunc::SumNumeric,
+                            expr: x.clone(),
+                            distinct,
+                        },
+                        AggregateExpr {
+                            func: AggregateFunc::SumNumeric,
+                            expr: square,
+                            distinct,
+                        },
+                        AggregateExpr {
+                            func: AggregateFunc::Count,
+                            expr: x,
+                            distinct,
+                        },
+                    ],
+                    finish,
+                    typ: numeric,
+                });
+            }
             let x = plan_cast(e, &t, &Float64, CastContext::Implicit)?;
             let square = ScalarExpr::call(Func::Mul, vec![x.clone(), x.clone()]);
             // var = (Σx² − (Σx)²/n) / (n − 1) (sample) or / n (population).
             let n = ScalarExpr::call(Func::Cast(Float64), vec![ScalarExpr::Column(2)]);
             let sum = ScalarExpr::Column(0);
             let sumsq = ScalarExpr::Column(1);
-            let population = name.ends_with("_pop");
             let numerator = ScalarExpr::call(
                 Func::Sub,
                 vec![
@@ -1148,7 +1219,6 @@ pub fn plan_aggregate(
                     vec![n, ScalarExpr::literal(Datum::f64(1.0), Float64)],
                 )
             };
-            let min_count = if population { 1 } else { 2 };
             let variance = ScalarExpr::call(
                 Func::Greatest,
                 vec![

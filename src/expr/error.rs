@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum EvalError {
     #[error("division by zero")]
     DivisionByZero,
-    #[error("{0} out of range")]
+    #[error("{0}")]
     NumericOutOfRange(String),
     #[error("invalid input syntax for type {type_name}: \"{input}\"")]
     InvalidTextRepresentation { type_name: String, input: String },

@@ -122,6 +122,8 @@ pub enum NamedFunc {
     Pi,
     DateTrunc,
     DatePart,
+    /// `EXTRACT(field FROM value)`: numeric (PostgreSQL 14+), unlike `date_part`'s float.
+    Extract,
     ToTimestamp,
     MakeDate,
     Age,

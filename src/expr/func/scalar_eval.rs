@@ -175,8 +175,9 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             .ok_or_else(|| EvalError::Internal(format!("{named:?} is missing argument {i}")))
     };
     Ok(match named {
-        Lower => Datum::String(text(arg(0)?)?.to_lowercase()),
-        Upper => Datum::String(text(arg(0)?)?.to_uppercase()),
+        // The C locale: only ASCII letters change case.
+        Lower => Datum::String(text(arg(0)?)?.to_ascii_lowercase()),
+        Upper => Datum::String(text(arg(0)?)?.to_ascii_uppercase()),
         CharLength => Datum::Int32(text(arg(0)?)?.chars().count() as i32),
         OctetLength => match arg(0)? {
             Datum::Bytes(b) => Datum::Int32(b.len() as i32),
@@ -427,6 +428,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         Pi => Datum::f64(std::f64::consts::PI),
         DateTrunc => temporal::date_trunc(arg(0)?, arg(1)?)?,
         DatePart => temporal::date_part(arg(0)?, arg(1)?)?,
+        Extract => temporal::extract(arg(0)?, arg(1)?)?,
         ToTimestamp => temporal::to_timestamp(arg(0)?)?,
         MakeDate => temporal::make_date(arg(0)?, arg(1)?, arg(2)?)?,
         Age => temporal::age(arg(0)?, arg(1)?)?,
@@ -633,6 +635,7 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
             _ => ScalarType::Float64,
         }),
         Sqrt | Cbrt | Power | Exp | Ln | Log10 | Pi | DatePart => t(ScalarType::Float64),
+        Extract => t(ScalarType::Numeric { typmod: None }),
         DateTrunc => t(match args.get(1).map(|a| &a.scalar_type) {
             Some(ScalarType::Timestamp) => ScalarType::Timestamp,
             Some(ScalarType::Interval) => ScalarType::Interval,

@@ -121,10 +121,11 @@ pub fn initcap(s: &str) -> String {
     let mut start = true;
     for c in s.chars() {
         if c.is_alphanumeric() {
+            // The C locale: only ASCII letters change case.
             if start {
-                out.extend(c.to_uppercase());
+                out.push(c.to_ascii_uppercase());
             } else {
-                out.extend(c.to_lowercase());
+                out.push(c.to_ascii_lowercase());
             }
             start = false;
         } else {

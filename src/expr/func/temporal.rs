@@ -463,3 +463,24 @@ pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
     }
     Ok(Datum::String(out))
 }
+
+/// `EXTRACT(field FROM value)`: `date_part`'s value as numeric, with PostgreSQL's scale: six
+/// decimals for seconds and epochs, three for milliseconds, none otherwise.
+pub fn extract(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
+    let Datum::Float64(v) = date_part(field, value)? else {
+        return Err(EvalError::Internal("date_part returned a non-float".into()));
+    };
+    let scale = match field {
+        Datum::String(f) => match f.to_lowercase().as_str() {
+            "second" | "seconds" | "epoch" => 6,
+            "millisecond" | "milliseconds" => 3,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    let mut d = rust_decimal::Decimal::from_f64_retain(v.0)
+        .ok_or_else(|| EvalError::NumericOutOfRange("value out of range for numeric".into()))?
+        .round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(scale);
+    Ok(Datum::Numeric(d))
+}

@@ -315,7 +315,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                     ScalarType::String,
                 );
                 let arg = self.plan_expr(e)?;
-                func::plan_function("date_part", vec![(field, ScalarType::String), arg])
+                func::plan_function("extract", vec![(field, ScalarType::String), arg])
             }
             Expr::Substring {
                 expr: e,

@@ -107,6 +107,31 @@ pub fn plan_cast(
     if from.without_modifiers() == *to && !matches!(to, ScalarType::Char { .. }) {
         return Ok(retype_literal(expr, to));
     }
+    // An explicit cast to varchar(n) / char(n) truncates instead of failing (PostgreSQL).
+    let limit = match to {
+        ScalarType::VarChar {
+            max_length: Some(n),
+        } => Some(*n),
+        ScalarType::Char { length } => Some(*length),
+        _ => None,
+    };
+    let expr = match limit {
+        Some(n) if ccx == CastContext::Explicit => {
+            let text = if from.is_string_like() || *from == ScalarType::Unknown {
+                retype_literal(expr, &ScalarType::String)
+            } else {
+                ScalarExpr::call(Func::Cast(ScalarType::String), vec![expr])
+            };
+            ScalarExpr::call(
+                Func::Named(NamedFunc::Left),
+                vec![
+                    text,
+                    ScalarExpr::literal(Datum::Int32(n as i32), ScalarType::Int32),
+                ],
+            )
+        }
+        _ => expr,
+    };
     let cast = ScalarExpr::call(Func::Cast(to.clone()), vec![expr]);
     fold_constant(cast, to)
 }
@@ -849,24 +874,23 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
                 args,
             )
         }
-        ("date_part", 2) => {
+        ("date_part" | "extract", 2) => {
+            // date_part is double precision; EXTRACT is numeric (PostgreSQL 14+).
+            let (func, ret) = if name == "extract" {
+                (NamedFunc::Extract, Numeric { typmod: None })
+            } else {
+                (NamedFunc::DatePart, Float64)
+            };
             let mut args = args;
             if args[1].1 == Time || args[1].1 == Interval {
                 let exprs = coerce_args(name, args, &[Param::Text, Param::Any], false)?;
-                return Ok((
-                    ScalarExpr::call(Func::Named(NamedFunc::DatePart), exprs),
-                    Float64,
-                ));
+                let e = ScalarExpr::call(Func::Named(func), exprs);
+                return Ok((fold_constant(e, &ret)?, ret));
             }
             let (e, t) = args.remove(1);
             let t2 = if t == Unknown { TimestampTz } else { t };
             args.push((e, t2));
-            named(
-                NamedFunc::DatePart,
-                &[Param::Text, Param::Timestamp],
-                Float64,
-                args,
-            )
+            named(func, &[Param::Text, Param::Timestamp], ret, args)
         }
         ("to_timestamp", 1) => named(NamedFunc::ToTimestamp, &[Param::Float], TimestampTz, args),
         ("make_date", 3) => named(

@@ -48,10 +48,6 @@ impl ScalarExpr {
         ScalarExpr::Call { func, args }
     }
 
-    pub fn is_literal(&self) -> bool {
-        matches!(self, ScalarExpr::Literal(..))
-    }
-
     /// The type of the result when the input row has columns of types `input`.
     pub fn typ(&self, input: &[ColumnType]) -> ColumnType {
         match self {

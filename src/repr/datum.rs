@@ -52,16 +52,6 @@ impl Datum {
     pub fn string(s: impl Into<String>) -> Datum {
         Datum::String(s.into())
     }
-
-    /// The boolean value, or `None` for NULL. Panics on a non-boolean: the planner type
-    /// checks every predicate, so reaching that is a bug, not bad input.
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Datum::Null => None,
-            Datum::Bool(b) => Some(*b),
-            other => panic!("as_bool on non-boolean datum {other:?}"),
-        }
-    }
 }
 
 macro_rules! ordered_float {

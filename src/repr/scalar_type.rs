@@ -135,18 +135,6 @@ impl ScalarType {
             ScalarType::String | ScalarType::VarChar { .. } | ScalarType::Char { .. }
         )
     }
-
-    pub fn is_numeric_like(&self) -> bool {
-        matches!(
-            self,
-            ScalarType::Int16
-                | ScalarType::Int32
-                | ScalarType::Int64
-                | ScalarType::Float32
-                | ScalarType::Float64
-                | ScalarType::Numeric { .. }
-        )
-    }
 }
 
 /// The type of a column: its scalar type and whether it may hold NULL.

@@ -98,20 +98,6 @@ pub enum ShowStatement {
     Variable(String),
 }
 
-impl Statement {
-    /// Whether executing the statement can change anything.
-    pub fn is_read_only(&self) -> bool {
-        match self {
-            Statement::Sql(s) => matches!(
-                s.as_ref(),
-                ast::Statement::Query(_) | ast::Statement::Explain { .. }
-            ),
-            Statement::AlterRename { .. } => false,
-            _ => true,
-        }
-    }
-}
-
 /// Parses SQL text into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let dialect = PostgreSqlDialect {};

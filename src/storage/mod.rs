@@ -27,7 +27,7 @@ use blob::{Blob, LocalDirBlob};
 use state::{ShardState, StateStore};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -47,7 +47,6 @@ struct Inner {
     state: StateStore,
     /// Held for the life of the process: the data directory is ours alone.
     _lock: File,
-    dir: PathBuf,
 }
 
 fn shard_name(shard: GlobalId) -> String {
@@ -78,7 +77,6 @@ impl Storage {
                     blobs,
                     state,
                     _lock: lock,
-                    dir,
                 }),
             })
         })
@@ -94,10 +92,6 @@ impl Storage {
         tokio::task::spawn_blocking(move || f(&inner))
             .await
             .map_err(|e| StorageError::Internal(format!("storage task failed: {e}")))?
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.inner.dir
     }
 
     /// Creates an empty shard whose upper starts at `upper`.
@@ -218,17 +212,6 @@ impl Storage {
 
     pub async fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>> {
         self.blocking(|inner| inner.state.catalog_items()).await
-    }
-
-    pub async fn get_meta(&self, key: &str) -> Result<Option<u64>> {
-        let key = key.to_string();
-        self.blocking(move |inner| inner.state.get_meta(&key)).await
-    }
-
-    pub async fn set_meta(&self, key: &str, value: u64) -> Result<()> {
-        let key = key.to_string();
-        self.blocking(move |inner| inner.state.set_meta(&key, value))
-            .await
     }
 }
 

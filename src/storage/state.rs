@@ -1,4 +1,4 @@
-//! The state store: shard states, catalog records and a few metadata values, in redb. Every
+//! The state store: shard states and catalog records, in redb. Every
 //! write is one redb transaction, durable when it commits.
 
 use super::{CatalogOp, Result, StorageError};
@@ -10,7 +10,6 @@ use std::path::Path;
 
 const SHARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("shards");
 const CATALOG: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShardState {
@@ -40,7 +39,6 @@ impl StateStore {
         let txn = db.begin_write().map_err(state_error)?;
         txn.open_table(SHARDS).map_err(state_error)?;
         txn.open_table(CATALOG).map_err(state_error)?;
-        txn.open_table(META).map_err(state_error)?;
         txn.commit().map_err(state_error)?;
         Ok(StateStore { db })
     }
@@ -119,20 +117,5 @@ impl StateStore {
             out.push((k.value(), v.value().to_vec()));
         }
         Ok(out)
-    }
-
-    pub fn get_meta(&self, key: &str) -> Result<Option<u64>> {
-        let txn = self.db.begin_read().map_err(state_error)?;
-        let table = txn.open_table(META).map_err(state_error)?;
-        Ok(table.get(key).map_err(state_error)?.map(|v| v.value()))
-    }
-
-    pub fn set_meta(&self, key: &str, value: u64) -> Result<()> {
-        let txn = self.db.begin_write().map_err(state_error)?;
-        {
-            let mut table = txn.open_table(META).map_err(state_error)?;
-            table.insert(key, value).map_err(state_error)?;
-        }
-        txn.commit().map_err(state_error)
     }
 }

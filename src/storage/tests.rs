@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::repr::Datum;
+use std::path::PathBuf;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("freshet-storage-{name}-{}", std::process::id()));

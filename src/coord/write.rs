@@ -350,12 +350,23 @@ impl Coordinator {
         let mut ended_rtw = false;
         match result {
             Ok(()) => {
+                let written_tables: Vec<GlobalId> = writes.iter().map(|(id, _)| *id).collect();
                 self.cluster.send(WorkerCommand::AppendTables {
                     ts,
                     updates: writes,
                     advance_to: ts + 1,
                 });
                 self.oracle.applied(ts);
+                // Merge the written shards' batches in the background when they pile up.
+                for id in &written_tables {
+                    let storage = self.storage.clone();
+                    let id = *id;
+                    tokio::spawn(async move {
+                        if let Err(e) = storage.compact(id).await {
+                            tracing::warn!(%id, error = %e, "compaction failed");
+                        }
+                    });
+                }
                 for ack in acks {
                     match ack {
                         Ack::Statement {

@@ -24,13 +24,16 @@ pub use error::StorageError;
 
 use crate::repr::{Diff, GlobalId, Row, Timestamp};
 use blob::{Blob, LocalDirBlob};
-use state::{ShardState, StateStore};
+use state::{BatchMeta, ShardState, StateStore};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A shard with more batches than this gets its newest ones merged (see `compact`).
+const COMPACT_AFTER_BATCHES: usize = 8;
 
 /// One change to the catalog, applied atomically with the others of a transaction.
 pub enum CatalogOp {
@@ -47,6 +50,8 @@ struct Inner {
     state: StateStore,
     /// Held for the life of the process: the data directory is ours alone.
     _lock: File,
+    /// Shards being compacted now: at most one compaction per shard at a time.
+    compacting: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 fn shard_name(shard: GlobalId) -> String {
@@ -77,6 +82,7 @@ impl Storage {
                     blobs,
                     state,
                     _lock: lock,
+                    compacting: Default::default(),
                 }),
             })
         })
@@ -116,8 +122,8 @@ impl Storage {
             let name = shard_name(shard);
             if let Some(state) = inner.state.get_shard(&name)? {
                 inner.state.delete_shard(&name)?;
-                for key in state.batches {
-                    inner.blobs.delete(&key)?;
+                for meta in state.batches {
+                    inner.blobs.delete(&meta.key)?;
                 }
             }
             Ok(())
@@ -133,39 +139,156 @@ impl Storage {
         updates: Vec<(GlobalId, Vec<(Row, Diff)>)>,
     ) -> Result<()> {
         self.blocking(move |inner| {
-            let mut states: BTreeMap<String, ShardState> = BTreeMap::new();
+            // Blobs first (each durable), then one state transaction referencing them.
+            let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
             for (shard, rows) in &updates {
                 let name = shard_name(*shard);
-                let mut state = inner
-                    .state
-                    .get_shard(&name)?
-                    .ok_or_else(|| StorageError::UnknownShard(name.clone()))?;
+                if rows.is_empty() {
+                    continue;
+                }
+                let key = format!("{name}/{ts:020}");
+                let encoded = batch::encode(
+                    &rows
+                        .iter()
+                        .map(|(r, d)| (r.clone(), ts, *d))
+                        .collect::<Vec<_>>(),
+                )?;
+                inner.blobs.put(&key, &encoded)?;
+                written.insert(
+                    name,
+                    BatchMeta {
+                        key,
+                        bytes: encoded.len() as u64,
+                    },
+                );
+            }
+            let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
+            inner.state.update_shards(&names, |name, state| {
                 if ts < state.upper {
                     return Err(StorageError::Internal(format!(
                         "append at {ts} to shard {name} whose upper is already {}",
                         state.upper
                     )));
                 }
-                if !rows.is_empty() {
-                    let key = format!("{name}/{:012}", state.next_batch);
+                if let Some(batch) = written.get(name) {
+                    state.batches.push(batch.clone());
                     state.next_batch += 1;
-                    let encoded = batch::encode(
-                        &rows
-                            .iter()
-                            .map(|(r, d)| (r.clone(), ts, *d))
-                            .collect::<Vec<_>>(),
-                    )?;
-                    inner.blobs.put(&key, &encoded)?;
-                    state.batches.push(key);
                 }
                 state.upper = ts + 1;
-                states.insert(name, state);
-            }
-            inner.state.put_shards(&states)
+                Ok(())
+            })
         })
         .await
     }
 
+    /// Merges a shard's newest batches when it has accumulated more than a few, keeping the
+    /// number of batches logarithmic in the shard's size: the newest batches are merged while
+    /// together they are at least as large as the next older one. The merged batch is written
+    /// first; one state transaction swaps it in (only if those batches are still there);
+    /// then the old blobs are deleted. Never blocks appends.
+    pub async fn compact(&self, shard: GlobalId) -> Result<()> {
+        self.blocking(move |inner| {
+            let name = shard_name(shard);
+            let claimed = inner
+                .compacting
+                .lock()
+                .map(|mut set| set.insert(name.clone()))
+                .unwrap_or(false);
+            if !claimed {
+                return Ok(());
+            }
+            let result = inner.compact(&name);
+            if let Ok(mut set) = inner.compacting.lock() {
+                set.remove(&name);
+            }
+            result
+        })
+        .await
+    }
+}
+
+impl Inner {
+    /// `Storage::compact` for one shard, claimed by the caller.
+    fn compact(&self, name: &str) -> Result<()> {
+        let inner = self;
+        let name = name.to_string();
+        {
+            let Some(state) = inner.state.get_shard(&name)? else {
+                return Ok(());
+            };
+            if state.batches.len() <= COMPACT_AFTER_BATCHES {
+                return Ok(());
+            }
+            let batches = &state.batches;
+            let mut start = batches.len() - 2;
+            let mut run_bytes: u64 = batches[start..].iter().map(|b| b.bytes).sum();
+            while start > 0 && run_bytes >= batches[start - 1].bytes {
+                start -= 1;
+                run_bytes += batches[start].bytes;
+            }
+            let run: Vec<BatchMeta> = batches[start..].to_vec();
+            let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
+            let mut latest: Timestamp = 0;
+            for meta in &run {
+                let bytes = inner
+                    .blobs
+                    .get(&meta.key)?
+                    .ok_or_else(|| StorageError::Corrupt {
+                        shard: name.clone(),
+                        blob: meta.key.clone(),
+                        reason: "the batch is missing".into(),
+                    })?;
+                let updates = batch::decode(&bytes).map_err(|reason| StorageError::Corrupt {
+                    shard: name.clone(),
+                    blob: meta.key.clone(),
+                    reason,
+                })?;
+                for (row, ts, diff) in updates {
+                    latest = latest.max(ts);
+                    *totals.entry(row).or_insert(0) += diff;
+                }
+            }
+            let merged: Vec<(Row, Timestamp, Diff)> = totals
+                .into_iter()
+                .filter(|(_, d)| *d != 0)
+                .map(|(r, d)| (r, latest, d))
+                .collect();
+            let key = format!("{name}/{latest:020}-merged-{}", run.len());
+            let encoded = batch::encode(&merged)?;
+            inner.blobs.put(&key, &encoded)?;
+            let merged_meta = BatchMeta {
+                key: key.clone(),
+                bytes: encoded.len() as u64,
+            };
+            let mut swapped = false;
+            inner
+                .state
+                .update_shards(std::slice::from_ref(&name), |_, state| {
+                    let position = state
+                        .batches
+                        .windows(run.len())
+                        .position(|w| w == run.as_slice());
+                    if let Some(p) = position {
+                        state
+                            .batches
+                            .splice(p..p + run.len(), [merged_meta.clone()]);
+                        swapped = true;
+                    }
+                    Ok(())
+                })?;
+            if swapped {
+                for meta in &run {
+                    inner.blobs.delete(&meta.key)?;
+                }
+            } else {
+                inner.blobs.delete(&key)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl Storage {
     /// Every update of the shard, consolidated, with times advanced to its since; and its upper.
     pub async fn snapshot(
         &self,
@@ -178,7 +301,8 @@ impl Storage {
                 .get_shard(&name)?
                 .ok_or_else(|| StorageError::UnknownShard(name.clone()))?;
             let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
-            for key in &state.batches {
+            for meta in &state.batches {
+                let key = &meta.key;
                 let bytes = inner.blobs.get(key)?.ok_or_else(|| StorageError::Corrupt {
                     shard: name.clone(),
                     blob: key.clone(),

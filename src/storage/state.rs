@@ -15,9 +15,16 @@ const CATALOG: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog");
 pub struct ShardState {
     pub since: Timestamp,
     pub upper: Timestamp,
-    /// Blob keys of the shard's batches, oldest first.
-    pub batches: Vec<String>,
+    /// The shard's batches, oldest first.
+    pub batches: Vec<BatchMeta>,
     pub next_batch: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchMeta {
+    pub key: String,
+    /// Encoded size, for choosing which batches to merge.
+    pub bytes: u64,
 }
 
 pub struct StateStore {
@@ -58,6 +65,38 @@ impl StateStore {
                     })
             }
         }
+    }
+
+    /// Reads, changes and writes the named shards' states in one transaction: concurrent
+    /// appends and compactions never lose each other's changes. `f` may refuse (`Err`), and
+    /// then nothing changes.
+    pub fn update_shards(
+        &self,
+        names: &[String],
+        mut f: impl FnMut(&str, &mut ShardState) -> Result<()>,
+    ) -> Result<()> {
+        let txn = self.db.begin_write().map_err(state_error)?;
+        {
+            let mut table = txn.open_table(SHARDS).map_err(state_error)?;
+            for name in names {
+                let mut state: ShardState = match table.get(name.as_str()).map_err(state_error)? {
+                    None => return Err(StorageError::UnknownShard(name.clone())),
+                    Some(bytes) => {
+                        postcard::from_bytes(bytes.value()).map_err(|e| StorageError::Corrupt {
+                            shard: name.clone(),
+                            blob: "state".into(),
+                            reason: e.to_string(),
+                        })?
+                    }
+                };
+                f(name, &mut state)?;
+                let bytes = postcard::to_allocvec(&state).map_err(state_error)?;
+                table
+                    .insert(name.as_str(), bytes.as_slice())
+                    .map_err(state_error)?;
+            }
+        }
+        txn.commit().map_err(state_error)
     }
 
     pub fn put_shard(&self, name: &str, state: &ShardState) -> Result<()> {

@@ -60,7 +60,12 @@ async fn a_garbled_batch_is_reported_with_its_shard() {
         .append(1, vec![(t, vec![(row(1), 1)])])
         .await
         .unwrap();
-    let blob = dir.join("blobs").join("u7").join("000000000000");
+    let blob = std::fs::read_dir(dir.join("blobs").join("u7"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&blob).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
@@ -96,5 +101,41 @@ async fn catalog_changes_apply_atomically() {
     assert_eq!(
         storage.catalog_items().await.unwrap(),
         vec![(2, b"b".to_vec())]
+    );
+}
+
+#[tokio::test]
+async fn compaction_keeps_the_data_and_bounds_the_number_of_batches() {
+    let dir = temp_dir("compact");
+    let t = GlobalId::User(3);
+    let storage = Storage::open(&dir).await.unwrap();
+    storage.create_shard(t, 1).await.unwrap();
+    for ts in 1..=200u64 {
+        // Each value inserted, then every other one deleted again.
+        let mut rows = vec![(row(ts as i64), 1)];
+        if ts % 2 == 0 {
+            rows.push((row(ts as i64 - 1), -1));
+        }
+        storage.append(ts, vec![(t, rows)]).await.unwrap();
+        storage.compact(t).await.unwrap();
+    }
+    let batches = std::fs::read_dir(dir.join("blobs").join("u3"))
+        .unwrap()
+        .count();
+    assert!(
+        batches <= 2 * COMPACT_AFTER_BATCHES,
+        "{batches} batch files left"
+    );
+    let (rows, upper) = storage.snapshot(t).await.unwrap();
+    assert_eq!(upper, 201);
+    let expected: Vec<Row> = (1..=200).filter(|v| v % 2 == 0).map(row).collect();
+    assert_eq!(
+        rows.into_iter()
+            .map(|(r, _, d)| {
+                assert_eq!(d, 1);
+                r
+            })
+            .collect::<Vec<_>>(),
+        expected
     );
 }

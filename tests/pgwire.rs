@@ -259,3 +259,71 @@ async fn a_client_vanishing_mid_subscribe_leaves_the_server_serving() {
     let rows = fresh.query("SELECT count(*) FROM t", &[]).await.unwrap();
     assert_eq!(rows[0].get::<_, i64>(0), 4);
 }
+
+#[tokio::test]
+async fn copy_from_stdin_loads_text_and_csv_in_one_write() {
+    use futures::SinkExt;
+    let server = TestServer::start().expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute("CREATE TABLE c (a int NOT NULL, b text, d date DEFAULT '2024-01-01'); CREATE MATERIALIZED VIEW c_count AS SELECT count(*) AS n FROM c")
+        .await
+        .unwrap();
+    let sink = client.copy_in("COPY c (a, b) FROM STDIN").await.unwrap();
+    let mut sink = Box::pin(sink);
+    let data: String = (0..1000)
+        .map(|i| format!("{i}\tname {i}\n"))
+        .collect::<String>()
+        + "1000\t\\N\n";
+    sink.send(bytes::Bytes::from(data)).await.unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 1001);
+    let sink = client
+        .copy_in("COPY c FROM STDIN WITH (FORMAT csv, HEADER true)")
+        .await
+        .unwrap();
+    let mut sink = Box::pin(sink);
+    sink.send(bytes::Bytes::from_static(
+        b"a,b,d\n2000,\"x,y\",2020-02-02\n2001,,\n",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 2);
+    let row = client
+        .query_one("SELECT n FROM c_count", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1003);
+    let row = client
+        .query_one("SELECT b, d::text FROM c WHERE a = 2000", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "x,y");
+    assert_eq!(row.get::<_, String>(1), "2020-02-02");
+    let row = client
+        .query_one("SELECT b IS NULL, d::text FROM c WHERE a = 1000", &[])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(row.get::<_, String>(1), "2024-01-01");
+    // A bad field fails the whole COPY (nothing is written) with the field's SQLSTATE.
+    let sink = client.copy_in("COPY c (a, b) FROM STDIN").await.unwrap();
+    let mut sink = Box::pin(sink);
+    sink.send(bytes::Bytes::from_static(b"5000\tok\nnot-a-number\tbad\n"))
+        .await
+        .unwrap();
+    let err = sink
+        .as_mut()
+        .finish()
+        .await
+        .expect_err("a bad row fails the COPY");
+    assert_eq!(
+        err.as_db_error().map(|e| e.code().code()),
+        Some("22P02"),
+        "{err}"
+    );
+    let row = client
+        .query_one("SELECT count(*) FROM c WHERE a = 5000", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0);
+}

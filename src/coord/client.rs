@@ -23,6 +23,11 @@ pub enum ExecuteResponse {
         desc: RelationDesc,
         stream: SubscribeStream,
     },
+    /// `COPY ... FROM STDIN`: the client sends the data next; hand it to
+    /// `Session::copy_in` with this target.
+    CopyIn {
+        target: crate::sql::plan::CopyFromTarget,
+    },
     /// `COPY (SUBSCRIBE ...) TO STDOUT`: the same rows, sent as COPY data in text format.
     CopyOut {
         desc: RelationDesc,

@@ -159,6 +159,12 @@ impl Coordinator {
                 let _ = reply.send(self.describe(&session, &stmt, param_types));
             }
             Command::CommitWrites { writes, reply } => self.submit_writes(writes, reply),
+            Command::CopyRows {
+                session,
+                id,
+                rows,
+                reply,
+            } => self.copy_rows(session, id, rows, reply),
             Command::Cancel { key } => {
                 if let Some(conn) = self.conns.get(&key.conn_id)
                     && conn.secret == key.secret

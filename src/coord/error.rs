@@ -31,6 +31,11 @@ pub enum AdapterError {
     #[error("{0}")]
     NoActiveTransaction(String),
     #[error("{0}")]
+    BadCopyFormat(String),
+    /// A COPY row whose field does not parse: the field's error, and where it is.
+    #[error("{source}")]
+    CopyField { source: EvalError, context: String },
+    #[error("{0}")]
     ActiveTransaction(String),
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -50,6 +55,8 @@ impl AdapterError {
             AdapterError::UnknownCursor(_) => "34000",
             AdapterError::UnknownPreparedStatement(_) => "26000",
             AdapterError::NoActiveTransaction(_) => "25P01",
+            AdapterError::BadCopyFormat(_) => "22P04",
+            AdapterError::CopyField { source, .. } => source.sqlstate(),
             AdapterError::ActiveTransaction(_) => "25001",
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
@@ -59,6 +66,7 @@ impl AdapterError {
     /// Extra explanation sent in the error's detail field.
     pub fn detail(&self) -> Option<String> {
         match self {
+            AdapterError::CopyField { context, .. } => Some(context.clone()),
             AdapterError::DependentObjects { dependents, .. } => Some(
                 dependents
                     .iter()

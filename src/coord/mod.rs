@@ -70,6 +70,13 @@ pub enum Command {
         param_types: Vec<Option<ScalarType>>,
         reply: oneshot::Sender<Result<StatementDesc>>,
     },
+    /// The rows of a `COPY ... FROM STDIN` (complete table rows), to insert as one write.
+    CopyRows {
+        session: SessionInfo,
+        id: GlobalId,
+        rows: Vec<Row>,
+        reply: oneshot::Sender<Result<Executed>>,
+    },
     /// COMMIT of a transaction block's buffered writes: one atomic append.
     CommitWrites {
         writes: Writes,

@@ -59,6 +59,9 @@ impl Coordinator {
                 let _ = reply
                     .send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
             }
+            Plan::CopyFrom(target) => {
+                let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
+            }
             Plan::ShowRows { desc, rows } => {
                 let tag = format!("SHOW {}", rows.len());
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::Rows {

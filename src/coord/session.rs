@@ -222,7 +222,7 @@ impl Session {
                         stream,
                         buffered: VecDeque::new(),
                     },
-                    ExecuteResponse::Command { .. } => {
+                    ExecuteResponse::Command { .. } | ExecuteResponse::CopyIn { .. } => {
                         return Err(AdapterError::Internal("cursor over a command".into()));
                     }
                 };
@@ -336,6 +336,86 @@ impl Session {
             other => Err(AdapterError::Internal(format!(
                 "not a session plan: {other:?}"
             ))),
+        }
+    }
+
+    /// Finishes `COPY ... FROM STDIN` with the data the client sent: parses it, fills in
+    /// defaults, and inserts every row as one write (or buffers it in a transaction block).
+    pub async fn copy_in(
+        &mut self,
+        target: &crate::sql::plan::CopyFromTarget,
+        data: &[u8],
+    ) -> Result<ExecuteResponse> {
+        if self.status == TransactionStatus::Failed {
+            return Err(AdapterError::InFailedTransaction);
+        }
+        let result = self.copy_in_inner(target, data).await;
+        if result.is_err() && self.status == TransactionStatus::InBlock {
+            self.status = TransactionStatus::Failed;
+        }
+        result
+    }
+
+    async fn copy_in_inner(
+        &mut self,
+        target: &crate::sql::plan::CopyFromTarget,
+        data: &[u8],
+    ) -> Result<ExecuteResponse> {
+        let records = crate::repr::copy_format::parse_copy(data, &target.format)
+            .map_err(AdapterError::BadCopyFormat)?;
+        let defaults: Vec<Datum> = target
+            .defaults
+            .iter()
+            .map(|d| d.eval(&[]))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut rows = Vec::with_capacity(records.len());
+        for (n, fields) in records.into_iter().enumerate() {
+            let line = n + 1;
+            if fields.len() < target.columns.len() {
+                return Err(AdapterError::BadCopyFormat(format!(
+                    "missing data for column \"{}\" (line {line})",
+                    target.desc.names[target.columns[fields.len()]]
+                )));
+            }
+            if fields.len() > target.columns.len() {
+                return Err(AdapterError::BadCopyFormat(format!(
+                    "extra data after last expected column (line {line})"
+                )));
+            }
+            let mut row = defaults.clone();
+            for (field, column) in fields.into_iter().zip(&target.columns) {
+                row[*column] = match field {
+                    None => Datum::Null,
+                    Some(text) => crate::repr::text::parse_datum(
+                        &text,
+                        &target.desc.types[*column].scalar_type,
+                    )
+                    .map_err(|source| AdapterError::CopyField {
+                        source,
+                        context: format!(
+                            "COPY {}, line {line}, column {}: \"{text}\"",
+                            target.table, target.desc.names[*column]
+                        ),
+                    })?,
+                };
+            }
+            rows.push(Row::new(row));
+        }
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::CopyRows {
+            session: self.info(),
+            id: target.id,
+            rows,
+            reply,
+        })
+        .await?;
+        match rx.await.map_err(|_| AdapterError::ShuttingDown)?? {
+            Executed::Response(response) => Ok(response),
+            Executed::BufferedWrite { writes, response } => {
+                self.txn_writes.extend(writes);
+                Ok(response)
+            }
+            _ => Err(AdapterError::Internal("unexpected answer to COPY".into())),
         }
     }
 

@@ -73,7 +73,11 @@ struct ReadThenWrite {
 
 pub enum WriteKind {
     Insert,
-    Update { assignments: Vec<(usize, usize)> },
+    /// COPY FROM: an insert that reports `COPY n`.
+    Copy,
+    Update {
+        assignments: Vec<(usize, usize)>,
+    },
     Delete,
 }
 
@@ -110,6 +114,25 @@ impl Coordinator {
                 reply,
                 read_then_write: false,
             }));
+        });
+    }
+
+    /// COPY FROM: rows already parsed and complete, inserted as one write.
+    pub(super) fn copy_rows(
+        &mut self,
+        session: SessionInfo,
+        id: GlobalId,
+        rows: Vec<Row>,
+        reply: ExecReply,
+    ) {
+        self.write_rows_ready(ReadyWrite {
+            session,
+            id,
+            kind: WriteKind::Copy,
+            returning: None,
+            rows: Ok(rows.into_iter().map(|r| (r, 1)).collect()),
+            reply,
+            read_then_write: false,
         });
     }
 
@@ -236,7 +259,7 @@ impl Coordinator {
             }
             count += diff;
             match kind {
-                WriteKind::Insert => {
+                WriteKind::Insert | WriteKind::Copy => {
                     check_not_null(&row, desc, &entry.name)?;
                     returned_rows.push((row.clone(), diff));
                     updates.push((row, diff));
@@ -262,6 +285,7 @@ impl Coordinator {
         }
         let tag = match kind {
             WriteKind::Insert => format!("INSERT 0 {count}"),
+            WriteKind::Copy => format!("COPY {count}"),
             WriteKind::Update { .. } => format!("UPDATE {count}"),
             WriteKind::Delete => format!("DELETE {count}"),
         };

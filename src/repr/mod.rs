@@ -6,6 +6,7 @@
 //!   (NULLs, intervals, char padding) live in `expr`, not here.
 //! - A `Row` always has exactly as many datums as its relation has columns.
 
+pub mod copy_format;
 mod datum;
 mod ids;
 pub mod interval;

@@ -77,8 +77,10 @@ fn declared_types(types: &[Option<Type>]) -> Vec<Option<ScalarType>> {
         .collect()
 }
 
+/// Statements whose Execute this module handles itself: streams and COPY FROM STDIN.
 fn is_streaming(stmt: &Statement) -> bool {
     matches!(stmt, Statement::Subscribe(_) | Statement::CopySubscribe(_))
+        || super::simple::is_copy_from(stmt)
 }
 
 impl Connection {
@@ -166,7 +168,15 @@ impl ExtendedQueryHandler for Connection {
                 let format = portal.result_column_format.clone();
                 match result {
                     Ok(response) => {
-                        write_response(client, response, false, &|i| format.format_for(i)).await?;
+                        if let super::simple::Written::CopyIn(target) =
+                            write_response(client, response, false, &|i| format.format_for(i))
+                                .await?
+                        {
+                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(target));
+                            drop(guard);
+                            client.set_state(PgWireConnectionState::CopyInProgress(true));
+                            return Ok(());
+                        }
                     }
                     Err(e) => send_error(client, &e).await?,
                 }
@@ -286,7 +296,9 @@ impl ExtendedQueryHandler for Connection {
                 response.set_command_tag(&command);
                 Response::Query(response)
             }
-            ExecuteResponse::Subscribe { .. } | ExecuteResponse::CopyOut { .. } => {
+            ExecuteResponse::Subscribe { .. }
+            | ExecuteResponse::CopyOut { .. }
+            | ExecuteResponse::CopyIn { .. } => {
                 return Err(PgWireError::ApiError(
                     "streaming results are written by on_execute".into(),
                 ));

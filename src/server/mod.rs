@@ -10,10 +10,12 @@
 //! |---|---|
 //! | `mod.rs` | accept loop, startup, cancel, session slot |
 //! | `simple.rs` | simple query protocol, and writing every kind of result |
+//! | `copy.rs` | COPY FROM STDIN: collecting the data, then one write |
 //! | `extended.rs` | Parse / Bind / Describe / Execute |
 //! | `encode.rs` | OIDs, text and binary encodings, COPY text, ErrorResponse fields |
 //! | `decode.rs` | bound parameters |
 
+mod copy;
 mod decode;
 mod encode;
 mod extended;
@@ -53,6 +55,7 @@ pub async fn serve(listener: tokio::net::TcpListener, client: Client) -> std::io
         let handler = Arc::new(Connection {
             client: client.clone(),
             session: Mutex::new(None),
+            copy: Mutex::new(None),
         });
         tokio::spawn(async move {
             if let Err(e) =
@@ -68,6 +71,8 @@ pub async fn serve(listener: tokio::net::TcpListener, client: Client) -> std::io
 pub struct Connection {
     client: Client,
     session: Mutex<Option<Session>>,
+    /// The COPY FROM STDIN in progress, if any.
+    copy: Mutex<Option<copy::PendingCopy>>,
 }
 
 struct ConnectionHandlers(Arc<Connection>);
@@ -82,6 +87,10 @@ impl PgWireServerHandlers for ConnectionHandlers {
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.0.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
         self.0.clone()
     }
 

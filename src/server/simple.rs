@@ -14,7 +14,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyInResponse, CopyOutResponse};
 use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus as WireStatus,
 };
@@ -33,6 +33,8 @@ pub(super) fn wire_status(status: TransactionStatus) -> WireStatus {
 /// What writing a result ended with.
 pub(super) enum Written {
     Done,
+    /// `COPY ... FROM STDIN` started: the client sends its data next.
+    CopyIn(crate::sql::plan::CopyFromTarget),
     /// The statement failed (after possibly sending some rows): the error was sent.
     Failed,
 }
@@ -51,6 +53,17 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     match response {
+        ExecuteResponse::CopyIn { target } => {
+            let columns = target.columns.len();
+            client
+                .send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
+                    0,
+                    columns as i16,
+                    vec![0; columns],
+                )))
+                .await?;
+            return Ok(Written::CopyIn(target));
+        }
         ExecuteResponse::Command { tag } => {
             client
                 .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
@@ -204,6 +217,10 @@ where
     Ok(())
 }
 
+pub(super) fn is_copy_from(stmt: &crate::sql::Statement) -> bool {
+    matches!(stmt, crate::sql::Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Copy { to: false, .. }))
+}
+
 pub(super) async fn send_error<C>(client: &mut C, e: &AdapterError) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
@@ -245,7 +262,14 @@ impl SimpleQueryHandler for Connection {
                     .await?;
             }
             Ok(statements) => {
-                for stmt in &statements {
+                for (i, stmt) in statements.iter().enumerate() {
+                    if is_copy_from(stmt) && i + 1 < statements.len() {
+                        let e = AdapterError::Plan(crate::sql::PlanError::unsupported(
+                            "statements after COPY FROM STDIN in the same query string",
+                        ));
+                        send_error(client, &e).await?;
+                        break;
+                    }
                     let written = match session.execute(stmt, &[]).await {
                         Ok(response) => {
                             write_response(client, response, true, &|_| FieldFormat::Text).await?
@@ -255,8 +279,17 @@ impl SimpleQueryHandler for Connection {
                             Written::Failed
                         }
                     };
-                    if let Written::Failed = written {
-                        break;
+                    match written {
+                        Written::Failed => break,
+                        Written::CopyIn(target) => {
+                            // The data arrives as CopyData messages (see `copy.rs`); the
+                            // ReadyForQuery follows the CopyDone.
+                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(target));
+                            drop(guard);
+                            client.set_state(PgWireConnectionState::CopyInProgress(false));
+                            return Ok(());
+                        }
+                        Written::Done => {}
                     }
                 }
             }

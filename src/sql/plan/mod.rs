@@ -29,4 +29,4 @@ pub mod types;
 pub mod window;
 pub use context::{SessionContext, StatementContext};
 pub use query::Finishing;
-pub use statement::{Plan, Returning, plan};
+pub use statement::{CopyFromTarget, Plan, Returning, plan};

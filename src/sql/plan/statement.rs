@@ -105,6 +105,8 @@ pub enum Plan {
     Close {
         cursor: String,
     },
+    /// `COPY table [(columns)] FROM STDIN`: the client sends the rows next.
+    CopyFrom(CopyFromTarget),
     /// `DISCARD ALL`: reset the session.
     DiscardAll,
     /// Nothing to do, but tell the client why (e.g. `ALTER ... IF EXISTS` on a missing item).
@@ -112,6 +114,19 @@ pub enum Plan {
         notice: String,
         tag: String,
     },
+}
+
+/// Where `COPY ... FROM STDIN` rows go: each input row's fields fill `columns` (table column
+/// indexes, in input order); every other column gets its default (or NULL).
+#[derive(Debug, Clone)]
+pub struct CopyFromTarget {
+    pub id: GlobalId,
+    pub table: String,
+    pub desc: RelationDesc,
+    pub columns: Vec<usize>,
+    /// Per table column: the default for rows that do not provide it.
+    pub defaults: Vec<ScalarExpr>,
+    pub format: crate::repr::copy_format::CopyFormat,
 }
 
 /// `RETURNING` expressions over the written row, and the columns they produce.
@@ -278,6 +293,22 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
             })
         }
         ast::Statement::Insert(insert) => plan_insert(scx, insert),
+        ast::Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            payload,
+        } => plan_copy(
+            scx,
+            source,
+            *to,
+            target,
+            options,
+            legacy_options,
+            payload.is_some(),
+        ),
         ast::Statement::Update(update) => plan_update(scx, update),
         ast::Statement::Delete(delete) => plan_delete(scx, delete),
         ast::Statement::Explain {
@@ -843,6 +874,126 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         expr,
         returning,
     })
+}
+
+fn plan_copy(
+    scx: &StatementContext,
+    source: &ast::CopySource,
+    to: bool,
+    target: &ast::CopyTarget,
+    options: &[ast::CopyOption],
+    legacy_options: &[ast::CopyLegacyOption],
+    inline_payload: bool,
+) -> Result<Plan> {
+    use crate::repr::copy_format::CopyFormat;
+    if to {
+        return Err(PlanError::unsupported(
+            "COPY ... TO (other than COPY (SUBSCRIBE ...) TO STDOUT)",
+        ));
+    }
+    if !matches!(target, ast::CopyTarget::Stdin) || inline_payload {
+        return Err(PlanError::unsupported(
+            "COPY FROM a file or program (use FROM STDIN)",
+        ));
+    }
+    let ast::CopySource::Table {
+        table_name,
+        columns,
+    } = source
+    else {
+        return Err(PlanError::unsupported("COPY (query) FROM"));
+    };
+    let (entry, desc) = writable_table(scx, table_name, "copy to")?;
+    let table_defaults = match &entry.item {
+        CatalogItem::Table { defaults, .. } => defaults.clone(),
+        _ => unreachable!("writable_table returns tables"),
+    };
+    let mut targets = Vec::new();
+    for column in columns {
+        let name = normalize_ident(column);
+        let index = desc.names.iter().position(|n| *n == name).ok_or_else(|| {
+            PlanError::UnknownColumn(format!("{name}\" of relation \"{}", entry.name))
+        })?;
+        if targets.contains(&index) {
+            return Err(PlanError::DuplicateColumn(name));
+        }
+        targets.push(index);
+    }
+    if targets.is_empty() {
+        targets = (0..desc.arity()).collect();
+    }
+    let mut format = CopyFormat::text();
+    let mut settings: Vec<(String, String)> = Vec::new();
+    for option in options {
+        match option {
+            ast::CopyOption::Format(f) => match normalize_ident(f).as_str() {
+                "text" => format = CopyFormat::text(),
+                "csv" => format = CopyFormat::csv(),
+                other => return Err(PlanError::unsupported(format!("COPY format {other}"))),
+            },
+            ast::CopyOption::Delimiter(c) => settings.push(("delimiter".into(), c.to_string())),
+            ast::CopyOption::Null(n) => settings.push(("null".into(), n.clone())),
+            ast::CopyOption::Header(h) => settings.push(("header".into(), h.to_string())),
+            ast::CopyOption::Quote(c) => settings.push(("quote".into(), c.to_string())),
+            ast::CopyOption::Escape(c) => settings.push(("escape".into(), c.to_string())),
+            other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    for option in legacy_options {
+        match option {
+            ast::CopyLegacyOption::Csv(_) => format = CopyFormat::csv(),
+            ast::CopyLegacyOption::Header => settings.push(("header".into(), "true".into())),
+            ast::CopyLegacyOption::Delimiter(c) => {
+                settings.push(("delimiter".into(), c.to_string()))
+            }
+            ast::CopyLegacyOption::Null(n) => settings.push(("null".into(), n.clone())),
+            other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    let one_byte = |name: &str, value: &str| -> Result<u8> {
+        match value.as_bytes() {
+            [b] => Ok(*b),
+            _ => Err(PlanError::InvalidParameter(format!(
+                "COPY {name} must be a single one-byte character"
+            ))),
+        }
+    };
+    for (name, value) in settings {
+        match (&mut format, name.as_str()) {
+            (
+                CopyFormat::Text { delimiter, .. } | CopyFormat::Csv { delimiter, .. },
+                "delimiter",
+            ) => *delimiter = one_byte("delimiter", &value)?,
+            (CopyFormat::Text { null, .. } | CopyFormat::Csv { null, .. }, "null") => *null = value,
+            (CopyFormat::Csv { header, .. }, "header") => *header = value == "true",
+            (CopyFormat::Csv { quote, .. }, "quote") => *quote = one_byte("quote", &value)?,
+            (CopyFormat::Csv { escape, .. }, "escape") => *escape = one_byte("escape", &value)?,
+            (CopyFormat::Text { .. }, "header") if value == "false" => {}
+            (CopyFormat::Text { .. }, other) => {
+                return Err(PlanError::unsupported(format!(
+                    "COPY {other} in text format (available only in CSV mode)"
+                )));
+            }
+            (_, other) => return Err(PlanError::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    let defaults = desc
+        .types
+        .iter()
+        .enumerate()
+        .map(|(c, typ)| match &table_defaults[c] {
+            Some(sql) => plan_default(scx, sql, &typ.scalar_type),
+            None => Ok(ScalarExpr::null(typ.scalar_type.clone())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Plan::CopyFrom(CopyFromTarget {
+        id: entry.id,
+        table: entry.name.clone(),
+        desc,
+        columns: targets,
+        defaults,
+        format,
+    }))
 }
 
 /// `DEFAULT` in a VALUES row means the target column's default expression (or NULL).

@@ -1,0 +1,111 @@
+//! COPY FROM STDIN: the CopyData messages are collected (bounded), and on CopyDone the session
+//! parses them and inserts every row as one durable write; CopyFail discards them.
+
+use super::Connection;
+use super::encode::error_info;
+use super::simple::wire_status;
+use crate::coord::AdapterError;
+use crate::sql::plan::CopyFromTarget;
+use async_trait::async_trait;
+use futures::Sink;
+use futures::SinkExt;
+use pgwire::api::ClientInfo;
+use pgwire::api::copy::CopyHandler;
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
+use pgwire::messages::response::CommandComplete;
+use std::fmt::Debug;
+
+/// The most data one COPY may send: it is held in memory until CopyDone.
+const MAX_COPY_BYTES: usize = 1 << 30;
+
+pub struct PendingCopy {
+    target: CopyFromTarget,
+    data: Vec<u8>,
+    /// Set when the data went over the limit: the rest is dropped and CopyDone fails.
+    too_large: bool,
+}
+
+impl PendingCopy {
+    pub fn new(target: CopyFromTarget) -> PendingCopy {
+        PendingCopy {
+            target,
+            data: Vec::new(),
+            too_large: false,
+        }
+    }
+}
+
+fn pg_error(e: &AdapterError) -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(e)))
+}
+
+#[async_trait]
+impl CopyHandler for Connection {
+    async fn on_copy_data<C>(&self, _client: &mut C, copy_data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(pending) = self.copy.lock().await.as_mut() {
+            if pending.data.len() + copy_data.data.len() > MAX_COPY_BYTES {
+                pending.too_large = true;
+                pending.data.clear();
+            } else if !pending.too_large {
+                pending.data.extend_from_slice(&copy_data.data);
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Some(pending) = self.copy.lock().await.take() else {
+            return Err(pg_error(&AdapterError::Internal(
+                "COPY data without a COPY in progress".into(),
+            )));
+        };
+        if pending.too_large {
+            return Err(pg_error(&AdapterError::Storage(format!(
+                "COPY data larger than {MAX_COPY_BYTES} bytes; split it into several COPY statements"
+            ))));
+        }
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
+        let result = session.copy_in(&pending.target, &pending.data).await;
+        client.set_transaction_status(wire_status(session.transaction_status()));
+        match result {
+            Ok(crate::coord::ExecuteResponse::Command { tag }) => {
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )))
+                    .await?;
+                Ok(())
+            }
+            Ok(_) => Err(pg_error(&AdapterError::Internal(
+                "unexpected result of COPY".into(),
+            ))),
+            Err(e) => Err(pg_error(&e)),
+        }
+    }
+
+    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.copy.lock().await.take();
+        pg_error(&AdapterError::Internal(format!(
+            "COPY from stdin failed: {}",
+            fail.message
+        )))
+    }
+}

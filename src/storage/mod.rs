@@ -32,6 +32,9 @@ use std::sync::Arc;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// Batches up to this size are stored inline in the state store (see `state.rs`).
+const INLINE_MAX_BYTES: usize = 256 * 1024;
+
 /// A shard with more batches than this gets its newest ones merged (see `compact`).
 const COMPACT_AFTER_BATCHES: usize = 8;
 
@@ -121,8 +124,14 @@ impl Storage {
         self.blocking(move |inner| {
             let name = shard_name(shard);
             if let Some(state) = inner.state.get_shard(&name)? {
-                inner.state.delete_shard(&name)?;
-                for meta in state.batches {
+                let inline: Vec<String> = state
+                    .batches
+                    .iter()
+                    .filter(|b| b.inline)
+                    .map(|b| b.key.clone())
+                    .collect();
+                inner.state.delete_shard(&name, &inline)?;
+                for meta in state.batches.iter().filter(|b| !b.inline) {
                     inner.blobs.delete(&meta.key)?;
                 }
             }
@@ -139,8 +148,10 @@ impl Storage {
         updates: Vec<(GlobalId, Vec<(Row, Diff)>)>,
     ) -> Result<()> {
         self.blocking(move |inner| {
-            // Blobs first (each durable), then one state transaction referencing them.
+            // Large batches as blobs first (each durable); small ones ride in the one state
+            // transaction that references them all.
             let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
+            let mut inline_puts = Vec::new();
             for (shard, rows) in &updates {
                 let name = shard_name(*shard);
                 if rows.is_empty() {
@@ -153,30 +164,32 @@ impl Storage {
                         .map(|(r, d)| (r.clone(), ts, *d))
                         .collect::<Vec<_>>(),
                 )?;
-                inner.blobs.put(&key, &encoded)?;
-                written.insert(
-                    name,
-                    BatchMeta {
-                        key,
-                        bytes: encoded.len() as u64,
-                    },
-                );
+                let inline = encoded.len() <= INLINE_MAX_BYTES;
+                let bytes = encoded.len() as u64;
+                if inline {
+                    inline_puts.push((key.clone(), encoded));
+                } else {
+                    inner.blobs.put(&key, &encoded)?;
+                }
+                written.insert(name, BatchMeta { key, inline, bytes });
             }
             let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
-            inner.state.update_shards(&names, |name, state| {
-                if ts < state.upper {
-                    return Err(StorageError::Internal(format!(
-                        "append at {ts} to shard {name} whose upper is already {}",
-                        state.upper
-                    )));
-                }
-                if let Some(batch) = written.get(name) {
-                    state.batches.push(batch.clone());
-                    state.next_batch += 1;
-                }
-                state.upper = ts + 1;
-                Ok(())
-            })
+            inner
+                .state
+                .update_shards(&names, &inline_puts, &[], |name, state| {
+                    if ts < state.upper {
+                        return Err(StorageError::Internal(format!(
+                            "append at {ts} to shard {name} whose upper is already {}",
+                            state.upper
+                        )));
+                    }
+                    if let Some(batch) = written.get(name) {
+                        state.batches.push(batch.clone());
+                        state.next_batch += 1;
+                    }
+                    state.upper = ts + 1;
+                    Ok(())
+                })
         })
         .await
     }
@@ -208,6 +221,20 @@ impl Storage {
 }
 
 impl Inner {
+    /// The bytes of one of `shard`'s batches, wherever it is stored.
+    fn read_batch(&self, shard: &str, meta: &BatchMeta) -> Result<Vec<u8>> {
+        let bytes = if meta.inline {
+            self.state.get_inline(&meta.key)?
+        } else {
+            self.blobs.get(&meta.key)?
+        };
+        bytes.ok_or_else(|| StorageError::Corrupt {
+            shard: shard.to_string(),
+            blob: meta.key.clone(),
+            reason: "the batch is missing".into(),
+        })
+    }
+
     /// `Storage::compact` for one shard, claimed by the caller.
     fn compact(&self, name: &str) -> Result<()> {
         let inner = self;
@@ -230,14 +257,7 @@ impl Inner {
             let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
             let mut latest: Timestamp = 0;
             for meta in &run {
-                let bytes = inner
-                    .blobs
-                    .get(&meta.key)?
-                    .ok_or_else(|| StorageError::Corrupt {
-                        shard: name.clone(),
-                        blob: meta.key.clone(),
-                        reason: "the batch is missing".into(),
-                    })?;
+                let bytes = inner.read_batch(&name, meta)?;
                 let updates = batch::decode(&bytes).map_err(|reason| StorageError::Corrupt {
                     shard: name.clone(),
                     blob: meta.key.clone(),
@@ -255,33 +275,54 @@ impl Inner {
                 .collect();
             let key = format!("{name}/{latest:020}-merged-{}", run.len());
             let encoded = batch::encode(&merged)?;
-            inner.blobs.put(&key, &encoded)?;
+            let inline = encoded.len() <= INLINE_MAX_BYTES;
             let merged_meta = BatchMeta {
                 key: key.clone(),
+                inline,
                 bytes: encoded.len() as u64,
             };
-            let mut swapped = false;
-            inner
-                .state
-                .update_shards(std::slice::from_ref(&name), |_, state| {
+            let mut inline_puts = Vec::new();
+            if inline {
+                inline_puts.push((key.clone(), encoded));
+            } else {
+                inner.blobs.put(&key, &encoded)?;
+            }
+            let inline_deletes: Vec<String> = run
+                .iter()
+                .filter(|b| b.inline)
+                .map(|b| b.key.clone())
+                .collect();
+            let swapped = inner.state.update_shards(
+                std::slice::from_ref(&name),
+                &inline_puts,
+                &inline_deletes,
+                |_, state| {
+                    // Only if the merged batches are still there (nothing else changed them).
                     let position = state
                         .batches
                         .windows(run.len())
                         .position(|w| w == run.as_slice());
-                    if let Some(p) = position {
-                        state
-                            .batches
-                            .splice(p..p + run.len(), [merged_meta.clone()]);
-                        swapped = true;
+                    match position {
+                        Some(p) => {
+                            state
+                                .batches
+                                .splice(p..p + run.len(), [merged_meta.clone()]);
+                            Ok(())
+                        }
+                        None => Err(StorageError::Internal(
+                            "compaction raced another change".into(),
+                        )),
                     }
-                    Ok(())
-                })?;
-            if swapped {
-                for meta in &run {
-                    inner.blobs.delete(&meta.key)?;
+                },
+            );
+            match swapped {
+                Ok(()) => {
+                    for meta in run.iter().filter(|b| !b.inline) {
+                        inner.blobs.delete(&meta.key)?;
+                    }
                 }
-            } else {
-                inner.blobs.delete(&key)?;
+                Err(_) if !inline => inner.blobs.delete(&key)?,
+                Err(_) => {}
             }
             Ok(())
         }
@@ -303,11 +344,7 @@ impl Storage {
             let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
             for meta in &state.batches {
                 let key = &meta.key;
-                let bytes = inner.blobs.get(key)?.ok_or_else(|| StorageError::Corrupt {
-                    shard: name.clone(),
-                    blob: key.clone(),
-                    reason: "the batch is missing".into(),
-                })?;
+                let bytes = inner.read_batch(&name, meta)?;
                 let updates = batch::decode(&bytes).map_err(|reason| StorageError::Corrupt {
                     shard: name.clone(),
                     blob: key.clone(),

@@ -10,6 +10,9 @@ use std::path::Path;
 
 const SHARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("shards");
 const CATALOG: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog");
+/// Small batches, stored in the same transaction as the state that references them (one
+/// commit per append instead of a file write, its fsyncs and a commit).
+const INLINE_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("inline_batches");
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShardState {
@@ -23,6 +26,8 @@ pub struct ShardState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchMeta {
     pub key: String,
+    /// Stored in the state store (small batches), not as a blob.
+    pub inline: bool,
     /// Encoded size, for choosing which batches to merge.
     pub bytes: u64,
 }
@@ -46,6 +51,7 @@ impl StateStore {
         let txn = db.begin_write().map_err(state_error)?;
         txn.open_table(SHARDS).map_err(state_error)?;
         txn.open_table(CATALOG).map_err(state_error)?;
+        txn.open_table(INLINE_BATCHES).map_err(state_error)?;
         txn.commit().map_err(state_error)?;
         Ok(StateStore { db })
     }
@@ -67,16 +73,27 @@ impl StateStore {
         }
     }
 
-    /// Reads, changes and writes the named shards' states in one transaction: concurrent
-    /// appends and compactions never lose each other's changes. `f` may refuse (`Err`), and
-    /// then nothing changes.
+    /// Reads, changes and writes the named shards' states in one transaction, together with
+    /// inline batch puts and deletes: concurrent appends and compactions never lose each
+    /// other's changes. If `f` refuses (`Err`), nothing changes.
     pub fn update_shards(
         &self,
         names: &[String],
+        inline_puts: &[(String, Vec<u8>)],
+        inline_deletes: &[String],
         mut f: impl FnMut(&str, &mut ShardState) -> Result<()>,
     ) -> Result<()> {
         let txn = self.db.begin_write().map_err(state_error)?;
         {
+            let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+            for (key, bytes) in inline_puts {
+                batches
+                    .insert(key.as_str(), bytes.as_slice())
+                    .map_err(state_error)?;
+            }
+            for key in inline_deletes {
+                batches.remove(key.as_str()).map_err(state_error)?;
+            }
             let mut table = txn.open_table(SHARDS).map_err(state_error)?;
             for name in names {
                 let mut state: ShardState = match table.get(name.as_str()).map_err(state_error)? {
@@ -97,6 +114,16 @@ impl StateStore {
             }
         }
         txn.commit().map_err(state_error)
+    }
+
+    /// The bytes of an inline batch.
+    pub fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read().map_err(state_error)?;
+        let table = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+        Ok(table
+            .get(key)
+            .map_err(state_error)?
+            .map(|v| v.value().to_vec()))
     }
 
     pub fn put_shard(&self, name: &str, state: &ShardState) -> Result<()> {
@@ -120,11 +147,16 @@ impl StateStore {
         txn.commit().map_err(state_error)
     }
 
-    pub fn delete_shard(&self, name: &str) -> Result<()> {
+    /// Removes a shard's state and its inline batches.
+    pub fn delete_shard(&self, name: &str, inline_keys: &[String]) -> Result<()> {
         let txn = self.db.begin_write().map_err(state_error)?;
         {
             let mut table = txn.open_table(SHARDS).map_err(state_error)?;
             table.remove(name).map_err(state_error)?;
+            let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+            for key in inline_keys {
+                batches.remove(key.as_str()).map_err(state_error)?;
+            }
         }
         txn.commit().map_err(state_error)
     }

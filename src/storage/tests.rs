@@ -1,7 +1,7 @@
 //! Storage tests against a temporary directory.
 
 use super::*;
-use crate::repr::Datum;
+use crate::repr::{Datum, Diff};
 use std::path::PathBuf;
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -56,10 +56,16 @@ async fn a_garbled_batch_is_reported_with_its_shard() {
     let t = GlobalId::User(7);
     let storage = Storage::open(&dir).await.unwrap();
     storage.create_shard(t, 1).await.unwrap();
-    storage
-        .append(1, vec![(t, vec![(row(1), 1)])])
-        .await
-        .unwrap();
+    // Large enough to be stored as a blob file rather than inline.
+    let rows: Vec<(Row, Diff)> = (0..40_000)
+        .map(|i| {
+            (
+                Row::new(vec![Datum::String(format!("value number {i:08}"))]),
+                1,
+            )
+        })
+        .collect();
+    storage.append(1, vec![(t, rows)]).await.unwrap();
     let blob = std::fs::read_dir(dir.join("blobs").join("u7"))
         .unwrap()
         .next()
@@ -119,9 +125,14 @@ async fn compaction_keeps_the_data_and_bounds_the_number_of_batches() {
         storage.append(ts, vec![(t, rows)]).await.unwrap();
         storage.compact(t).await.unwrap();
     }
-    let batches = std::fs::read_dir(dir.join("blobs").join("u3"))
+    let batches = storage
+        .inner
+        .state
+        .get_shard("u3")
         .unwrap()
-        .count();
+        .unwrap()
+        .batches
+        .len();
     assert!(
         batches <= 2 * COMPACT_AFTER_BATCHES,
         "{batches} batch files left"

@@ -273,7 +273,11 @@ impl Inner {
                 .filter(|(_, d)| *d != 0)
                 .map(|(r, d)| (r, latest, d))
                 .collect();
-            let key = format!("{name}/{latest:020}-merged-{}", run.len());
+            // A fresh name: a merge may include an earlier merge's output with the same times.
+            let key = format!(
+                "{name}/{latest:020}-merged-{}",
+                uuid::Uuid::new_v4().simple()
+            );
             let encoded = batch::encode(&merged)?;
             let inline = encoded.len() <= INLINE_MAX_BYTES;
             let merged_meta = BatchMeta {

@@ -86,13 +86,17 @@ impl StateStore {
         let txn = self.db.begin_write().map_err(state_error)?;
         {
             let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+            for key in inline_deletes {
+                batches.remove(key.as_str()).map_err(state_error)?;
+            }
             for (key, bytes) in inline_puts {
+                assert!(
+                    !inline_deletes.contains(key),
+                    "a batch key is written and deleted in one transaction"
+                );
                 batches
                     .insert(key.as_str(), bytes.as_slice())
                     .map_err(state_error)?;
-            }
-            for key in inline_deletes {
-                batches.remove(key.as_str()).map_err(state_error)?;
             }
             let mut table = txn.open_table(SHARDS).map_err(state_error)?;
             for name in names {

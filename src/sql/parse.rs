@@ -81,6 +81,19 @@ pub enum ObjectKind {
     Index,
 }
 
+impl ObjectKind {
+    /// The catalog's kind of item this names.
+    pub fn item_kind(self) -> crate::catalog::ItemKind {
+        use crate::catalog::ItemKind;
+        match self {
+            ObjectKind::Table => ItemKind::Table,
+            ObjectKind::View => ItemKind::View,
+            ObjectKind::MaterializedView => ItemKind::MaterializedView,
+            ObjectKind::Index => ItemKind::Index,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShowStatement {
     Objects(ObjectKind),

@@ -4,9 +4,9 @@
 use super::context::StatementContext;
 use super::expr::normalize_name;
 use super::statement::Plan;
-use crate::catalog::{CatalogItem, ItemKind};
+use crate::catalog::CatalogItem;
 use crate::repr::{ColumnType, Datum, RelationDesc, Row, ScalarType};
-use crate::sql::parse::{ObjectKind, ShowStatement};
+use crate::sql::parse::ShowStatement;
 use crate::sql::{PlanError, Result};
 
 fn text_desc(names: &[&str]) -> RelationDesc {
@@ -27,7 +27,7 @@ pub fn plan_show(scx: &StatementContext, show: &ShowStatement) -> Result<Plan> {
     let catalog = scx.catalog;
     match show {
         ShowStatement::Objects(kind) => {
-            let wanted = item_kind(*kind);
+            let wanted = kind.item_kind();
             let mut rows: Vec<Row> = catalog
                 .entries()
                 .filter(|e| e.item.kind() == wanted)
@@ -93,11 +93,11 @@ pub fn plan_show(scx: &StatementContext, show: &ShowStatement) -> Result<Plan> {
         }
         ShowStatement::Create { kind, name } => {
             let entry = catalog.resolve(&normalize_name(name)?)?;
-            if entry.item.kind() != item_kind(*kind) {
+            if entry.item.kind() != kind.item_kind() {
                 return Err(PlanError::WrongObjectType(format!(
                     "\"{}\" is not a {}",
                     entry.name,
-                    item_kind(*kind).as_str()
+                    kind.item_kind().as_str()
                 )));
             }
             Ok(Plan::ShowRows {
@@ -106,14 +106,5 @@ pub fn plan_show(scx: &StatementContext, show: &ShowStatement) -> Result<Plan> {
             })
         }
         ShowStatement::Variable(name) => Ok(Plan::ShowVariable(name.clone())),
-    }
-}
-
-fn item_kind(kind: ObjectKind) -> ItemKind {
-    match kind {
-        ObjectKind::Table => ItemKind::Table,
-        ObjectKind::View => ItemKind::View,
-        ObjectKind::MaterializedView => ItemKind::MaterializedView,
-        ObjectKind::Index => ItemKind::Index,
     }
 }

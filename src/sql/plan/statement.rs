@@ -193,7 +193,7 @@ pub fn plan(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
                             "relation \"{}\" does not exist, skipping",
                             parts.join(".")
                         ),
-                        tag: format!("ALTER {}", item_kind(*kind).as_str().to_uppercase()),
+                        tag: format!("ALTER {}", kind.item_kind().as_str().to_uppercase()),
                     });
                 }
                 Err(e) => return Err(e),
@@ -210,17 +210,8 @@ pub fn plan(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
     }
 }
 
-fn item_kind(kind: ObjectKind) -> ItemKind {
-    match kind {
-        ObjectKind::Table => ItemKind::Table,
-        ObjectKind::View => ItemKind::View,
-        ObjectKind::MaterializedView => ItemKind::MaterializedView,
-        ObjectKind::Index => ItemKind::Index,
-    }
-}
-
 fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> {
-    let expected = item_kind(expected);
+    let expected = expected.item_kind();
     if actual != expected {
         return Err(PlanError::WrongObjectType(format!(
             "\"{name}\" is not a {}",

@@ -327,3 +327,46 @@ async fn copy_from_stdin_loads_text_and_csv_in_one_write() {
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 0);
 }
+
+#[tokio::test]
+async fn subscribe_progress_rows_never_precede_updates_they_cover() {
+    let server = TestServer::start().expect("server starts");
+    let writer = connect(&server).await;
+    writer
+        .batch_execute("CREATE TABLE t (a int)")
+        .await
+        .unwrap();
+    let reader = connect(&server).await;
+    let stream = reader
+        .copy_out("COPY (SUBSCRIBE t WITH (PROGRESS, SNAPSHOT = false)) TO STDOUT")
+        .await
+        .unwrap();
+    let mut stream = Box::pin(stream);
+    for i in 0..5 {
+        writer
+            .execute("INSERT INTO t VALUES ($1)", &[&i])
+            .await
+            .unwrap();
+    }
+    // Read until the last insert arrives; every update's timestamp must be at or beyond the
+    // latest progress timestamp seen before it, and progress timestamps strictly increase.
+    let mut progressed = 0u64;
+    let mut seen = 0;
+    while seen < 5 {
+        let line = next_line_matching(&mut stream, |_| true).await;
+        for l in line.lines() {
+            let fields: Vec<&str> = l.split('\t').collect();
+            let ts: u64 = fields[0].parse().unwrap();
+            if fields[1] == "t" {
+                assert!(ts > progressed, "progress went from {progressed} to {ts}");
+                progressed = ts;
+            } else {
+                assert!(
+                    ts >= progressed,
+                    "update at {ts} after progress {progressed}: {l}"
+                );
+                seen += 1;
+            }
+        }
+    }
+}

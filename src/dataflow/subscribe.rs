@@ -1,6 +1,7 @@
 //! The SUBSCRIBE sink: all updates go to worker 0, which sends, each time its input frontier
 //! advances, the updates at the times that are now complete (consolidated, in time order),
-//! then `Progress(frontier)`. With `snapshot = false`, updates at `as_of` are skipped.
+//! then `Progress(frontier)`. With `snapshot = false`, updates at `as_of` are skipped. Only
+//! worker 0 sends anything: another worker's progress could overtake worker 0's updates.
 
 use super::command::SubscribeEvent;
 use super::render::{Errs, Oks};
@@ -16,6 +17,7 @@ pub fn sink(
     as_of: Timestamp,
     snapshot: bool,
     tx: tokio::sync::mpsc::UnboundedSender<SubscribeEvent>,
+    worker_index: usize,
 ) {
     let updates = oks.map(Ok::<Row, EvalError>).concat(errs.map(Err)).inner;
     let mut pending: Vec<(Result<Row, EvalError>, Timestamp, Diff)> = Vec::new();
@@ -26,7 +28,7 @@ pub fn sink(
         "subscribe",
         move |(input, frontier)| {
             input.for_each(|_time, data| pending.append(data));
-            if closed {
+            if closed || worker_index != 0 {
                 pending.clear();
                 return;
             }

@@ -88,7 +88,7 @@ pub(super) fn build(
             })
         }
         DataflowExport::Subscribe { snapshot, tx } => {
-            super::subscribe::sink(oks, errs, desc.as_of, snapshot, tx);
+            super::subscribe::sink(oks, errs, desc.as_of, snapshot, tx, worker_index);
             None
         }
     }

@@ -7,8 +7,8 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::connect;
 use support::server::TestServer;
+use support::{connect, count};
 
 const WRITERS: usize = 4;
 const ROUNDS: usize = 3;
@@ -24,14 +24,6 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % bound
     }
-}
-
-async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
-    client
-        .query_one(sql, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
 }
 
 #[tokio::test]

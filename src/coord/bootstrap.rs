@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 impl Coordinator {
     pub(super) async fn bootstrap(&mut self) -> Result<()> {
-        let storage_error = |e: crate::storage::StorageError| AdapterError::Storage(e.to_string());
+        let storage_error = AdapterError::from;
         let mut entries = Vec::new();
         for (id, record) in self.storage.catalog_items().await.map_err(storage_error)? {
             let entry: CatalogEntry = postcard::from_bytes(&record).map_err(|e| {

@@ -70,12 +70,21 @@ pub enum TransactionStatus {
 #[derive(Clone)]
 pub struct Client {
     pub(super) cmd_tx: tokio::sync::mpsc::Sender<super::Command>,
+    /// See `Coordinator::catalog_generation`.
+    pub(super) catalog_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
     /// Starts a session for `user` on `database`. Any user is accepted (trust auth).
     pub async fn connect(&self, user: &str, database: &str) -> Result<Session> {
         super::session::connect(self, user, database).await
+    }
+
+    /// The catalog's generation: it changes after every DDL statement, so anything derived
+    /// from the catalog (a statement's parameter types) is reusable while it stays the same.
+    pub fn catalog_generation(&self) -> u64 {
+        self.catalog_generation
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Cancels the statement running in the session with `key`, if any. Unknown keys are

@@ -74,6 +74,9 @@ pub struct Coordinator {
     pub(super) arrangements: BTreeSet<GlobalId>,
     /// Running subscriptions and the connection that owns each.
     pub(super) subscribes: HashMap<GlobalId, u32>,
+    /// Bumped after every DDL statement: what sessions cached about statements (parameter
+    /// types) is valid only for the generation it was computed in.
+    pub(super) catalog_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Starts the storage, the worker cluster and the coordinator task.
@@ -81,7 +84,7 @@ pub async fn start(config: Config) -> Result<Client> {
     let storage = Arc::new(
         Storage::open(&config.data_dir)
             .await
-            .map_err(|e| AdapterError::Storage(e.to_string()))?,
+            .map_err(AdapterError::from)?,
     );
     let cluster =
         Cluster::start(config.workers.max(1)).map_err(|e| AdapterError::Internal(e.to_string()))?;
@@ -101,10 +104,15 @@ pub async fn start(config: Config) -> Result<Client> {
         read_holds: BTreeMap::new(),
         arrangements: BTreeSet::new(),
         subscribes: HashMap::new(),
+        catalog_generation: Default::default(),
     };
     coord.bootstrap().await?;
+    let catalog_generation = coord.catalog_generation.clone();
     tokio::spawn(coord.run(cmd_rx, internal_rx));
-    Ok(Client { cmd_tx })
+    Ok(Client {
+        cmd_tx,
+        catalog_generation,
+    })
 }
 
 impl Coordinator {

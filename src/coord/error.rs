@@ -14,8 +14,9 @@ pub enum AdapterError {
     Eval(#[from] EvalError),
     #[error("canceling statement due to user request")]
     Canceled,
-    #[error("{0}")]
-    Storage(String),
+    /// A storage failure, with the SQLSTATE storage gave it (disk full, I/O error, ...).
+    #[error("{message}")]
+    Storage { message: String, code: &'static str },
     #[error("cannot drop {kind} {name} because other objects depend on it")]
     DependentObjects {
         kind: String,
@@ -43,13 +44,22 @@ pub enum AdapterError {
     Internal(String),
 }
 
+impl From<crate::storage::StorageError> for AdapterError {
+    fn from(e: crate::storage::StorageError) -> AdapterError {
+        AdapterError::Storage {
+            code: e.sqlstate(),
+            message: e.to_string(),
+        }
+    }
+}
+
 impl AdapterError {
     pub fn sqlstate(&self) -> &'static str {
         match self {
             AdapterError::Plan(e) => e.sqlstate(),
             AdapterError::Eval(e) => e.sqlstate(),
             AdapterError::Canceled => "57014",
-            AdapterError::Storage(_) => "58030",
+            AdapterError::Storage { code, .. } => code,
             AdapterError::DependentObjects { .. } => "2BP01",
             AdapterError::InFailedTransaction => "25P02",
             AdapterError::UnknownCursor(_) => "34000",

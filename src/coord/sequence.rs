@@ -56,6 +56,8 @@ impl Coordinator {
             | Plan::Drop { .. }
             | Plan::AlterRename { .. } => {
                 let result = self.sequence_ddl(plan, &stmt).await;
+                self.catalog_generation
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
                 let _ = reply
                     .send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
             }
@@ -205,7 +207,7 @@ impl Coordinator {
         self.storage
             .catalog_transact(ops)
             .await
-            .map_err(|e| AdapterError::Storage(e.to_string()))
+            .map_err(AdapterError::from)
     }
 
     pub(super) fn catalog_put(entry: &CatalogEntry) -> Result<CatalogOp> {
@@ -241,12 +243,15 @@ impl Coordinator {
                     item: CatalogItem::Table { desc, defaults },
                 };
                 let read_ts = self.oracle.read_ts();
-                self.storage
-                    .create_shard(id, read_ts + 1)
-                    .await
-                    .map_err(|e| AdapterError::Storage(e.to_string()))?;
-                self.persist_catalog(vec![Self::catalog_put(&entry)?])
-                    .await?;
+                // The table's record and its shard, in one transaction.
+                self.persist_catalog(vec![
+                    Self::catalog_put(&entry)?,
+                    CatalogOp::CreateShard {
+                        shard: id,
+                        upper: read_ts + 1,
+                    },
+                ])
+                .await?;
                 self.catalog.insert(entry);
                 self.create_table_input(id);
                 Ok("CREATE TABLE".into())
@@ -411,10 +416,14 @@ impl Coordinator {
 
     /// Drops `ids` (dependents before what they depend on): dataflows, shards, catalog.
     async fn drop_items(&mut self, ids: &[GlobalId]) -> Result<()> {
-        let ops = ids
-            .iter()
-            .map(|id| CatalogOp::Delete { id: user_id(*id) })
-            .collect();
+        // Records and the shards of dropped tables go in one transaction.
+        let mut ops = Vec::new();
+        for id in ids {
+            ops.push(CatalogOp::Delete { id: user_id(*id) });
+            if let Some(CatalogItem::Table { .. }) = self.catalog.get(*id).map(|e| &e.item) {
+                ops.push(CatalogOp::DropShard { shard: *id });
+            }
+        }
         self.persist_catalog(ops).await?;
         for id in ids {
             let Some(entry) = self.catalog.remove(*id) else {
@@ -425,10 +434,6 @@ impl Coordinator {
             }
             if let CatalogItem::Table { .. } = entry.item {
                 self.writes.forget_table(*id);
-                self.storage
-                    .drop_shard(*id)
-                    .await
-                    .map_err(|e| AdapterError::Storage(e.to_string()))?;
             }
         }
         Ok(())

@@ -59,7 +59,7 @@ pub struct AppendResult {
     ts: Timestamp,
     writes: Writes,
     acks: Vec<Ack>,
-    result: std::result::Result<(), String>,
+    result: Result<()>,
 }
 
 struct ReadThenWrite {
@@ -353,7 +353,7 @@ impl Coordinator {
             let result = storage
                 .append(ts, writes.clone())
                 .await
-                .map_err(|e| e.to_string());
+                .map_err(AdapterError::from);
             let _ = internal.send(Message::AppendDone(AppendResult {
                 ts,
                 writes,
@@ -407,8 +407,8 @@ impl Coordinator {
                     }
                 }
             }
-            Err(message) => {
-                tracing::warn!(%message, "table write failed");
+            Err(error) => {
+                tracing::warn!(%error, "table write failed");
                 for ack in acks {
                     match ack {
                         Ack::Statement {
@@ -417,10 +417,10 @@ impl Coordinator {
                             ..
                         } => {
                             ended_rtw |= ends_read_then_write;
-                            let _ = reply.send(Err(AdapterError::Storage(message.clone())));
+                            let _ = reply.send(Err(error.clone()));
                         }
                         Ack::Commit(reply) => {
-                            let _ = reply.send(Err(AdapterError::Storage(message.clone())));
+                            let _ = reply.send(Err(error.clone()));
                         }
                     }
                 }

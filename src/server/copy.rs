@@ -72,9 +72,12 @@ impl CopyHandler for Connection {
             )));
         };
         if pending.too_large {
-            return Err(pg_error(&AdapterError::Storage(format!(
-                "COPY data larger than {MAX_COPY_BYTES} bytes; split it into several COPY statements"
-            ))));
+            return Err(pg_error(&AdapterError::Storage {
+                message: format!(
+                    "COPY data larger than {MAX_COPY_BYTES} bytes; split it into several COPY statements"
+                ),
+                code: "54000",
+            }));
         }
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;

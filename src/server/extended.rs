@@ -83,6 +83,47 @@ fn is_streaming(stmt: &Statement) -> bool {
         || super::simple::is_copy_from(stmt)
 }
 
+/// Parameter types of the statements this connection has prepared, so that Bind + Execute of a
+/// prepared statement asks the planner once, not twice. An entry is keyed by the address of
+/// the stored statement and keeps that statement alive (so the address cannot be reused by
+/// another), and is valid only in the catalog generation it was described in. Bounded: it
+/// is cleared when full, which costs one more describe per statement.
+#[derive(Default)]
+pub struct ParamTypeCache {
+    entries: std::collections::HashMap<usize, ParamTypes>,
+}
+
+/// The statement (kept alive), the catalog generation, the types.
+type ParamTypes = (Arc<StoredStatement<Statement>>, u64, Vec<ScalarType>);
+
+const PARAM_TYPE_CACHE_ENTRIES: usize = 256;
+
+impl ParamTypeCache {
+    fn get(
+        &self,
+        stmt: &Arc<StoredStatement<Statement>>,
+        generation: u64,
+    ) -> Option<Vec<ScalarType>> {
+        let (_, g, types) = self.entries.get(&(Arc::as_ptr(stmt) as usize))?;
+        (*g == generation).then(|| types.clone())
+    }
+
+    fn insert(
+        &mut self,
+        stmt: &Arc<StoredStatement<Statement>>,
+        generation: u64,
+        types: Vec<ScalarType>,
+    ) {
+        if self.entries.len() >= PARAM_TYPE_CACHE_ENTRIES {
+            self.entries.clear();
+        }
+        self.entries.insert(
+            Arc::as_ptr(stmt) as usize,
+            (stmt.clone(), generation, types),
+        );
+    }
+}
+
 impl Connection {
     /// Describes `stmt` through the session.
     async fn describe(
@@ -104,22 +145,37 @@ impl Connection {
         session: &mut crate::coord::Session,
         portal: &Portal<Statement>,
     ) -> Result<Vec<Datum>, AdapterError> {
-        let desc = session
-            .describe(
-                &portal.statement.statement,
-                &declared_types(&portal.statement.parameter_types),
-            )
-            .await?;
+        if portal.parameters.is_empty() {
+            return Ok(vec![]);
+        }
+        let generation = self.client.catalog_generation();
+        let cached = self
+            .param_types
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&portal.statement, generation));
+        let param_types = match cached {
+            Some(types) => types,
+            None => {
+                let types = session
+                    .describe(
+                        &portal.statement.statement,
+                        &declared_types(&portal.statement.parameter_types),
+                    )
+                    .await?
+                    .param_types;
+                if let Ok(mut cache) = self.param_types.lock() {
+                    cache.insert(&portal.statement, generation, types.clone());
+                }
+                types
+            }
+        };
         portal
             .parameters
             .iter()
             .enumerate()
             .map(|(i, bytes)| {
-                let typ = desc
-                    .param_types
-                    .get(i)
-                    .cloned()
-                    .unwrap_or(ScalarType::String);
+                let typ = param_types.get(i).cloned().unwrap_or(ScalarType::String);
                 let binary = matches!(portal.parameter_format.format_for(i), FieldFormat::Binary);
                 decode_param(bytes.as_deref(), &typ, binary)
             })

@@ -54,6 +54,7 @@ pub async fn serve(listener: tokio::net::TcpListener, client: Client) -> std::io
         let _ = socket.set_nodelay(true);
         let handler = Arc::new(Connection {
             client: client.clone(),
+            param_types: Default::default(),
             session: Mutex::new(None),
             copy: Mutex::new(None),
         });
@@ -73,6 +74,8 @@ pub struct Connection {
     session: Mutex<Option<Session>>,
     /// The COPY FROM STDIN in progress, if any.
     copy: Mutex<Option<copy::PendingCopy>>,
+    /// Parameter types of prepared statements already described (see `extended.rs`).
+    param_types: std::sync::Mutex<extended::ParamTypeCache>,
 }
 
 struct ConnectionHandlers(Arc<Connection>);

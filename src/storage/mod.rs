@@ -2,15 +2,16 @@
 //!
 //! A shard is immutable batch blobs of `(Row, Timestamp, Diff)` plus a small state record
 //! `{ since, upper, batch keys }` changed by one transaction per append. Blobs live behind the
-//! `Blob` trait (a local directory now; object storage later) and state behind `StateStore`
-//! (an embedded transactional store, redb). An append writes and fsyncs its blobs first, then
-//! commits the state that references them: a crash before the commit leaves unreferenced
-//! blobs (harmless), never a state pointing at missing data. Every blob carries a checksum;
+//! `Blob` trait (the `object_store` crate: a local directory by default, S3 later) and state
+//! behind `StateStore` (an embedded transactional store, redb). An append writes and fsyncs
+//! its blobs first, then commits the state that references them: a crash before the commit
+//! leaves unreferenced blobs (deleted at the next open), never a state pointing at missing
+//! data. Shards are created and dropped in the catalog transaction of their table. Every blob carries a checksum;
 //! a damaged one is reported with the shard it belongs to, never read as data.
 //!
 //! | file | owns |
 //! |---|---|
-//! | `blob.rs` | the `Blob` trait and the local-directory implementation |
+//! | `blob.rs` | the `Blob` trait over `object_store` (a local directory by default) |
 //! | `state.rs` | shard states, catalog records and metadata in redb |
 //! | `batch.rs` | the checksummed encoding of a batch of updates |
 //! | `error.rs` | `StorageError` and its SQLSTATEs |
@@ -23,8 +24,8 @@ mod state;
 pub use error::StorageError;
 
 use crate::repr::{Diff, GlobalId, Row, Timestamp};
-use blob::{Blob, LocalDirBlob};
-use state::{BatchMeta, ShardState, StateStore};
+use blob::{Blob, ObjectStoreBlob};
+use state::{BatchMeta, StateStore};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -38,10 +39,26 @@ const INLINE_MAX_BYTES: usize = 256 * 1024;
 /// A shard with more batches than this gets its newest ones merged (see `compact`).
 const COMPACT_AFTER_BATCHES: usize = 8;
 
-/// One change to the catalog, applied atomically with the others of a transaction.
+/// One change to the catalog, applied atomically with the others of a transaction. Shards
+/// are created and dropped in the same transaction as the catalog records that own them, so
+/// a crash never leaves a table without its shard or a shard without its table.
 pub enum CatalogOp {
-    Put { id: u64, record: Vec<u8> },
-    Delete { id: u64 },
+    Put {
+        id: u64,
+        record: Vec<u8>,
+    },
+    Delete {
+        id: u64,
+    },
+    /// An empty shard whose upper starts at `upper`.
+    CreateShard {
+        shard: GlobalId,
+        upper: Timestamp,
+    },
+    /// Forgets a shard; its blobs are deleted after the transaction commits.
+    DropShard {
+        shard: GlobalId,
+    },
 }
 
 pub struct Storage {
@@ -49,12 +66,30 @@ pub struct Storage {
 }
 
 struct Inner {
-    blobs: LocalDirBlob,
+    blobs: ObjectStoreBlob,
     state: StateStore,
     /// Held for the life of the process: the data directory is ours alone.
     _lock: File,
     /// Shards being compacted now: at most one compaction per shard at a time.
     compacting: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// Deletes blobs no shard references: written by an append or compaction whose state commit
+/// never happened, or left by a drop or merge that crashed before deleting them. Runs at
+/// open, before anything can write.
+fn sweep_orphan_blobs(blobs: &ObjectStoreBlob, state: &StateStore) -> Result<()> {
+    let referenced = state.referenced_blobs()?;
+    let mut swept = 0;
+    for key in blobs.list()? {
+        if !referenced.contains(&key) {
+            blobs.delete(&key)?;
+            swept += 1;
+        }
+    }
+    if swept > 0 {
+        tracing::info!(blobs = swept, "deleted unreferenced blobs");
+    }
+    Ok(())
 }
 
 fn shard_name(shard: GlobalId) -> String {
@@ -78,8 +113,9 @@ impl Storage {
             if lock.try_lock().is_err() {
                 return Err(StorageError::Locked(dir.display().to_string()));
             }
-            let blobs = LocalDirBlob::open(&dir.join("blobs"))?;
+            let blobs = ObjectStoreBlob::local(&dir.join("blobs"))?;
             let state = StateStore::open(&dir.join("state.redb"))?;
+            sweep_orphan_blobs(&blobs, &state)?;
             Ok(Storage {
                 inner: Arc::new(Inner {
                     blobs,
@@ -101,43 +137,6 @@ impl Storage {
         tokio::task::spawn_blocking(move || f(&inner))
             .await
             .map_err(|e| StorageError::Internal(format!("storage task failed: {e}")))?
-    }
-
-    /// Creates an empty shard whose upper starts at `upper`.
-    pub async fn create_shard(&self, shard: GlobalId, upper: Timestamp) -> Result<()> {
-        self.blocking(move |inner| {
-            inner.state.put_shard(
-                &shard_name(shard),
-                &ShardState {
-                    since: 0,
-                    upper,
-                    batches: vec![],
-                    next_batch: 0,
-                },
-            )
-        })
-        .await
-    }
-
-    /// Forgets a shard and deletes its blobs.
-    pub async fn drop_shard(&self, shard: GlobalId) -> Result<()> {
-        self.blocking(move |inner| {
-            let name = shard_name(shard);
-            if let Some(state) = inner.state.get_shard(&name)? {
-                let inline: Vec<String> = state
-                    .batches
-                    .iter()
-                    .filter(|b| b.inline)
-                    .map(|b| b.key.clone())
-                    .collect();
-                inner.state.delete_shard(&name, &inline)?;
-                for meta in state.batches.iter().filter(|b| !b.inline) {
-                    inner.blobs.delete(&meta.key)?;
-                }
-            }
-            Ok(())
-        })
-        .await
     }
 
     /// Appends `updates` at `ts` and advances each named shard's upper to `ts + 1`, atomically
@@ -369,10 +368,16 @@ impl Storage {
         .await
     }
 
-    /// Applies catalog changes atomically.
+    /// Applies catalog changes (with shard creations and drops) atomically and durably.
     pub async fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<()> {
-        self.blocking(move |inner| inner.state.catalog_transact(ops))
-            .await
+        self.blocking(move |inner| {
+            let dropped = inner.state.catalog_transact(ops)?;
+            for key in dropped {
+                inner.blobs.delete(&key)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>> {

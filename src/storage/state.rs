@@ -5,8 +5,8 @@ use super::{CatalogOp, Result, StorageError};
 use crate::repr::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 const SHARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("shards");
 const CATALOG: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog");
@@ -33,44 +33,105 @@ pub struct BatchMeta {
 }
 
 pub struct StateStore {
-    db: Database,
+    path: PathBuf,
+    /// `None` after an I/O error until a reopen succeeds: redb refuses every transaction
+    /// after one failed on I/O ("previous I/O error"), so the database is closed and opened
+    /// again (recovering to its last commit) before the next use.
+    db: RwLock<Option<Database>>,
 }
 
-fn state_error(e: impl std::fmt::Display) -> StorageError {
-    StorageError::State(e.to_string())
+/// A redb error as ours: I/O errors keep their kind (a full disk is `DiskFull`, 53100).
+fn state_error(e: impl Into<redb::Error>) -> StorageError {
+    match e.into() {
+        redb::Error::Io(io) => StorageError::io(Path::new("state.redb"), io),
+        redb::Error::PreviousIo => StorageError::Io {
+            path: "state.redb".into(),
+            message: "an earlier I/O error closed the state store".into(),
+        },
+        other => StorageError::State(other.to_string()),
+    }
+}
+
+fn encode_error(e: postcard::Error) -> StorageError {
+    StorageError::Internal(format!("encoding shard state: {e}"))
+}
+
+fn lock_poisoned() -> StorageError {
+    StorageError::Internal("state store lock poisoned".into())
+}
+
+/// Opens (creating if needed) the database and its tables.
+fn open_database(path: &Path) -> Result<Database> {
+    let db = Database::create(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => {
+            StorageError::Locked(path.display().to_string())
+        }
+        other => state_error(other),
+    })?;
+    let txn = db.begin_write().map_err(state_error)?;
+    txn.open_table(SHARDS).map_err(state_error)?;
+    txn.open_table(CATALOG).map_err(state_error)?;
+    txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+    txn.commit().map_err(state_error)?;
+    Ok(db)
 }
 
 impl StateStore {
     pub fn open(path: &Path) -> Result<StateStore> {
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                StorageError::Locked(path.display().to_string())
+        let db = open_database(path)?;
+        Ok(StateStore {
+            path: path.to_path_buf(),
+            db: RwLock::new(Some(db)),
+        })
+    }
+
+    /// Runs `f` on the database, reopening it first if an I/O error closed it, and closing
+    /// it when `f` fails on I/O (see `db`).
+    fn with_db<T>(&self, f: impl FnOnce(&Database) -> Result<T>) -> Result<T> {
+        let closed = self.db.read().map_err(|_| lock_poisoned())?.is_none();
+        if closed {
+            self.reopen()?;
+        }
+        let result = {
+            let guard = self.db.read().map_err(|_| lock_poisoned())?;
+            match guard.as_ref() {
+                Some(db) => f(db),
+                None => Err(StorageError::State("the state store is closed".into())),
             }
-            other => state_error(other),
-        })?;
-        let txn = db.begin_write().map_err(state_error)?;
-        txn.open_table(SHARDS).map_err(state_error)?;
-        txn.open_table(CATALOG).map_err(state_error)?;
-        txn.open_table(INLINE_BATCHES).map_err(state_error)?;
-        txn.commit().map_err(state_error)?;
-        Ok(StateStore { db })
+        };
+        if let Err(StorageError::DiskFull { .. } | StorageError::Io { .. }) = &result {
+            // Closed now, while nothing uses it; opened again by the next call.
+            if let Ok(mut guard) = self.db.write() {
+                *guard = None;
+            }
+        }
+        result
+    }
+
+    fn reopen(&self) -> Result<()> {
+        let mut guard = self.db.write().map_err(|_| lock_poisoned())?;
+        if guard.is_none() {
+            *guard = Some(open_database(&self.path)?);
+            tracing::info!("state store reopened after an I/O error");
+        }
+        Ok(())
     }
 
     pub fn get_shard(&self, name: &str) -> Result<Option<ShardState>> {
-        let txn = self.db.begin_read().map_err(state_error)?;
-        let table = txn.open_table(SHARDS).map_err(state_error)?;
-        match table.get(name).map_err(state_error)? {
-            None => Ok(None),
-            Some(bytes) => {
-                postcard::from_bytes(bytes.value())
-                    .map(Some)
-                    .map_err(|e| StorageError::Corrupt {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(state_error)?;
+            let table = txn.open_table(SHARDS).map_err(state_error)?;
+            match table.get(name).map_err(state_error)? {
+                None => Ok(None),
+                Some(bytes) => postcard::from_bytes(bytes.value()).map(Some).map_err(|e| {
+                    StorageError::Corrupt {
                         shard: name.to_string(),
                         blob: "state".into(),
                         reason: e.to_string(),
-                    })
+                    }
+                }),
             }
-        }
+        })
     }
 
     /// Reads, changes and writes the named shards' states in one transaction, together with
@@ -83,114 +144,157 @@ impl StateStore {
         inline_deletes: &[String],
         mut f: impl FnMut(&str, &mut ShardState) -> Result<()>,
     ) -> Result<()> {
-        let txn = self.db.begin_write().map_err(state_error)?;
-        {
-            let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
-            for key in inline_deletes {
-                batches.remove(key.as_str()).map_err(state_error)?;
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(state_error)?;
+            {
+                let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+                for key in inline_deletes {
+                    batches.remove(key.as_str()).map_err(state_error)?;
+                }
+                for (key, bytes) in inline_puts {
+                    assert!(
+                        !inline_deletes.contains(key),
+                        "a batch key is written and deleted in one transaction"
+                    );
+                    batches
+                        .insert(key.as_str(), bytes.as_slice())
+                        .map_err(state_error)?;
+                }
+                let mut table = txn.open_table(SHARDS).map_err(state_error)?;
+                for name in names {
+                    let mut state: ShardState =
+                        match table.get(name.as_str()).map_err(state_error)? {
+                            None => return Err(StorageError::UnknownShard(name.clone())),
+                            Some(bytes) => postcard::from_bytes(bytes.value()).map_err(|e| {
+                                StorageError::Corrupt {
+                                    shard: name.clone(),
+                                    blob: "state".into(),
+                                    reason: e.to_string(),
+                                }
+                            })?,
+                        };
+                    f(name, &mut state)?;
+                    let bytes = postcard::to_allocvec(&state).map_err(encode_error)?;
+                    table
+                        .insert(name.as_str(), bytes.as_slice())
+                        .map_err(state_error)?;
+                }
             }
-            for (key, bytes) in inline_puts {
-                assert!(
-                    !inline_deletes.contains(key),
-                    "a batch key is written and deleted in one transaction"
-                );
-                batches
-                    .insert(key.as_str(), bytes.as_slice())
-                    .map_err(state_error)?;
-            }
-            let mut table = txn.open_table(SHARDS).map_err(state_error)?;
-            for name in names {
-                let mut state: ShardState = match table.get(name.as_str()).map_err(state_error)? {
-                    None => return Err(StorageError::UnknownShard(name.clone())),
-                    Some(bytes) => {
-                        postcard::from_bytes(bytes.value()).map_err(|e| StorageError::Corrupt {
-                            shard: name.clone(),
-                            blob: "state".into(),
-                            reason: e.to_string(),
-                        })?
-                    }
-                };
-                f(name, &mut state)?;
-                let bytes = postcard::to_allocvec(&state).map_err(state_error)?;
-                table
-                    .insert(name.as_str(), bytes.as_slice())
-                    .map_err(state_error)?;
-            }
-        }
-        txn.commit().map_err(state_error)
+            txn.commit().map_err(state_error)
+        })
     }
 
     /// The bytes of an inline batch.
     pub fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(state_error)?;
-        let table = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
-        Ok(table
-            .get(key)
-            .map_err(state_error)?
-            .map(|v| v.value().to_vec()))
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(state_error)?;
+            let table = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+            Ok(table
+                .get(key)
+                .map_err(state_error)?
+                .map(|v| v.value().to_vec()))
+        })
     }
 
-    pub fn put_shard(&self, name: &str, state: &ShardState) -> Result<()> {
-        let mut one = BTreeMap::new();
-        one.insert(name.to_string(), state.clone());
-        self.put_shards(&one)
-    }
-
-    /// Writes several shard states in one transaction.
-    pub fn put_shards(&self, states: &BTreeMap<String, ShardState>) -> Result<()> {
-        let txn = self.db.begin_write().map_err(state_error)?;
-        {
-            let mut table = txn.open_table(SHARDS).map_err(state_error)?;
-            for (name, state) in states {
-                let bytes = postcard::to_allocvec(state).map_err(state_error)?;
-                table
-                    .insert(name.as_str(), bytes.as_slice())
-                    .map_err(state_error)?;
-            }
-        }
-        txn.commit().map_err(state_error)
-    }
-
-    /// Removes a shard's state and its inline batches.
-    pub fn delete_shard(&self, name: &str, inline_keys: &[String]) -> Result<()> {
-        let txn = self.db.begin_write().map_err(state_error)?;
-        {
-            let mut table = txn.open_table(SHARDS).map_err(state_error)?;
-            table.remove(name).map_err(state_error)?;
-            let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
-            for key in inline_keys {
-                batches.remove(key.as_str()).map_err(state_error)?;
-            }
-        }
-        txn.commit().map_err(state_error)
-    }
-
-    pub fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<()> {
-        let txn = self.db.begin_write().map_err(state_error)?;
-        {
-            let mut table = txn.open_table(CATALOG).map_err(state_error)?;
-            for op in ops {
-                match op {
-                    CatalogOp::Put { id, record } => {
-                        table.insert(id, record.as_slice()).map_err(state_error)?;
-                    }
-                    CatalogOp::Delete { id } => {
-                        table.remove(id).map_err(state_error)?;
+    /// Applies catalog changes, shard creations and shard drops in one transaction. Returns
+    /// the blob keys of dropped shards' batches stored as blobs: the caller deletes them once
+    /// this has committed (until then the shards still reference them).
+    pub fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<Vec<String>> {
+        self.with_db(|db| {
+            let mut dropped_blobs = Vec::new();
+            let txn = db.begin_write().map_err(state_error)?;
+            {
+                let mut table = txn.open_table(CATALOG).map_err(state_error)?;
+                let mut shards = txn.open_table(SHARDS).map_err(state_error)?;
+                let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
+                for op in ops {
+                    match op {
+                        CatalogOp::Put { id, record } => {
+                            table.insert(id, record.as_slice()).map_err(state_error)?;
+                        }
+                        CatalogOp::Delete { id } => {
+                            table.remove(id).map_err(state_error)?;
+                        }
+                        CatalogOp::CreateShard { shard, upper } => {
+                            let name = super::shard_name(shard);
+                            let state = ShardState {
+                                since: 0,
+                                upper,
+                                batches: vec![],
+                                next_batch: 0,
+                            };
+                            let bytes = postcard::to_allocvec(&state).map_err(encode_error)?;
+                            shards
+                                .insert(name.as_str(), bytes.as_slice())
+                                .map_err(state_error)?;
+                        }
+                        CatalogOp::DropShard { shard } => {
+                            let name = super::shard_name(shard);
+                            let Some(bytes) = shards.remove(name.as_str()).map_err(state_error)?
+                            else {
+                                continue;
+                            };
+                            let state: ShardState =
+                                postcard::from_bytes(bytes.value()).map_err(|e| {
+                                    StorageError::Corrupt {
+                                        shard: name.clone(),
+                                        blob: "state".into(),
+                                        reason: e.to_string(),
+                                    }
+                                })?;
+                            drop(bytes);
+                            for meta in state.batches {
+                                if meta.inline {
+                                    batches.remove(meta.key.as_str()).map_err(state_error)?;
+                                } else {
+                                    dropped_blobs.push(meta.key);
+                                }
+                            }
+                        }
                     }
                 }
             }
-        }
-        txn.commit().map_err(state_error)
+            txn.commit().map_err(state_error)?;
+            Ok(dropped_blobs)
+        })
+    }
+
+    /// Every blob key some shard references: what the orphan sweep at open keeps.
+    pub fn referenced_blobs(&self) -> Result<std::collections::BTreeSet<String>> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(state_error)?;
+            let table = txn.open_table(SHARDS).map_err(state_error)?;
+            let mut keys = std::collections::BTreeSet::new();
+            for entry in table.iter().map_err(state_error)? {
+                let (name, bytes) = entry.map_err(state_error)?;
+                let state: ShardState =
+                    postcard::from_bytes(bytes.value()).map_err(|e| StorageError::Corrupt {
+                        shard: name.value().to_string(),
+                        blob: "state".into(),
+                        reason: e.to_string(),
+                    })?;
+                keys.extend(
+                    state
+                        .batches
+                        .into_iter()
+                        .filter(|b| !b.inline)
+                        .map(|b| b.key),
+                );
+            }
+            Ok(keys)
+        })
     }
 
     pub fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>> {
-        let txn = self.db.begin_read().map_err(state_error)?;
-        let table = txn.open_table(CATALOG).map_err(state_error)?;
-        let mut out = Vec::new();
-        for entry in table.iter().map_err(state_error)? {
-            let (k, v) = entry.map_err(state_error)?;
-            out.push((k.value(), v.value().to_vec()));
-        }
-        Ok(out)
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(state_error)?;
+            let table = txn.open_table(CATALOG).map_err(state_error)?;
+            let mut out = Vec::new();
+            for entry in table.iter().map_err(state_error)? {
+                let (k, v) = entry.map_err(state_error)?;
+                out.push((k.value(), v.value().to_vec()));
+            }
+            Ok(out)
+        })
     }
 }

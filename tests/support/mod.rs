@@ -21,3 +21,13 @@ pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
     tokio::spawn(connection);
     client
 }
+
+/// The single bigint a query returns (`SELECT count(*) ...`).
+#[allow(dead_code)]
+pub async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
+    client
+        .query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}

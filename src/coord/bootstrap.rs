@@ -8,7 +8,6 @@ use super::timestamp::Oracle;
 use crate::catalog::{CatalogEntry, CatalogItem};
 use crate::dataflow::command::WorkerCommand;
 use crate::repr::{Diff, GlobalId, Row};
-use std::collections::BTreeMap;
 
 impl Coordinator {
     pub(super) async fn bootstrap(&mut self) -> Result<()> {
@@ -32,13 +31,13 @@ impl Coordinator {
                     .await
                     .map_err(storage_error)?;
                 floor = floor.max(upper);
-                let mut rows: BTreeMap<Row, Diff> = BTreeMap::new();
-                for (row, _, diff) in updates {
-                    *rows.entry(row).or_insert(0) += diff;
-                }
+                // Already consolidated by the snapshot.
                 table_rows.push((
                     entry.id,
-                    rows.into_iter().filter(|(_, d)| *d != 0).collect(),
+                    updates
+                        .into_iter()
+                        .map(|(row, _, diff)| (row, diff))
+                        .collect(),
                 ));
             }
         }

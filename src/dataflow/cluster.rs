@@ -67,8 +67,9 @@ impl Cluster {
 
     /// Sends `cmd` to every worker, in the same order for all, and wakes them.
     pub fn send(&self, cmd: WorkerCommand) {
-        for (sender, thread) in self.senders.iter().zip(&self.threads) {
-            if sender.send(cmd.clone()).is_err() {
+        let shares = cmd.into_worker_shares(self.senders.len());
+        for ((sender, thread), share) in self.senders.iter().zip(&self.threads).zip(shares) {
+            if sender.send(share).is_err() {
                 tracing::error!("a worker has stopped; command dropped");
             }
             thread.unpark();

@@ -18,9 +18,9 @@ pub enum WorkerCommand {
     /// Creates an input for table `id` whose first readable time is `as_of`, arranges its
     /// rows by the whole row and publishes the arrangement under `id`.
     CreateTable { id: GlobalId, as_of: Timestamp },
-    /// Appends `updates` to the named tables at time `ts` (only worker 0 feeds the data; the
-    /// rows are exchanged by the arrangement), then advances every table input to
-    /// `advance_to` (> `ts`). Also sent with no updates to move time forward.
+    /// Appends `updates` to the named tables at time `ts`, then advances every table input to
+    /// `advance_to` (> `ts`). Each worker receives a share of the rows (see
+    /// `into_worker_shares`) and feeds it; the arrangement exchanges them by key. Also sent with no updates to move time forward.
     AppendTables {
         ts: Timestamp,
         updates: Vec<(GlobalId, Vec<(Row, Diff)>)>,
@@ -36,6 +36,46 @@ pub enum WorkerCommand {
     /// Lets the arrangement `id` compact its history up to `since`: reads at earlier times
     /// are no longer possible.
     AllowCompaction { id: GlobalId, since: Timestamp },
+}
+
+impl WorkerCommand {
+    /// What each of `workers` workers receives of this command: every command goes to every
+    /// worker, except that the rows of `AppendTables` are dealt out round-robin, so that a
+    /// large append (a restart's whole table contents) is fed by all workers at once and
+    /// never copied.
+    pub fn into_worker_shares(self, workers: usize) -> Vec<WorkerCommand> {
+        assert!(workers > 0, "a cluster has at least one worker");
+        match self {
+            WorkerCommand::AppendTables {
+                ts,
+                updates,
+                advance_to,
+            } => {
+                let mut shares: Vec<Vec<(GlobalId, Vec<(Row, Diff)>)>> =
+                    (0..workers).map(|_| Vec::new()).collect();
+                for (id, rows) in updates {
+                    let mut dealt: Vec<Vec<(Row, Diff)>> = (0..workers)
+                        .map(|_| Vec::with_capacity(rows.len() / workers + 1))
+                        .collect();
+                    for (i, update) in rows.into_iter().enumerate() {
+                        dealt[i % workers].push(update);
+                    }
+                    for (share, rows) in shares.iter_mut().zip(dealt) {
+                        share.push((id, rows));
+                    }
+                }
+                shares
+                    .into_iter()
+                    .map(|updates| WorkerCommand::AppendTables {
+                        ts,
+                        updates,
+                        advance_to,
+                    })
+                    .collect()
+            }
+            other => vec![other; workers],
+        }
+    }
 }
 
 /// A dataflow: imports the arrangements its expression reads (every `Get` of a global id

@@ -57,13 +57,10 @@ impl WorkerState {
                 updates,
                 advance_to,
             } => {
-                let index = worker.index();
                 let mut updates: BTreeMap<GlobalId, Vec<(Row, Diff)>> =
                     updates.into_iter().collect();
                 for (id, input) in self.tables.iter_mut() {
-                    if index == 0
-                        && let Some(rows) = updates.remove(id)
-                    {
+                    if let Some(rows) = updates.remove(id) {
                         let at = ts.max(*input.time());
                         for (row, diff) in rows {
                             input.update_at(row, at, diff);

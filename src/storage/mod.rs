@@ -253,7 +253,7 @@ impl Inner {
                 run_bytes += batches[start].bytes;
             }
             let run: Vec<BatchMeta> = batches[start..].to_vec();
-            let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
+            let mut totals: Vec<(Row, Diff)> = Vec::new();
             let mut latest: Timestamp = 0;
             for meta in &run {
                 let bytes = inner.read_batch(&name, meta)?;
@@ -264,14 +264,12 @@ impl Inner {
                 })?;
                 for (row, ts, diff) in updates {
                     latest = latest.max(ts);
-                    *totals.entry(row).or_insert(0) += diff;
+                    totals.push((row, diff));
                 }
             }
-            let merged: Vec<(Row, Timestamp, Diff)> = totals
-                .into_iter()
-                .filter(|(_, d)| *d != 0)
-                .map(|(r, d)| (r, latest, d))
-                .collect();
+            differential_dataflow::consolidation::consolidate(&mut totals);
+            let merged: Vec<(Row, Timestamp, Diff)> =
+                totals.into_iter().map(|(r, d)| (r, latest, d)).collect();
             // A fresh name: a merge may include an earlier merge's output with the same times.
             let key = format!(
                 "{name}/{latest:020}-merged-{}",
@@ -344,7 +342,7 @@ impl Storage {
                 .state
                 .get_shard(&name)?
                 .ok_or_else(|| StorageError::UnknownShard(name.clone()))?;
-            let mut totals: BTreeMap<Row, Diff> = BTreeMap::new();
+            let mut rows: Vec<(Row, Diff)> = Vec::new();
             for meta in &state.batches {
                 let key = &meta.key;
                 let bytes = inner.read_batch(&name, meta)?;
@@ -353,16 +351,12 @@ impl Storage {
                     blob: key.clone(),
                     reason,
                 })?;
-                for (row, _, diff) in updates {
-                    *totals.entry(row).or_insert(0) += diff;
-                }
+                rows.extend(updates.into_iter().map(|(row, _, diff)| (row, diff)));
             }
+            // Sorts, sums the diffs of equal rows and drops zeros.
+            differential_dataflow::consolidation::consolidate(&mut rows);
             let since = state.since;
-            let rows = totals
-                .into_iter()
-                .filter(|(_, d)| *d != 0)
-                .map(|(r, d)| (r, since, d))
-                .collect();
+            let rows = rows.into_iter().map(|(r, d)| (r, since, d)).collect();
             Ok((rows, state.upper))
         })
         .await

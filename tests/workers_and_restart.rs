@@ -144,3 +144,53 @@ async fn acknowledged_writes_and_views_survive_kill_and_restart() {
             .join(format!("freshet-restart-{}", std::process::id())),
     );
 }
+
+/// Rows enough that rebuilding the views after a restart takes a noticeable time.
+const REHYDRATION_ROWS: i64 = 300_000;
+
+#[tokio::test]
+async fn reads_right_after_a_restart_wait_for_the_views_to_be_rebuilt() {
+    use futures::SinkExt;
+    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-rehydrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let server = TestServer::start_with(2, data).expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE events (id bigint, kind text);
+             CREATE MATERIALIZED VIEW per_kind AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
+             CREATE INDEX events_kind ON events (kind);",
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    for i in 0..REHYDRATION_ROWS {
+        text.push_str(&format!("{i}\tkind{}\n", i % 7));
+    }
+    let sink = client
+        .copy_in("COPY events FROM STDIN")
+        .await
+        .expect("copy starts");
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from(text))
+        .await
+        .expect("copy data");
+    sink.finish().await.expect("copy commits");
+    drop(client);
+    let data = server.kill();
+
+    let restarted = TestServer::start_with(2, data.clone()).expect("server restarts");
+    let client = connect(&restarted).await;
+    // The first queries, issued as soon as the server accepts connections.
+    let total = rows(&client, "SELECT sum(n) FROM per_kind").await;
+    let indexed = rows(&client, "SELECT count(*) FROM events WHERE kind = 'kind3'").await;
+    let scanned = rows(&client, "SELECT count(*) FROM events").await;
+    assert_eq!(total, vec![vec![Some(REHYDRATION_ROWS.to_string())]]);
+    let kind3 = (0..REHYDRATION_ROWS).filter(|i| i % 7 == 3).count();
+    assert_eq!(indexed, vec![vec![Some(kind3.to_string())]]);
+    assert_eq!(scanned, vec![vec![Some(REHYDRATION_ROWS.to_string())]]);
+    drop(client);
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&data);
+}

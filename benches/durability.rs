@@ -9,7 +9,7 @@
 //! - `disk`: bytes in the data directory per stored row.
 //!
 //! Run: `cargo bench --bench durability` (`FRESHET_BENCH_ROWS`, default 1,000,000;
-//! `FRESHET_BENCH_SECONDS` per insert run, default 5).
+//! `FRESHET_BENCH_SECONDS` per insert run, default 5; `FRESHET_BENCH_WORKERS`, default 2).
 
 use futures::SinkExt;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,6 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_postgres::NoTls;
+
+/// Timely workers of the measured server: `FRESHET_BENCH_WORKERS`, default 2.
+fn workers() -> String {
+    std::env::var("FRESHET_BENCH_WORKERS").unwrap_or_else(|_| "2".into())
+}
 
 fn start(data: &Path) -> (Child, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
@@ -27,9 +32,16 @@ fn start(data: &Path) -> (Child, SocketAddr) {
     let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
         .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
         .arg(data)
-        .args(["--workers", "2"])
+        .args(["--workers", &workers()])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // The server's log (quiet unless FRESHET_LOG asks for more), beside its data.
+        .stderr(
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(data.with_extension("log"))
+                .map_or(Stdio::null(), Stdio::from),
+        )
         .spawn()
         .expect("start freshet");
     (child, addr)

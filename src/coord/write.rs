@@ -59,7 +59,8 @@ pub struct AppendResult {
     ts: Timestamp,
     writes: Writes,
     acks: Vec<Ack>,
-    result: Result<()>,
+    /// The shards to merge batches of, once durable.
+    result: Result<Vec<GlobalId>>,
 }
 
 struct ReadThenWrite {
@@ -101,6 +102,20 @@ impl Coordinator {
         returning: Option<Returning>,
         reply: ExecReply,
     ) {
+        // `INSERT ... VALUES` (any constant): the rows are known now, so they go straight to
+        // the write queue instead of through a read task and back.
+        if let Some(rows) = crate::expr::constant::eval_constant(&expr) {
+            self.write_rows_ready(ReadyWrite {
+                session,
+                id,
+                kind: WriteKind::Insert,
+                returning,
+                rows: rows.map_err(AdapterError::from),
+                reply,
+                read_then_write: false,
+            });
+            return;
+        }
         let read = self.start_read(expr, session.conn_id);
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
@@ -346,14 +361,24 @@ impl Coordinator {
         }
         let writes: Writes = merged.into_iter().collect();
         let ts = self.oracle.write_ts();
+        tracing::debug!(ts, statements = acks.len(), "group commit");
         self.writes.in_flight = true;
         let storage = self.storage.clone();
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
+            let writes = std::sync::Arc::new(writes);
+            let started = std::time::Instant::now();
             let result = storage
                 .append(ts, writes.clone())
                 .await
                 .map_err(AdapterError::from);
+            tracing::debug!(
+                ts,
+                micros = started.elapsed().as_micros() as u64,
+                "append durable"
+            );
+            // Storage has let go of its reference: this unwraps without copying.
+            let writes = std::sync::Arc::try_unwrap(writes).unwrap_or_else(|w| (*w).clone());
             let _ = internal.send(Message::AppendDone(AppendResult {
                 ts,
                 writes,
@@ -373,8 +398,7 @@ impl Coordinator {
         self.writes.in_flight = false;
         let mut ended_rtw = false;
         match result {
-            Ok(()) => {
-                let written_tables: Vec<GlobalId> = writes.iter().map(|(id, _)| *id).collect();
+            Ok(piled_up) => {
                 self.cluster.send(WorkerCommand::AppendTables {
                     ts,
                     updates: writes,
@@ -382,9 +406,8 @@ impl Coordinator {
                 });
                 self.oracle.applied(ts);
                 // Merge the written shards' batches in the background when they pile up.
-                for id in &written_tables {
+                for id in piled_up {
                     let storage = self.storage.clone();
-                    let id = *id;
                     tokio::spawn(async move {
                         if let Err(e) = storage.compact(id).await {
                             tracing::warn!(%id, error = %e, "compaction failed");

@@ -13,6 +13,9 @@
 use crate::expr::{EvalError, RelationExpr, ScalarExpr};
 use crate::repr::{Diff, GlobalId, Row, Timestamp};
 
+/// Rows to add (diff > 0) or remove, per table.
+pub type TableUpdates = Vec<(GlobalId, Vec<(Row, Diff)>)>;
+
 #[derive(Clone)]
 pub enum WorkerCommand {
     /// Creates an input for table `id` whose first readable time is `as_of`, arranges its
@@ -23,7 +26,7 @@ pub enum WorkerCommand {
     /// `into_worker_shares`) and feeds it; the arrangement exchanges them by key. Also sent with no updates to move time forward.
     AppendTables {
         ts: Timestamp,
-        updates: Vec<(GlobalId, Vec<(Row, Diff)>)>,
+        updates: TableUpdates,
         advance_to: Timestamp,
     },
     /// Builds a dataflow.
@@ -51,8 +54,7 @@ impl WorkerCommand {
                 updates,
                 advance_to,
             } => {
-                let mut shares: Vec<Vec<(GlobalId, Vec<(Row, Diff)>)>> =
-                    (0..workers).map(|_| Vec::new()).collect();
+                let mut shares: Vec<TableUpdates> = (0..workers).map(|_| Vec::new()).collect();
                 for (id, rows) in updates {
                     let mut dealt: Vec<Vec<(Row, Diff)>> = (0..workers)
                         .map(|_| Vec::with_capacity(rows.len() / workers + 1))

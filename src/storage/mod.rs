@@ -140,29 +140,27 @@ impl Storage {
     }
 
     /// Appends `updates` at `ts` and advances each named shard's upper to `ts + 1`, atomically
-    /// and durably: when this returns Ok, the data survives a crash.
+    /// and durably: when this returns Ok, the data survives a crash. Returns the shards that
+    /// now have enough batches to be worth merging (see `compact`). The updates are shared,
+    /// not copied: the caller gets them back whole once this returns.
     pub async fn append(
         &self,
         ts: Timestamp,
-        updates: Vec<(GlobalId, Vec<(Row, Diff)>)>,
-    ) -> Result<()> {
+        updates: impl Into<Arc<Vec<(GlobalId, Vec<(Row, Diff)>)>>>,
+    ) -> Result<Vec<GlobalId>> {
+        let updates = updates.into();
         self.blocking(move |inner| {
             // Large batches as blobs first (each durable); small ones ride in the one state
             // transaction that references them all.
             let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
             let mut inline_puts = Vec::new();
-            for (shard, rows) in &updates {
+            for (shard, rows) in updates.iter() {
                 let name = shard_name(*shard);
                 if rows.is_empty() {
                     continue;
                 }
                 let key = format!("{name}/{ts:020}");
-                let encoded = batch::encode(
-                    &rows
-                        .iter()
-                        .map(|(r, d)| (r.clone(), ts, *d))
-                        .collect::<Vec<_>>(),
-                )?;
+                let encoded = batch::encode(ts, rows)?;
                 let inline = encoded.len() <= INLINE_MAX_BYTES;
                 let bytes = encoded.len() as u64;
                 if inline {
@@ -173,6 +171,7 @@ impl Storage {
                 written.insert(name, BatchMeta { key, inline, bytes });
             }
             let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
+            let mut piled_up = Vec::new();
             inner
                 .state
                 .update_shards(&names, &inline_puts, &[], |name, state| {
@@ -187,8 +186,16 @@ impl Storage {
                         state.next_batch += 1;
                     }
                     state.upper = ts + 1;
+                    if state.batches.len() > COMPACT_AFTER_BATCHES {
+                        piled_up.push(name.to_string());
+                    }
                     Ok(())
-                })
+                })?;
+            Ok(updates
+                .iter()
+                .map(|(shard, _)| *shard)
+                .filter(|shard| piled_up.contains(&shard_name(*shard)))
+                .collect())
         })
         .await
     }
@@ -262,20 +269,17 @@ impl Inner {
                     blob: meta.key.clone(),
                     reason,
                 })?;
-                for (row, ts, diff) in updates {
-                    latest = latest.max(ts);
-                    totals.push((row, diff));
-                }
+                let (ts, updates) = updates;
+                latest = latest.max(ts);
+                totals.extend(updates);
             }
             differential_dataflow::consolidation::consolidate(&mut totals);
-            let merged: Vec<(Row, Timestamp, Diff)> =
-                totals.into_iter().map(|(r, d)| (r, latest, d)).collect();
             // A fresh name: a merge may include an earlier merge's output with the same times.
             let key = format!(
                 "{name}/{latest:020}-merged-{}",
                 uuid::Uuid::new_v4().simple()
             );
-            let encoded = batch::encode(&merged)?;
+            let encoded = batch::encode(latest, &totals)?;
             let inline = encoded.len() <= INLINE_MAX_BYTES;
             let merged_meta = BatchMeta {
                 key: key.clone(),
@@ -351,7 +355,7 @@ impl Storage {
                     blob: key.clone(),
                     reason,
                 })?;
-                rows.extend(updates.into_iter().map(|(row, _, diff)| (row, diff)));
+                rows.extend(updates.1);
             }
             // Sorts, sums the diffs of equal rows and drops zeros.
             differential_dataflow::consolidation::consolidate(&mut rows);

@@ -12,7 +12,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `blob.rs` | the `Blob` trait over `object_store` (a local directory by default) |
-//! | `state.rs` | shard states, catalog records and metadata in redb |
+//! | `state.rs` | the `StateStore` trait: shard states, inline batches, catalog; redb's implementation |
 //! | `batch.rs` | the checksummed encoding of a batch of updates |
 //! | `error.rs` | `StorageError` and its SQLSTATEs |
 
@@ -25,7 +25,7 @@ pub use error::StorageError;
 
 use crate::repr::{Diff, GlobalId, Row, Timestamp};
 use blob::{Blob, ObjectStoreBlob};
-use state::{BatchMeta, StateStore};
+use state::{BatchMeta, RedbStateStore, StateStore};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -66,8 +66,8 @@ pub struct Storage {
 }
 
 struct Inner {
-    blobs: ObjectStoreBlob,
-    state: StateStore,
+    blobs: Box<dyn Blob>,
+    state: Box<dyn StateStore>,
     /// Held for the life of the process: the data directory is ours alone.
     _lock: File,
     /// Shards being compacted now: at most one compaction per shard at a time.
@@ -77,7 +77,7 @@ struct Inner {
 /// Deletes blobs no shard references: written by an append or compaction whose state commit
 /// never happened, or left by a drop or merge that crashed before deleting them. Runs at
 /// open, before anything can write.
-fn sweep_orphan_blobs(blobs: &ObjectStoreBlob, state: &StateStore) -> Result<()> {
+fn sweep_orphan_blobs(blobs: &dyn Blob, state: &dyn StateStore) -> Result<()> {
     let referenced = state.referenced_blobs()?;
     let mut swept = 0;
     for key in blobs.list()? {
@@ -113,9 +113,10 @@ impl Storage {
             if lock.try_lock().is_err() {
                 return Err(StorageError::Locked(dir.display().to_string()));
             }
-            let blobs = ObjectStoreBlob::local(&dir.join("blobs"))?;
-            let state = StateStore::open(&dir.join("state.redb"))?;
-            sweep_orphan_blobs(&blobs, &state)?;
+            let blobs: Box<dyn Blob> = Box::new(ObjectStoreBlob::local(&dir.join("blobs"))?);
+            let state: Box<dyn StateStore> =
+                Box::new(RedbStateStore::open(&dir.join("state.redb"))?);
+            sweep_orphan_blobs(blobs.as_ref(), state.as_ref())?;
             Ok(Storage {
                 inner: Arc::new(Inner {
                     blobs,
@@ -174,7 +175,7 @@ impl Storage {
             let mut piled_up = Vec::new();
             inner
                 .state
-                .update_shards(&names, &inline_puts, &[], |name, state| {
+                .update_shards(&names, &inline_puts, &[], &mut |name, state| {
                     if ts < state.upper {
                         return Err(StorageError::Internal(format!(
                             "append at {ts} to shard {name} whose upper is already {}",
@@ -301,7 +302,7 @@ impl Inner {
                 std::slice::from_ref(&name),
                 &inline_puts,
                 &inline_deletes,
-                |_, state| {
+                &mut |_, state| {
                     // Only if the merged batches are still there (nothing else changed them).
                     let position = state
                         .batches

@@ -1,10 +1,12 @@
-//! The state store: shard states and catalog records, in redb. Every
-//! write is one redb transaction, durable when it commits.
+//! The state store: shard states, inline batches and catalog records behind the `StateStore`
+//! trait, implemented in redb (`RedbStateStore`). Every write is one redb transaction,
+//! durable when it commits.
 
 use super::{CatalogOp, Result, StorageError};
 use crate::repr::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -32,7 +34,34 @@ pub struct BatchMeta {
     pub bytes: u64,
 }
 
-pub struct StateStore {
+/// The shard states, inline batches and catalog records storage keeps, with the one
+/// guarantee it relies on: each method is atomic, and `update_shards` is a read-modify-write
+/// that no concurrent call can interleave with (compare-and-set semantics). `RedbStateStore`
+/// implements it in an embedded file; a networked store (PostgreSQL, a consensus service)
+/// can implement it without changing `Storage`.
+pub trait StateStore: Send + Sync {
+    fn get_shard(&self, name: &str) -> Result<Option<ShardState>>;
+    /// Reads, changes (with `f`) and writes the named shards' states in one transaction,
+    /// together with inline batch puts and deletes. If `f` refuses (`Err`), nothing changes.
+    fn update_shards(
+        &self,
+        names: &[String],
+        inline_puts: &[(String, Vec<u8>)],
+        inline_deletes: &[String],
+        f: &mut dyn FnMut(&str, &mut ShardState) -> Result<()>,
+    ) -> Result<()>;
+    /// The bytes of an inline batch.
+    fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Applies catalog changes, shard creations and drops atomically; returns the blob keys
+    /// of dropped shards, for the caller to delete after.
+    fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<Vec<String>>;
+    /// Every blob key some shard references.
+    fn referenced_blobs(&self) -> Result<BTreeSet<String>>;
+    /// Every catalog record, by id.
+    fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>>;
+}
+
+pub struct RedbStateStore {
     path: PathBuf,
     /// `None` after an I/O error until a reopen succeeds: redb refuses every transaction
     /// after one failed on I/O ("previous I/O error"), so the database is closed and opened
@@ -76,10 +105,10 @@ fn open_database(path: &Path) -> Result<Database> {
     Ok(db)
 }
 
-impl StateStore {
-    pub fn open(path: &Path) -> Result<StateStore> {
+impl RedbStateStore {
+    pub fn open(path: &Path) -> Result<RedbStateStore> {
         let db = open_database(path)?;
-        Ok(StateStore {
+        Ok(RedbStateStore {
             path: path.to_path_buf(),
             db: RwLock::new(Some(db)),
         })
@@ -116,8 +145,10 @@ impl StateStore {
         }
         Ok(())
     }
+}
 
-    pub fn get_shard(&self, name: &str) -> Result<Option<ShardState>> {
+impl StateStore for RedbStateStore {
+    fn get_shard(&self, name: &str) -> Result<Option<ShardState>> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(state_error)?;
             let table = txn.open_table(SHARDS).map_err(state_error)?;
@@ -137,12 +168,12 @@ impl StateStore {
     /// Reads, changes and writes the named shards' states in one transaction, together with
     /// inline batch puts and deletes: concurrent appends and compactions never lose each
     /// other's changes. If `f` refuses (`Err`), nothing changes.
-    pub fn update_shards(
+    fn update_shards(
         &self,
         names: &[String],
         inline_puts: &[(String, Vec<u8>)],
         inline_deletes: &[String],
-        mut f: impl FnMut(&str, &mut ShardState) -> Result<()>,
+        f: &mut dyn FnMut(&str, &mut ShardState) -> Result<()>,
     ) -> Result<()> {
         self.with_db(|db| {
             let txn = db.begin_write().map_err(state_error)?;
@@ -185,7 +216,7 @@ impl StateStore {
     }
 
     /// The bytes of an inline batch.
-    pub fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(state_error)?;
             let table = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
@@ -199,7 +230,7 @@ impl StateStore {
     /// Applies catalog changes, shard creations and shard drops in one transaction. Returns
     /// the blob keys of dropped shards' batches stored as blobs: the caller deletes them once
     /// this has committed (until then the shards still reference them).
-    pub fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<Vec<String>> {
+    fn catalog_transact(&self, ops: Vec<CatalogOp>) -> Result<Vec<String>> {
         self.with_db(|db| {
             let mut dropped_blobs = Vec::new();
             let txn = db.begin_write().map_err(state_error)?;
@@ -260,11 +291,11 @@ impl StateStore {
     }
 
     /// Every blob key some shard references: what the orphan sweep at open keeps.
-    pub fn referenced_blobs(&self) -> Result<std::collections::BTreeSet<String>> {
+    fn referenced_blobs(&self) -> Result<BTreeSet<String>> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(state_error)?;
             let table = txn.open_table(SHARDS).map_err(state_error)?;
-            let mut keys = std::collections::BTreeSet::new();
+            let mut keys = BTreeSet::new();
             for entry in table.iter().map_err(state_error)? {
                 let (name, bytes) = entry.map_err(state_error)?;
                 let state: ShardState =
@@ -285,7 +316,7 @@ impl StateStore {
         })
     }
 
-    pub fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>> {
+    fn catalog_items(&self) -> Result<Vec<(u64, Vec<u8>)>> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(state_error)?;
             let table = txn.open_table(CATALOG).map_err(state_error)?;

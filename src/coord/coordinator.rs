@@ -23,9 +23,10 @@ use tokio::sync::{mpsc, watch};
 /// chose a slightly older timestamp still succeed).
 pub const COMPACTION_WINDOW_MS: Timestamp = 1_000;
 
-/// How often time advances for tables with no writes (so that subscriptions report
-/// progress and compaction proceeds).
-pub const TICK: Duration = Duration::from_millis(1_000);
+/// How often time advances for tables with no writes, so that subscriptions report
+/// progress, compaction proceeds, and rows of temporal filters enter and leave views on time
+/// (reads see them within a tick of their times).
+pub const TICK: Duration = Duration::from_millis(100);
 
 /// Commands waiting for the coordinator. Sessions wait when it is full: backpressure instead
 /// of unbounded memory.

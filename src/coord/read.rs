@@ -139,7 +139,8 @@ impl Coordinator {
         else {
             return None;
         };
-        if !self.arrangements.contains(id) {
+        // A temporal filter needs the dataflow (rows enter and leave at their times).
+        if !self.arrangements.contains(id) || filter.iter().any(ScalarExpr::contains_mz_now) {
             return None;
         }
         // A point lookup through an index whose every key is a column compared to a constant.

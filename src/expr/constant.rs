@@ -1,7 +1,7 @@
 //! Evaluating relations that read no collections (VALUES lists, `SELECT 1 + 1`) directly,
 //! without building a dataflow.
 
-use super::{EvalError, Id, RelationExpr};
+use super::{EvalError, Id, RelationExpr, ScalarExpr};
 use crate::repr::{Diff, Row};
 use std::collections::BTreeMap;
 
@@ -52,6 +52,12 @@ fn eval(
                 })
                 .collect()
         }),
+        // A temporal filter depends on the time of reading: not a constant.
+        RelationExpr::Filter { predicates, .. }
+            if predicates.iter().any(ScalarExpr::contains_mz_now) =>
+        {
+            return None;
+        }
         RelationExpr::Filter { input, predicates } => eval(input, lets)?.and_then(|rows| {
             let mut out = Vec::with_capacity(rows.len());
             'rows: for (row, diff) in rows {

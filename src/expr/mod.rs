@@ -11,6 +11,7 @@ mod error;
 pub mod func;
 mod relation;
 mod scalar;
+pub mod temporal_filter;
 
 pub use error::EvalError;
 pub use func::{AggregateFunc, Func, TableFunc};

@@ -83,6 +83,23 @@ impl ScalarExpr {
         }
     }
 
+    /// Whether `mz_now()` occurs anywhere in the expression.
+    pub fn contains_mz_now(&self) -> bool {
+        match self {
+            ScalarExpr::Column(_) | ScalarExpr::Literal(..) => false,
+            ScalarExpr::Call {
+                func: Func::MzNow, ..
+            } => true,
+            ScalarExpr::Call { args, .. }
+            | ScalarExpr::And(args)
+            | ScalarExpr::Or(args)
+            | ScalarExpr::Coalesce(args) => args.iter().any(ScalarExpr::contains_mz_now),
+            ScalarExpr::If { cond, then, els } => {
+                cond.contains_mz_now() || then.contains_mz_now() || els.contains_mz_now()
+            }
+        }
+    }
+
     /// Evaluates the expression on `row`.
     pub fn eval(&self, row: &[Datum]) -> Result<Datum, EvalError> {
         match self {

@@ -115,6 +115,7 @@ fn push_filter(input: RelationExpr, predicates: Vec<ScalarExpr>) -> RelationExpr
                 } = &p
                     && let (Some(i), Some(j)) = (single_input(&args[0]), single_input(&args[1]))
                     && i != j
+                    && !p.contains_mz_now()
                 {
                     for (k, arg) in [(i, &args[0]), (j, &args[1])] {
                         let mut not_null = ScalarExpr::call(Func::IsNotNull, vec![arg.clone()]);

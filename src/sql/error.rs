@@ -29,6 +29,9 @@ pub enum PlanError {
     CannotCast { from: String, to: String },
     #[error("{0} is not supported")]
     Unsupported(String),
+    /// `mz_now()` where it cannot be a temporal filter; the message says what is accepted.
+    #[error("{0}")]
+    UnsupportedTemporal(String),
     #[error("relation \"{0}\" already exists")]
     AlreadyExists(String),
     #[error("{0}")]
@@ -67,7 +70,7 @@ impl PlanError {
             PlanError::UnknownOperator(_) => "42883",
             PlanError::DatatypeMismatch(_) => "42804",
             PlanError::CannotCast { .. } => "42846",
-            PlanError::Unsupported(_) => "0A000",
+            PlanError::Unsupported(_) | PlanError::UnsupportedTemporal(_) => "0A000",
             PlanError::AlreadyExists(_) => "42P07",
             PlanError::Grouping(_) => "42803",
             PlanError::InvalidColumnReference(_) => "42P10",

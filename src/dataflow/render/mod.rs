@@ -111,6 +111,48 @@ where
     (oks, errs)
 }
 
+/// A filter with temporal predicates (see `expr::temporal_filter`): each row that passes the
+/// ordinary predicates is inserted at the start of its validity interval and retracted at its
+/// end. `(row, t, d)` ⇒ `(row, max(t, lower), d)` and `(row, max(t, upper), -d)`, or nothing
+/// when the interval is empty by then.
+fn render_temporal_filter<'s>(oks: Oks<'s>, predicates: &[ScalarExpr]) -> (Oks<'s>, Errs<'s>) {
+    use crate::expr::temporal_filter;
+    use timely::dataflow::operators::vec::Map;
+    let split_predicates = temporal_filter::split(predicates)
+        .map_err(|message| EvalError::Internal(format!("temporal filter: {message}")));
+    let results = oks
+        .inner
+        .flat_map(move |(row, time, diff)| {
+            let (ordinary, temporal) = match &split_predicates {
+                Ok(split) => split,
+                Err(e) => return vec![(Err(e.clone()), time, diff)],
+            };
+            for p in ordinary {
+                match p.eval(&row) {
+                    Ok(Datum::Bool(true)) => {}
+                    Ok(_) => return vec![],
+                    Err(e) => return vec![(Err(e), time, diff)],
+                }
+            }
+            match temporal_filter::validity(temporal, &row) {
+                Err(e) => vec![(Err(e), time, diff)],
+                Ok(None) => vec![],
+                Ok(Some((lower, upper))) => {
+                    let start = time.max(lower);
+                    match upper {
+                        Some(upper) if upper <= start => vec![],
+                        Some(upper) => {
+                            vec![(Ok(row.clone()), start, diff), (Ok(row), upper, -diff)]
+                        }
+                        None => vec![(Ok(row), start, diff)],
+                    }
+                }
+            }
+        })
+        .as_collection();
+    split(results)
+}
+
 impl<'s, 't> Context<'s, 't> {
     fn empty_errs(&self) -> Errs<'s> {
         let data: Vec<(EvalError, Timestamp, Diff)> = Vec::new();
@@ -175,6 +217,13 @@ impl<'s, 't> Context<'s, 't> {
                     Ok(Row::new(datums))
                 });
                 let (oks, new_errs) = split(results);
+                (oks, errs.concat(new_errs))
+            }
+            RelationExpr::Filter { input, predicates }
+                if predicates.iter().any(ScalarExpr::contains_mz_now) =>
+            {
+                let (oks, errs) = self.render(input);
+                let (oks, new_errs) = render_temporal_filter(oks, predicates);
                 (oks, errs.concat(new_errs))
             }
             RelationExpr::Filter { input, predicates } => {

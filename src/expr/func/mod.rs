@@ -74,6 +74,10 @@ pub enum Func {
     /// `greatest(...)` / `least(...)`: NULL arguments are ignored.
     Greatest,
     Least,
+    /// `mz_now()` (and `now()` in a view): the logical time of each update. Never evaluated:
+    /// it may only appear in temporal filters (`temporal_filter.rs`), which the dataflow turns
+    /// into the times rows enter and leave.
+    MzNow,
 }
 
 /// Named scalar functions.

@@ -58,6 +58,11 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
         Func::Cast(to) => cast::cast(arg(0)?, to)?,
         Func::Concat => Datum::String(format!("{}{}", text(arg(0)?)?, text(arg(1)?)?)),
         Func::MakeRecord => Datum::Array(args.to_vec()),
+        Func::MzNow => {
+            return Err(EvalError::Internal(
+                "mz_now() evaluated outside a temporal filter".into(),
+            ));
+        }
         Func::Like { case_insensitive } => Datum::Bool(string::like(
             text(arg(0)?)?,
             text(arg(1)?)?,
@@ -584,6 +589,7 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
         Func::Mod | Func::Neg => t(first()),
         Func::Cast(to) => t(to.clone()),
         Func::Concat => t(ScalarType::String),
+        Func::MzNow => ColumnType::new(ScalarType::TimestampTz, false),
         Func::MakeRecord => {
             ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
         }

@@ -38,11 +38,20 @@ pub struct ExprContext<'s, 'a> {
     pub grouping: Option<&'s Grouping>,
     /// The clause being planned, for error messages ("WHERE", "VALUES", ...).
     pub clause: &'static str,
-    /// Whether `now()` and friends are allowed (not in view definitions).
-    pub allow_now: bool,
+    /// Whether `now()` and friends are the statement's start time (one-off statements), or
+    /// `mz_now()`, the logical time of each update (views and SUBSCRIBE: temporal filters).
+    pub now_is_constant: bool,
 }
 
 pub type Typed = (ScalarExpr, ScalarType);
+
+/// `mz_now()`: see `expr::temporal_filter`.
+fn mz_now() -> Typed {
+    (
+        ScalarExpr::call(crate::expr::Func::MzNow, vec![]),
+        ScalarType::TimestampTz,
+    )
+}
 
 /// Normalizes an identifier as PostgreSQL does: unquoted names fold to lowercase.
 pub fn normalize_ident(ident: &ast::Ident) -> String {
@@ -77,7 +86,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             scope,
             grouping: None,
             clause,
-            allow_now: true,
+            now_is_constant: true,
         }
     }
 
@@ -699,6 +708,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 }
                 Ok((now, typ))
             }
+            "mz_now" if args.is_empty() => Ok(mz_now()),
             "current_date" if args.is_empty() => {
                 let (now, typ) = self.plan_now()?;
                 Ok((
@@ -734,10 +744,8 @@ impl<'s, 'a> ExprContext<'s, 'a> {
     }
 
     fn plan_now(&mut self) -> Result<Typed> {
-        if !self.allow_now {
-            return Err(PlanError::unsupported(
-                "now() in a view definition (temporal filters are not available yet)",
-            ));
+        if !self.now_is_constant {
+            return Ok(mz_now());
         }
         let now = chrono::Utc::now();
         Ok((
@@ -764,7 +772,8 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         self.scx.push_recorder();
         let lets_before = self.scx.lets.borrow().len();
         let all: Vec<usize> = (0..self.arity()).collect();
-        let trial = query::plan_subquery(self.scx, query, &self.outer_for(&all), self.allow_now);
+        let trial =
+            query::plan_subquery(self.scx, query, &self.outer_for(&all), self.now_is_constant);
         // The trial plan is discarded: so are the bindings it made.
         self.scx.lets.borrow_mut().truncate(lets_before);
         let referenced = self.scx.pop_recorder();
@@ -785,7 +794,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         positions.sort_unstable();
         // Pass 2: plan against the distinct values of exactly those columns.
         let outer = self.outer_for(&positions);
-        let planned = query::plan_subquery(self.scx, query, &outer, self.allow_now)?;
+        let planned = query::plan_subquery(self.scx, query, &outer, self.now_is_constant)?;
         let typ = planned.typ()[positions.len()..].to_vec();
         Ok((planned, positions, typ))
     }

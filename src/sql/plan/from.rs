@@ -16,14 +16,14 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor};
 pub fn plan_table_with_joins(
     scx: &StatementContext,
     twj: &ast::TableWithJoins,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
-    let (mut rel, mut scope) = plan_table_factor(scx, &twj.relation, allow_now)?;
+    let (mut rel, mut scope) = plan_table_factor(scx, &twj.relation, now_is_constant)?;
     for join in &twj.joins {
         if join.global {
             return Err(PlanError::unsupported("GLOBAL JOIN"));
         }
-        let (right, right_scope) = plan_table_factor(scx, &join.relation, allow_now)?;
+        let (right, right_scope) = plan_table_factor(scx, &join.relation, now_is_constant)?;
         let (kind, constraint) = match &join.join_operator {
             JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c),
             JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
@@ -40,7 +40,7 @@ pub fn plan_table_with_joins(
             right_scope,
             kind,
             constraint,
-            allow_now,
+            now_is_constant,
         )?;
     }
     Ok((rel, scope))
@@ -57,7 +57,7 @@ enum JoinKind {
 fn plan_table_factor(
     scx: &StatementContext,
     factor: &TableFactor,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     match factor {
         TableFactor::Table {
@@ -101,7 +101,7 @@ fn plan_table_factor(
             if sample.is_some() {
                 return Err(PlanError::unsupported("TABLESAMPLE"));
             }
-            let planned = query::plan_query(scx, subquery, &Outer::none(), allow_now)?;
+            let planned = query::plan_query(scx, subquery, &Outer::none(), now_is_constant)?;
             let mut names = planned.column_names();
             let types = planned.column_types();
             let rel = planned.into_relation();
@@ -116,7 +116,7 @@ fn plan_table_factor(
             table_with_joins,
             alias,
         } => {
-            let (rel, mut scope) = plan_table_with_joins(scx, table_with_joins, allow_now)?;
+            let (rel, mut scope) = plan_table_with_joins(scx, table_with_joins, now_is_constant)?;
             if let Some(alias) = alias {
                 let mut names: Vec<String> = scope.items.iter().map(|i| i.column.clone()).collect();
                 let table = apply_alias(Some(alias), &mut names, "")?;
@@ -165,7 +165,7 @@ fn plan_join(
     right_scope: Scope,
     kind: JoinKind,
     constraint: &JoinConstraint,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     let la = left_scope.len();
     let ra = right_scope.len();
@@ -178,7 +178,7 @@ fn plan_join(
     let predicate = match constraint {
         JoinConstraint::On(e) => {
             let mut ecx = ExprContext::new(scx, product.clone(), scope.clone(), "JOIN/ON");
-            ecx.allow_now = allow_now;
+            ecx.now_is_constant = now_is_constant;
             let pred = ecx.plan_predicate(e)?;
             Some((ecx.rel, pred))
         }

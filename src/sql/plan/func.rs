@@ -157,6 +157,9 @@ fn is_foldable(expr: &ScalarExpr) -> bool {
         ScalarExpr::Column(_) => false,
         ScalarExpr::Literal(Ok(_), _) => true,
         ScalarExpr::Literal(Err(_), _) => false,
+        ScalarExpr::Call {
+            func: Func::MzNow, ..
+        } => false,
         ScalarExpr::Call { args, .. }
         | ScalarExpr::And(args)
         | ScalarExpr::Or(args)

@@ -25,6 +25,7 @@ pub mod query;
 pub mod scope;
 pub mod show;
 pub mod statement;
+pub mod temporal;
 pub mod types;
 pub mod window;
 pub use context::{SessionContext, StatementContext};

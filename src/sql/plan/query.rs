@@ -120,9 +120,9 @@ pub fn plan_subquery(
     scx: &StatementContext,
     query: &ast::Query,
     outer: &Outer,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<RelationExpr> {
-    let planned = plan_query(scx, query, outer, allow_now)?;
+    let planned = plan_query(scx, query, outer, now_is_constant)?;
     Ok(planned.into_relation())
 }
 
@@ -130,7 +130,7 @@ pub fn plan_query(
     scx: &StatementContext,
     query: &ast::Query,
     outer: &Outer,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<PlannedQuery> {
     if !query.locks.is_empty() || query.for_clause.is_some() {
         return Err(PlanError::unsupported("FOR UPDATE / FOR SHARE clauses"));
@@ -151,7 +151,7 @@ pub fn plan_query(
             return Err(PlanError::unsupported("WITH RECURSIVE"));
         }
         for cte in &with.cte_tables {
-            let planned = plan_query(scx, &cte.query, &Outer::none(), allow_now)?;
+            let planned = plan_query(scx, &cte.query, &Outer::none(), now_is_constant)?;
             let mut names = planned.column_names();
             for (i, column) in cte.alias.columns.iter().enumerate() {
                 if i < names.len() {
@@ -170,7 +170,7 @@ pub fn plan_query(
             });
         }
     }
-    let result = plan_query_body(scx, query, outer, allow_now);
+    let result = plan_query_body(scx, query, outer, now_is_constant);
     scx.ctes.borrow_mut().truncate(ctes_before);
     result
 }
@@ -179,7 +179,7 @@ fn plan_query_body(
     scx: &StatementContext,
     query: &ast::Query,
     outer: &Outer,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<PlannedQuery> {
     let order_by: &[ast::OrderByExpr] = match &query.order_by {
         None => &[],
@@ -189,9 +189,9 @@ fn plan_query_body(
         },
     };
     let mut planned = match query.body.as_ref() {
-        SetExpr::Select(select) => plan_select(scx, select, outer, order_by, allow_now)?,
+        SetExpr::Select(select) => plan_select(scx, select, outer, order_by, now_is_constant)?,
         other => {
-            let (expr, scope) = plan_set_expr(scx, other, outer, allow_now)?;
+            let (expr, scope) = plan_set_expr(scx, other, outer, now_is_constant)?;
             let arity = expr.arity();
             let k = outer.arity();
             let mut finishing = Finishing {
@@ -318,28 +318,28 @@ fn plan_set_expr(
     scx: &StatementContext,
     set_expr: &SetExpr,
     outer: &Outer,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     match set_expr {
         SetExpr::Select(select) => {
-            let planned = plan_select(scx, select, outer, &[], allow_now)?;
+            let planned = plan_select(scx, select, outer, &[], now_is_constant)?;
             let scope = planned.output_scope();
             Ok((planned.into_relation(), scope))
         }
         SetExpr::Query(query) => {
-            let planned = plan_query(scx, query, outer, allow_now)?;
+            let planned = plan_query(scx, query, outer, now_is_constant)?;
             let scope = planned.output_scope();
             Ok((planned.into_relation(), scope))
         }
-        SetExpr::Values(values) => plan_values(scx, values, outer, None, allow_now),
+        SetExpr::Values(values) => plan_values(scx, values, outer, None, now_is_constant),
         SetExpr::SetOperation {
             left,
             op,
             set_quantifier,
             right,
         } => {
-            let (l, lscope) = plan_set_expr(scx, left, outer, allow_now)?;
-            let (r, _) = plan_set_expr(scx, right, outer, allow_now)?;
+            let (l, lscope) = plan_set_expr(scx, left, outer, now_is_constant)?;
+            let (r, _) = plan_set_expr(scx, right, outer, now_is_constant)?;
             let k = outer.arity();
             let (lt, rt) = (l.typ(), r.typ());
             if lt.len() != rt.len() {
@@ -444,7 +444,7 @@ pub fn plan_values(
     values: &ast::Values,
     outer: &Outer,
     hints: Option<&[ScalarType]>,
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     let k = outer.arity();
     let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
@@ -457,7 +457,7 @@ pub fn plan_values(
             ));
         }
         let mut ecx = ExprContext::new(scx, outer.rel.clone(), outer.scope.clone(), "VALUES");
-        ecx.allow_now = allow_now;
+        ecx.now_is_constant = now_is_constant;
         let mut planned = Vec::with_capacity(width);
         for (i, e) in row.iter().enumerate() {
             let hint = hints
@@ -519,14 +519,14 @@ fn plan_select(
     select: &ast::Select,
     outer: &Outer,
     order_by: &[ast::OrderByExpr],
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<PlannedQuery> {
     check_select_clauses(select)?;
     let k = outer.arity();
     // FROM: the prefix rows joined with every FROM item.
     let (mut rel, mut scope) = (outer.rel.clone(), outer.scope.clone());
     for twj in &select.from {
-        let (r, s) = super::from::plan_table_with_joins(scx, twj, allow_now)?;
+        let (r, s) = super::from::plan_table_with_joins(scx, twj, now_is_constant)?;
         rel = cross_join(rel, r);
         scope = scope.concat(s);
     }
@@ -534,7 +534,7 @@ fn plan_select(
     if let Some(selection) = &select.selection {
         let arity = scope.len();
         let mut ecx = ExprContext::new(scx, rel, scope, "WHERE");
-        ecx.allow_now = allow_now;
+        ecx.now_is_constant = now_is_constant;
         let pred = ecx.plan_predicate(selection)?;
         rel = ecx.rel.filter(vec![pred]).project((0..arity).collect());
         scope = ecx.scope;
@@ -573,7 +573,7 @@ fn plan_select(
             &group_exprs,
             &aggregate_calls,
             &select.projection,
-            allow_now,
+            now_is_constant,
         )?;
         rel = r;
         scope = s;
@@ -583,7 +583,7 @@ fn plan_select(
             let arity = scope.len();
             let mut ecx = ExprContext::new(scx, rel, scope, "HAVING");
             ecx.grouping = grouping_ref;
-            ecx.allow_now = allow_now;
+            ecx.now_is_constant = now_is_constant;
             let pred = ecx.plan_predicate(having)?;
             rel = ecx.rel.filter(vec![pred]).project((0..arity).collect());
             scope = ecx.scope;
@@ -596,7 +596,7 @@ fn plan_select(
     if !window_calls.is_empty() {
         let mut wcx = ExprContext::new(scx, rel, scope, "window definitions");
         wcx.grouping = grouping_ref;
-        wcx.allow_now = allow_now;
+        wcx.now_is_constant = now_is_constant;
         let windows = super::window::plan_windows(&mut wcx, &window_calls)?;
         let mut exprs = grouping_ref.map(|g| g.exprs.clone()).unwrap_or_default();
         exprs.extend(windows);
@@ -613,7 +613,7 @@ fn plan_select(
     let input_arity = scope.len();
     let mut ecx = ExprContext::new(scx, rel, scope, "SELECT");
     ecx.grouping = grouping_ref;
-    ecx.allow_now = allow_now;
+    ecx.now_is_constant = now_is_constant;
     let mut outputs: Vec<(ScalarExpr, String)> = Vec::new();
     for item in &select.projection {
         match item {
@@ -1032,12 +1032,12 @@ fn plan_grouping(
     group_exprs: &[Expr],
     aggregate_calls: &[ast::Function],
     projection: &[SelectItem],
-    allow_now: bool,
+    now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope, Grouping)> {
     let k = outer.arity();
     let ungrouped_scope = scope.clone();
     let mut ecx = ExprContext::new(scx, rel, scope, "GROUP BY");
-    ecx.allow_now = allow_now;
+    ecx.now_is_constant = now_is_constant;
     // Keys: the prefix, then each GROUP BY expression (an output ordinal or alias means the
     // select item's expression, as in PostgreSQL).
     let mut key_exprs: Vec<ScalarExpr> = (0..k).map(ScalarExpr::Column).collect();

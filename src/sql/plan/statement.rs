@@ -138,6 +138,12 @@ pub struct Returning {
 
 /// Plans one statement.
 pub fn plan(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
+    let plan = plan_statement(scx, stmt)?;
+    super::temporal::check_plan(&plan)?;
+    Ok(plan)
+}
+
+fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
     match stmt {
         Statement::Sql(s) => plan_sql(scx, s),
         Statement::Subscribe(s) => plan_subscribe(scx, s, false),
@@ -442,7 +448,7 @@ fn plan_subscribe(scx: &StatementContext, s: &SubscribeStatement, copy: bool) ->
             (rel, RelationDesc::new(names, types))
         }
         SubscribeTarget::Query(q) => {
-            let planned = query::plan_query(scx, q, &Outer::none(), true)?;
+            let planned = query::plan_query(scx, q, &Outer::none(), false)?;
             let desc = RelationDesc::new(planned.column_names(), planned.column_types());
             if !planned.finishing.order_by.is_empty() && planned.finishing.limit.is_none() {
                 return Err(PlanError::unsupported(
@@ -645,7 +651,7 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
             return Err(PlanError::unsupported("index column options"));
         }
         let mut ecx = ExprContext::new(scx, rel.clone(), scope.clone(), "index expressions");
-        ecx.allow_now = false;
+        ecx.now_is_constant = false;
         let (e, _) = ecx.plan_expr(&column.column.expr)?;
         if ecx.scope.len() != desc.arity() {
             return Err(PlanError::unsupported("subqueries in index expressions"));

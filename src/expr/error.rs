@@ -25,6 +25,9 @@ pub enum EvalError {
         "null value in column \"{column}\" of relation \"{relation}\" violates not-null constraint"
     )]
     NullConstraintViolation { column: String, relation: String },
+    /// A function called with arguments it does not support (PostgreSQL's 0A000 errors).
+    #[error("{0}")]
+    FeatureNotSupported(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -41,6 +44,7 @@ impl EvalError {
             EvalError::InvalidParameter { .. } => "22023",
             EvalError::DatetimeOutOfRange { .. } => "22008",
             EvalError::NullConstraintViolation { .. } => "23502",
+            EvalError::FeatureNotSupported(_) => "0A000",
             EvalError::Internal(_) => "XX000",
         }
     }

@@ -125,6 +125,8 @@ pub enum NamedFunc {
     Sign,
     Pi,
     DateTrunc,
+    /// `date_bin(stride, source, origin)`: the start of `source`'s bin.
+    DateBin,
     DatePart,
     /// `EXTRACT(field FROM value)`: numeric (PostgreSQL 14+), unlike `date_part`'s float.
     Extract,

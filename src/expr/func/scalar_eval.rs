@@ -432,6 +432,7 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         },
         Pi => Datum::f64(std::f64::consts::PI),
         DateTrunc => temporal::date_trunc(arg(0)?, arg(1)?)?,
+        DateBin => temporal::date_bin(arg(0)?, arg(1)?, arg(2)?)?,
         DatePart => temporal::date_part(arg(0)?, arg(1)?)?,
         Extract => temporal::extract(arg(0)?, arg(1)?)?,
         ToTimestamp => temporal::to_timestamp(arg(0)?)?,
@@ -642,6 +643,10 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
         }),
         Sqrt | Cbrt | Power | Exp | Ln | Log10 | Pi | DatePart => t(ScalarType::Float64),
         Extract => t(ScalarType::Numeric { typmod: None }),
+        DateBin => t(args
+            .get(1)
+            .map(|a| a.scalar_type.clone())
+            .unwrap_or(ScalarType::TimestampTz)),
         DateTrunc => t(match args.get(1).map(|a| &a.scalar_type) {
             Some(ScalarType::Timestamp) => ScalarType::Timestamp,
             Some(ScalarType::Interval) => ScalarType::Interval,

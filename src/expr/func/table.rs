@@ -19,6 +19,15 @@ pub enum TableFunc {
         order: Vec<super::window::WindowOrder>,
         row_types: Vec<ColumnType>,
     },
+    /// `HOP` windows: for a time `t` (the one argument, of type `time_type`), one row
+    /// `(window_start, window_end)` per window `[s, s + size)` containing `t`, where the
+    /// starts are `offset + k * slide`. A NULL time is in no window.
+    HopWindows {
+        slide_micros: i64,
+        size_micros: i64,
+        offset_micros: i64,
+        time_type: ScalarType,
+    },
 }
 
 impl TableFunc {
@@ -32,12 +41,49 @@ impl TableFunc {
                 types.push(ColumnType::new(ScalarType::Int64, false));
                 types
             }
+            TableFunc::HopWindows { time_type, .. } => {
+                vec![ColumnType::new(time_type.clone(), false); 2]
+            }
         }
     }
 
     /// The rows this function produces for one set of evaluated arguments.
     pub fn eval(&self, args: &[Datum]) -> Result<Vec<Row>, EvalError> {
         match self {
+            TableFunc::HopWindows {
+                slide_micros,
+                size_micros,
+                offset_micros,
+                ..
+            } => {
+                let (t, tz) = match args.first() {
+                    Some(Datum::TimestampTz(t)) => (t.timestamp_micros(), true),
+                    Some(Datum::Timestamp(t)) => (t.and_utc().timestamp_micros(), false),
+                    _ => return Ok(vec![]),
+                };
+                let datum = |micros: i64| {
+                    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+                        EvalError::DatetimeOutOfRange {
+                            message: "timestamp out of range".into(),
+                        }
+                    })?;
+                    Ok(if tz {
+                        Datum::TimestampTz(at)
+                    } else {
+                        Datum::Timestamp(at.naive_utc())
+                    })
+                };
+                let latest =
+                    offset_micros + (t - offset_micros).div_euclid(*slide_micros) * slide_micros;
+                let mut rows = Vec::new();
+                let mut start = latest;
+                while start + size_micros > t {
+                    rows.push(Row::new(vec![datum(start)?, datum(start + size_micros)?]));
+                    start -= slide_micros;
+                }
+                rows.reverse();
+                Ok(rows)
+            }
             TableFunc::GenerateSeriesInt64 => {
                 let int = |d: Option<&Datum>| match d {
                     Some(Datum::Int64(v)) => Ok(Some(*v)),

@@ -194,6 +194,51 @@ fn truncate(field: &str, ts: NaiveDateTime) -> Result<NaiveDateTime, EvalError> 
 }
 
 /// `date_trunc(field, value)` on timestamps and timestamptz.
+/// `date_bin(stride, source, origin)`: `origin + k * stride` for the largest `k` with the
+/// result not after `source`. The stride must be positive and without months.
+pub fn date_bin(stride: &Datum, source: &Datum, origin: &Datum) -> Result<Datum, EvalError> {
+    let Datum::Interval(stride) = stride else {
+        return Err(EvalError::Internal("date_bin stride".into()));
+    };
+    if stride.months != 0 {
+        return Err(EvalError::FeatureNotSupported(
+            "timestamps cannot be binned into intervals containing months or years".into(),
+        ));
+    }
+    let stride = stride.days as i64 * Interval::MICROS_PER_DAY + stride.micros;
+    if stride <= 0 {
+        return Err(EvalError::InvalidParameter {
+            message: "stride must be greater than zero".into(),
+        });
+    }
+    let bin = |source: i64, origin: i64| -> Result<i64, EvalError> {
+        let diff = source.checked_sub(origin).ok_or_else(out_of_range)?;
+        origin
+            .checked_add(diff.div_euclid(stride) * stride)
+            .ok_or_else(out_of_range)
+    };
+    match (source, origin) {
+        (Datum::Timestamp(s), Datum::Timestamp(o)) => {
+            let micros = bin(
+                s.and_utc().timestamp_micros(),
+                o.and_utc().timestamp_micros(),
+            )?;
+            Utc.timestamp_micros(micros)
+                .single()
+                .map(|t| Datum::Timestamp(t.naive_utc()))
+                .ok_or_else(out_of_range)
+        }
+        (Datum::TimestampTz(s), Datum::TimestampTz(o)) => {
+            let micros = bin(s.timestamp_micros(), o.timestamp_micros())?;
+            Utc.timestamp_micros(micros)
+                .single()
+                .map(Datum::TimestampTz)
+                .ok_or_else(out_of_range)
+        }
+        _ => Err(EvalError::Internal("date_bin arguments".into())),
+    }
+}
+
 pub fn date_trunc(field: &Datum, value: &Datum) -> Result<Datum, EvalError> {
     let Datum::String(field) = field else {
         return Err(EvalError::Internal("date_trunc field".into()));

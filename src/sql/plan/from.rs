@@ -73,6 +73,16 @@ fn plan_table_factor(
             index_directives,
             ..
         } => {
+            if let Some(function_args) = args
+                && let [ast::ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+                && super::time_windows::is_time_window(&normalize_ident(ident))
+            {
+                let (rel, mut names, types, table_name) =
+                    super::time_windows::plan(scx, &normalize_ident(ident), &function_args.args)?;
+                let table = apply_alias(alias.as_ref(), &mut names, &table_name)?;
+                let scope = scx.scope_for(Some(&table), &names, &types);
+                return Ok((rel, scope));
+            }
             if args.is_some()
                 || !with_hints.is_empty()
                 || version.is_some()

@@ -877,6 +877,20 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
                 args,
             )
         }
+        ("date_bin", 3) => {
+            // (interval, timestamp, timestamp) → timestamp, else the timestamptz form.
+            let plain = args[1].1 == Timestamp && matches!(args[2].1, Timestamp | Unknown);
+            let typ = if plain { Timestamp } else { TimestampTz };
+            let mut exprs = Vec::with_capacity(3);
+            for ((e, t), target) in args.into_iter().zip([Interval, typ.clone(), typ.clone()]) {
+                exprs.push(
+                    plan_cast(e, &t, &target, CastContext::Implicit)
+                        .map_err(|_| unknown_function_types(name, std::slice::from_ref(&t)))?,
+                );
+            }
+            let e = ScalarExpr::call(Func::Named(NamedFunc::DateBin), exprs);
+            Ok((fold_constant(e, &typ)?, typ))
+        }
         ("date_part" | "extract", 2) => {
             // date_part is double precision; EXTRACT is numeric (PostgreSQL 14+).
             let (func, ret) = if name == "extract" {

@@ -26,6 +26,7 @@ pub mod scope;
 pub mod show;
 pub mod statement;
 pub mod temporal;
+pub mod time_windows;
 pub mod types;
 pub mod window;
 pub use context::{SessionContext, StatementContext};

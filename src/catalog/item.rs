@@ -2,6 +2,7 @@
 
 use crate::expr::{RelationExpr, ScalarExpr};
 use crate::repr::{GlobalId, RelationDesc};
+use crate::storage::load_generator::LoadGeneratorSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -37,6 +38,24 @@ pub enum CatalogItem {
         keys: Vec<ScalarExpr>,
         key_sql: Vec<String>,
     },
+    /// A relation fed by a source (a load generator): stored in a shard like a table's, but
+    /// written only by its source. The item a `CREATE SOURCE` names carries the generator
+    /// (`generator` is `Some`); the other relations of the same source name it as `owner`.
+    Source {
+        desc: RelationDesc,
+        generator: Option<LoadGeneratorSpec>,
+        owner: Option<GlobalId>,
+        output: SourceOutput,
+    },
+}
+
+/// Which of its source's relations an item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceOutput {
+    /// The generator's `i`-th output.
+    Data(usize),
+    /// How far the source has ingested.
+    Progress,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +64,7 @@ pub enum ItemKind {
     View,
     MaterializedView,
     Index,
+    Source,
 }
 
 impl ItemKind {
@@ -54,6 +74,7 @@ impl ItemKind {
             ItemKind::View => "view",
             ItemKind::MaterializedView => "materialized view",
             ItemKind::Index => "index",
+            ItemKind::Source => "source",
         }
     }
 }
@@ -65,6 +86,7 @@ impl CatalogItem {
             CatalogItem::View { .. } => ItemKind::View,
             CatalogItem::MaterializedView { .. } => ItemKind::MaterializedView,
             CatalogItem::Index { .. } => ItemKind::Index,
+            CatalogItem::Source { .. } => ItemKind::Source,
         }
     }
 
@@ -73,7 +95,8 @@ impl CatalogItem {
         match self {
             CatalogItem::Table { desc, .. }
             | CatalogItem::View { desc, .. }
-            | CatalogItem::MaterializedView { desc, .. } => Some(desc),
+            | CatalogItem::MaterializedView { desc, .. }
+            | CatalogItem::Source { desc, .. } => Some(desc),
             CatalogItem::Index { .. } => None,
         }
     }
@@ -86,6 +109,7 @@ impl CatalogItem {
                 expr.global_ids()
             }
             CatalogItem::Index { on, .. } => [*on].into_iter().collect(),
+            CatalogItem::Source { owner, .. } => owner.iter().copied().collect(),
         }
     }
 }

@@ -11,7 +11,7 @@
 
 mod item;
 
-pub use item::{CatalogEntry, CatalogItem, ItemKind};
+pub use item::{CatalogEntry, CatalogItem, ItemKind, SourceOutput};
 
 use crate::repr::GlobalId;
 use crate::sql::{PlanError, Result};

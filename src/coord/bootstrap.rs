@@ -1,6 +1,7 @@
 //! Restart: the catalog comes back from storage in id order (an item only depends on items
-//! created before it); every table's shard is replayed into its input at one timestamp; then
-//! the dataflows of materialized views and indexes are rebuilt on top.
+//! created before it); every table's and source's shard is replayed into its input at one
+//! timestamp; load generators resume after their last durable tick; then the dataflows of
+//! materialized views and indexes are rebuilt on top.
 
 use super::coordinator::Coordinator;
 use super::error::{AdapterError, Result};
@@ -24,7 +25,7 @@ impl Coordinator {
         let mut floor = 0;
         let mut table_rows: Vec<(GlobalId, Vec<(Row, Diff)>)> = Vec::new();
         for entry in &entries {
-            if let CatalogItem::Table { .. } = entry.item {
+            if let CatalogItem::Table { .. } | CatalogItem::Source { .. } = entry.item {
                 let (updates, upper) = self
                     .storage
                     .snapshot(entry.id)
@@ -54,7 +55,10 @@ impl Coordinator {
         let mut dataflows = Vec::new();
         for entry in entries {
             let id = entry.id;
-            let is_table = matches!(entry.item, CatalogItem::Table { .. });
+            let is_table = matches!(
+                entry.item,
+                CatalogItem::Table { .. } | CatalogItem::Source { .. }
+            );
             let has_dataflow = matches!(
                 entry.item,
                 CatalogItem::MaterializedView { .. } | CatalogItem::Index { .. }
@@ -65,6 +69,38 @@ impl Coordinator {
             } else if has_dataflow {
                 dataflows.push(id);
             }
+        }
+        // Generators resume after the last tick their progress relation holds.
+        let generators: Vec<GlobalId> = self
+            .catalog
+            .entries()
+            .filter(|e| {
+                matches!(
+                    e.item,
+                    CatalogItem::Source {
+                        generator: Some(_),
+                        ..
+                    }
+                )
+            })
+            .map(|e| e.id)
+            .collect();
+        for main in generators {
+            let progress = self.catalog.entries().find(|e| {
+                matches!(
+                    e.item,
+                    CatalogItem::Source {
+                        output: crate::catalog::SourceOutput::Progress,
+                        owner,
+                        ..
+                    } if e.id == main || owner == Some(main)
+                )
+            });
+            let next_tick = progress
+                .and_then(|p| table_rows.iter().find(|(id, _)| *id == p.id))
+                .map(|(_, rows)| Self::resume_tick(rows))
+                .unwrap_or(0);
+            self.start_generator(main, next_tick);
         }
         let rows: usize = table_rows.iter().map(|(_, r)| r.len()).sum();
         self.cluster.send(WorkerCommand::AppendTables {

@@ -78,6 +78,8 @@ pub struct Coordinator {
     /// Bumped after every DDL statement: what sessions cached about statements (parameter
     /// types) is valid only for the generation it was computed in.
     pub(super) catalog_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Running load generators, by the id of their source.
+    pub(super) generators: BTreeMap<GlobalId, super::sources::RunningGenerator>,
 }
 
 /// Starts the storage, the worker cluster and the coordinator task.
@@ -106,6 +108,7 @@ pub async fn start(config: Config) -> Result<Client> {
         arrangements: BTreeSet::new(),
         subscribes: HashMap::new(),
         catalog_generation: Default::default(),
+        generators: BTreeMap::new(),
     };
     coord.bootstrap().await?;
     let catalog_generation = coord.catalog_generation.clone();
@@ -210,6 +213,7 @@ impl Coordinator {
 
     /// Moves time forward when there were no writes, and lets arrangements compact.
     fn handle_tick(&mut self) {
+        self.drive_generators();
         self.advance_idle_tables();
         let read_ts = self.oracle.read_ts();
         let mut since = read_ts.saturating_sub(COMPACTION_WINDOW_MS);

@@ -24,6 +24,7 @@ mod explain;
 mod read;
 mod sequence;
 mod session;
+mod sources;
 mod subscribe;
 mod timestamp;
 pub mod vars;

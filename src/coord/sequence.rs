@@ -26,6 +26,7 @@ impl Coordinator {
         let is_ddl = matches!(
             plan,
             Plan::CreateTable { .. }
+                | Plan::CreateSource { .. }
                 | Plan::CreateView { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::Drop { .. }
@@ -51,6 +52,7 @@ impl Coordinator {
                 let _ = reply.send(Ok(Executed::SessionPlan(plan)));
             }
             Plan::CreateTable { .. }
+            | Plan::CreateSource { .. }
             | Plan::CreateView { .. }
             | Plan::CreateIndex { .. }
             | Plan::Drop { .. }
@@ -197,13 +199,13 @@ impl Coordinator {
         }
     }
 
-    fn allocate_id(&mut self) -> GlobalId {
+    pub(super) fn allocate_id(&mut self) -> GlobalId {
         let id = GlobalId::User(self.next_user_id);
         self.next_user_id += 1;
         id
     }
 
-    async fn persist_catalog(&self, ops: Vec<CatalogOp>) -> Result<()> {
+    pub(super) async fn persist_catalog(&self, ops: Vec<CatalogOp>) -> Result<()> {
         self.storage
             .catalog_transact(ops)
             .await
@@ -255,6 +257,18 @@ impl Coordinator {
                 self.catalog.insert(entry);
                 self.create_table_input(id);
                 Ok("CREATE TABLE".into())
+            }
+            Plan::CreateSource {
+                name,
+                spec,
+                relations,
+                if_not_exists,
+            } => {
+                if if_not_exists && self.catalog.name_exists(&name) {
+                    return Ok("CREATE SOURCE".into());
+                }
+                self.create_source(spec, relations, create_sql).await?;
+                Ok("CREATE SOURCE".into())
             }
             Plan::CreateView {
                 name,
@@ -420,7 +434,9 @@ impl Coordinator {
         let mut ops = Vec::new();
         for id in ids {
             ops.push(CatalogOp::Delete { id: user_id(*id) });
-            if let Some(CatalogItem::Table { .. }) = self.catalog.get(*id).map(|e| &e.item) {
+            if let Some(CatalogItem::Table { .. } | CatalogItem::Source { .. }) =
+                self.catalog.get(*id).map(|e| &e.item)
+            {
                 ops.push(CatalogOp::DropShard { shard: *id });
             }
         }
@@ -432,9 +448,10 @@ impl Coordinator {
             if self.arrangements.remove(id) {
                 self.cluster.send(WorkerCommand::Drop { id: *id });
             }
-            if let CatalogItem::Table { .. } = entry.item {
+            if let CatalogItem::Table { .. } | CatalogItem::Source { .. } = entry.item {
                 self.writes.forget_table(*id);
             }
+            self.generators.remove(id);
         }
         Ok(())
     }
@@ -490,6 +507,7 @@ fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {
         crate::sql::ObjectKind::View => "VIEW",
         crate::sql::ObjectKind::MaterializedView => "MATERIALIZED VIEW",
         crate::sql::ObjectKind::Index => "INDEX",
+        crate::sql::ObjectKind::Source => "SOURCE",
     }
 }
 

@@ -39,13 +39,18 @@ impl WriteQueue {
     }
 }
 
-struct PendingWrite {
-    writes: Writes,
-    ack: Ack,
+pub(super) struct PendingWrite {
+    pub(super) writes: Writes,
+    pub(super) ack: Ack,
 }
 
 /// Whom to tell when a write commits.
-enum Ack {
+pub(super) enum Ack {
+    /// A load generator's ticks up to `next_tick` (exclusive), with its progress.
+    Generator {
+        source: GlobalId,
+        next_tick: u64,
+    },
     Statement {
         reply: ExecReply,
         response: ExecuteResponse,
@@ -328,6 +333,12 @@ impl Coordinator {
         Ok((updates, response))
     }
 
+    /// Queues a write that no client waits for (a source's); `maybe_start_append` after.
+    pub(super) fn queue_write(&mut self, write: PendingWrite) {
+        self.writes.pending.push(write);
+        self.maybe_start_append();
+    }
+
     /// COMMIT of a transaction block.
     pub(super) fn submit_writes(&mut self, writes: Writes, reply: oneshot::Sender<Result<()>>) {
         for (id, _) in &writes {
@@ -427,6 +438,9 @@ impl Coordinator {
                         Ack::Commit(reply) => {
                             let _ = reply.send(Ok(()));
                         }
+                        Ack::Generator { source, next_tick } => {
+                            self.generator_committed(source, Some(next_tick));
+                        }
                     }
                 }
             }
@@ -445,6 +459,7 @@ impl Coordinator {
                         Ack::Commit(reply) => {
                             let _ = reply.send(Err(error.clone()));
                         }
+                        Ack::Generator { source, .. } => self.generator_committed(source, None),
                     }
                 }
             }

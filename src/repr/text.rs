@@ -469,7 +469,26 @@ pub fn parse_interval(s: &str) -> Option<Interval> {
     let mut months: i64 = 0;
     let mut days: i64 = 0;
     let mut micros: f64 = 0.0;
-    let tokens: Vec<&str> = s.split_whitespace().collect();
+    // "100ms" is "100 ms", as PostgreSQL reads it.
+    let tokens: Vec<&str> = s
+        .split_whitespace()
+        .flat_map(|t| {
+            let unit_at = t.find(|c: char| c.is_ascii_alphabetic());
+            match unit_at {
+                Some(k)
+                    if k > 0
+                        && t[..k].chars().any(|c| c.is_ascii_digit())
+                        && t[..k]
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+                        && t[k..].chars().all(|c| c.is_ascii_alphabetic()) =>
+                {
+                    vec![&t[..k], &t[k..]]
+                }
+                _ => vec![t],
+            }
+        })
+        .collect();
     let mut i = 0;
     while i < tokens.len() {
         let token = tokens[i];

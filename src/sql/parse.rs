@@ -52,6 +52,27 @@ pub enum Statement {
         name: ObjectName,
         new_name: String,
     },
+    /// `CREATE SOURCE name FROM LOAD GENERATOR kind [(options)] [FOR ALL TABLES]`.
+    CreateSource(CreateSourceStatement),
+    /// `DROP SOURCE [IF EXISTS] name [, ...] [CASCADE | RESTRICT]` (other kinds of DROP are
+    /// sqlparser's).
+    DropSources {
+        if_exists: bool,
+        names: Vec<ObjectName>,
+        cascade: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateSourceStatement {
+    pub name: ObjectName,
+    pub if_not_exists: bool,
+    /// The generator's name, lowercased (`counter`, `auction`, ...).
+    pub generator: String,
+    /// `(TICK INTERVAL '1s', SCALE FACTOR 2, ...)`: option names (lowercased, words joined
+    /// by a space) and their values.
+    pub options: Vec<(String, ast::Expr)>,
+    pub for_all_tables: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +100,7 @@ pub enum ObjectKind {
     View,
     MaterializedView,
     Index,
+    Source,
 }
 
 impl ObjectKind {
@@ -90,6 +112,7 @@ impl ObjectKind {
             ObjectKind::View => ItemKind::View,
             ObjectKind::MaterializedView => ItemKind::MaterializedView,
             ObjectKind::Index => ItemKind::Index,
+            ObjectKind::Source => ItemKind::Source,
         }
     }
 }
@@ -169,6 +192,26 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
     let first = peek_word(parser, 0);
     let second = peek_word(parser, 1);
     match (first.as_deref(), second.as_deref()) {
+        (Some("create"), Some("source")) => {
+            parser.next_token();
+            parser.next_token();
+            Ok(Some(Statement::CreateSource(parse_create_source(parser)?)))
+        }
+        (Some("drop"), Some("source")) => {
+            parser.next_token();
+            parser.next_token();
+            let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+            let names = parser.parse_comma_separated(|p| p.parse_object_name(false))?;
+            let cascade = parser.parse_keyword(Keyword::CASCADE);
+            if !cascade {
+                let _ = parser.parse_keyword(Keyword::RESTRICT);
+            }
+            Ok(Some(Statement::DropSources {
+                if_exists,
+                names,
+                cascade,
+            }))
+        }
         (Some("subscribe"), _) => {
             parser.next_token();
             Ok(Some(Statement::Subscribe(parse_subscribe_body(parser)?)))
@@ -265,6 +308,7 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
             let kind = match w {
                 "tables" => Some(ShowStatement::Objects(ObjectKind::Table)),
                 "views" => Some(ShowStatement::Objects(ObjectKind::View)),
+                "sources" => Some(ShowStatement::Objects(ObjectKind::Source)),
                 "materialized" if peek_word(parser, 2).as_deref() == Some("views") => {
                     parser.next_token();
                     Some(ShowStatement::Objects(ObjectKind::MaterializedView))
@@ -397,12 +441,80 @@ fn parse_object_kind(parser: &mut Parser) -> std::result::Result<ObjectKind, Par
         Ok(ObjectKind::MaterializedView)
     } else if parser.parse_keyword(Keyword::INDEX) {
         Ok(ObjectKind::Index)
+    } else if parser.parse_keyword(Keyword::SOURCE) {
+        Ok(ObjectKind::Source)
     } else {
         Err(ParserError::ParserError(format!(
             "Expected: TABLE, VIEW, MATERIALIZED VIEW or INDEX, found: {}",
             parser.peek_token().token
         )))
     }
+}
+
+/// After `CREATE SOURCE`: `[IF NOT EXISTS] name FROM LOAD GENERATOR kind [(option value,
+/// ...)] [FOR ALL TABLES]`. Option names are one or more words (`TICK INTERVAL`).
+fn parse_create_source(
+    parser: &mut Parser,
+) -> std::result::Result<CreateSourceStatement, ParserError> {
+    let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    parser.expect_keyword(Keyword::FROM)?;
+    if peek_word(parser, 0).as_deref() != Some("load")
+        || peek_word(parser, 1).as_deref() != Some("generator")
+    {
+        return Err(ParserError::ParserError(format!(
+            "Expected: LOAD GENERATOR (the only kind of source so far), found: {}",
+            parser.peek_token().token
+        )));
+    }
+    parser.next_token();
+    parser.next_token();
+    let generator = match parser.next_token().token {
+        Token::Word(w) => w.value.to_lowercase(),
+        other => {
+            return Err(ParserError::ParserError(format!(
+                "Expected: a load generator name, found: {other}"
+            )));
+        }
+    };
+    let mut options = Vec::new();
+    if parser.consume_token(&Token::LParen) {
+        loop {
+            let Some(first) = peek_word(parser, 0) else {
+                return Err(ParserError::ParserError(format!(
+                    "Expected: an option name, found: {}",
+                    parser.peek_token().token
+                )));
+            };
+            parser.next_token();
+            // Two-word option names; any other name is one word.
+            let name = match (first.as_str(), peek_word(parser, 0).as_deref()) {
+                ("tick", Some("interval"))
+                | ("scale", Some("factor"))
+                | ("up", Some("to"))
+                | ("as", Some("of")) => {
+                    let second = peek_word(parser, 0).unwrap_or_default();
+                    parser.next_token();
+                    format!("{first} {second}")
+                }
+                _ => first,
+            };
+            let value = parser.parse_expr()?;
+            options.push((name, value));
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        parser.expect_token(&Token::RParen)?;
+    }
+    let for_all_tables = parser.parse_keywords(&[Keyword::FOR, Keyword::ALL, Keyword::TABLES]);
+    Ok(CreateSourceStatement {
+        name,
+        if_not_exists,
+        generator,
+        options,
+        for_all_tables,
+    })
 }
 
 /// After the SUBSCRIBE keyword: `[TO] <name | (query)> [WITH (options)]`.

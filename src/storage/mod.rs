@@ -15,10 +15,12 @@
 //! | `state.rs` | the `StateStore` trait: shard states, inline batches, catalog; redb's implementation |
 //! | `batch.rs` | the checksummed encoding of a batch of updates |
 //! | `error.rs` | `StorageError` and its SQLSTATEs |
+//! | `load_generator/` | synthetic sources (COUNTER, CLICKS, AUCTION) |
 
 mod batch;
 mod blob;
 mod error;
+pub mod load_generator;
 mod state;
 
 pub use error::StorageError;

@@ -45,6 +45,24 @@ pub struct ExprContext<'s, 'a> {
 
 pub type Typed = (ScalarExpr, ScalarType);
 
+/// Plans `e` (which must not read any column), casts it to `typ` and evaluates it: the
+/// value of a statement option or a window size.
+pub fn eval_constant(
+    scx: &StatementContext,
+    e: &Expr,
+    typ: &ScalarType,
+    clause: &'static str,
+) -> Result<Datum> {
+    let mut ecx = ExprContext::new(
+        scx,
+        RelationExpr::constant(vec![crate::repr::Row::empty()], vec![]),
+        Scope::default(),
+        clause,
+    );
+    let (planned, t) = ecx.plan_expr(e)?;
+    Ok(func::plan_cast(planned, &t, typ, func::CastContext::Explicit)?.eval(&[])?)
+}
+
 /// `mz_now()`: see `expr::temporal_filter`.
 fn mz_now() -> Typed {
     (

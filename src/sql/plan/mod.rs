@@ -24,6 +24,7 @@ pub mod func;
 pub mod query;
 pub mod scope;
 pub mod show;
+pub mod source;
 pub mod statement;
 pub mod temporal;
 pub mod time_windows;

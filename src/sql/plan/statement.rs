@@ -31,6 +31,13 @@ pub enum Plan {
         if_not_exists: bool,
         replace: Option<GlobalId>,
     },
+    /// A source and its relations (see `source.rs`).
+    CreateSource {
+        name: String,
+        spec: crate::storage::load_generator::LoadGeneratorSpec,
+        relations: super::source::SourceRelations,
+        if_not_exists: bool,
+    },
     CreateIndex {
         name: String,
         on: GlobalId,
@@ -147,6 +154,12 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
     match stmt {
         Statement::Sql(s) => plan_sql(scx, s),
         Statement::Subscribe(s) => plan_subscribe(scx, s, false),
+        Statement::CreateSource(cs) => super::source::plan_create_source(scx, cs),
+        Statement::DropSources {
+            if_exists,
+            names,
+            cascade,
+        } => plan_drop(scx, ObjectKind::Source, *if_exists, names, *cascade),
         Statement::CopySubscribe(s) => plan_subscribe(scx, s, true),
         Statement::DeclareCursor { name, body } => {
             let plan = match body {
@@ -216,6 +229,67 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
     }
 }
 
+/// `DROP <kind> [IF EXISTS] names [CASCADE]`.
+fn plan_drop(
+    scx: &StatementContext,
+    kind: ObjectKind,
+    if_exists: bool,
+    names: &[ast::ObjectName],
+    cascade: bool,
+) -> Result<Plan> {
+    let mut ids = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        let parts = normalize_name(name)?;
+        match scx.catalog.resolve(&parts) {
+            Ok(entry) => {
+                check_kind(entry.item.kind(), kind, &entry.name)?;
+                ids.push(entry.id);
+                if let CatalogItem::Source { owner, .. } = &entry.item {
+                    // A source's relations are dropped with it, and only with it.
+                    if let Some(owner) = owner.and_then(|o| scx.catalog.get(o)) {
+                        return Err(PlanError::unsupported(format!(
+                            "dropping \"{}\" on its own (it belongs to source \"{}\": drop the source)",
+                            entry.name, owner.name
+                        )));
+                    }
+                    ids.extend(scx.catalog.entries().filter_map(|e| match &e.item {
+                        CatalogItem::Source { owner: Some(o), .. } if *o == entry.id => Some(e.id),
+                        _ => None,
+                    }));
+                }
+            }
+            Err(_) if if_exists => missing.push(parts.join(".")),
+            Err(_) => {
+                let display = parts.join(".");
+                return Err(match kind {
+                    ObjectKind::Table => {
+                        PlanError::UnknownRelation(format!("table \"{display}\" does not exist"))
+                    }
+                    ObjectKind::View => {
+                        PlanError::UnknownRelation(format!("view \"{display}\" does not exist"))
+                    }
+                    ObjectKind::MaterializedView => PlanError::UnknownRelation(format!(
+                        "materialized view \"{display}\" does not exist"
+                    )),
+                    ObjectKind::Index => {
+                        PlanError::UnknownObject(format!("index \"{display}\" does not exist"))
+                    }
+                    ObjectKind::Source => {
+                        PlanError::UnknownObject(format!("source \"{display}\" does not exist"))
+                    }
+                });
+            }
+        }
+    }
+    Ok(Plan::Drop {
+        kind,
+        ids,
+        cascade,
+        missing,
+    })
+}
+
 fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> {
     let expected = expected.item_kind();
     if actual != expected {
@@ -253,41 +327,7 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
                 ast::ObjectType::Index => ObjectKind::Index,
                 other => return Err(PlanError::unsupported(format!("DROP {other}"))),
             };
-            let mut ids = Vec::new();
-            let mut missing = Vec::new();
-            for name in names {
-                let parts = normalize_name(name)?;
-                match scx.catalog.resolve(&parts) {
-                    Ok(entry) => {
-                        check_kind(entry.item.kind(), kind, &entry.name)?;
-                        ids.push(entry.id);
-                    }
-                    Err(_) if *if_exists => missing.push(parts.join(".")),
-                    Err(_) => {
-                        let display = parts.join(".");
-                        return Err(match kind {
-                            ObjectKind::Table => PlanError::UnknownRelation(format!(
-                                "table \"{display}\" does not exist"
-                            )),
-                            ObjectKind::View => PlanError::UnknownRelation(format!(
-                                "view \"{display}\" does not exist"
-                            )),
-                            ObjectKind::MaterializedView => PlanError::UnknownRelation(format!(
-                                "materialized view \"{display}\" does not exist"
-                            )),
-                            ObjectKind::Index => PlanError::UnknownObject(format!(
-                                "index \"{display}\" does not exist"
-                            )),
-                        });
-                    }
-                }
-            }
-            Ok(Plan::Drop {
-                kind,
-                ids,
-                cascade: *cascade,
-                missing,
-            })
+            plan_drop(scx, kind, *if_exists, names, *cascade)
         }
         ast::Statement::Insert(insert) => plan_insert(scx, insert),
         ast::Statement::Copy {
@@ -543,7 +583,7 @@ pub fn plan_default(scx: &StatementContext, sql: &str, typ: &ScalarType) -> Resu
     ecx.plan_expr_as(&expr, typ)
 }
 
-fn table_name(name: &ast::ObjectName) -> Result<String> {
+pub(super) fn table_name(name: &ast::ObjectName) -> Result<String> {
     let parts = normalize_name(name)?;
     match parts.as_slice() {
         [n] => Ok(n.clone()),

@@ -12,13 +12,10 @@
 //! `window_start` to aggregate per window.
 
 use super::context::StatementContext;
-use super::expr::ExprContext;
-use super::func::{self, CastContext};
 use super::query;
-use super::scope::Scope;
 use crate::expr::func::NamedFunc;
 use crate::expr::{Func, RelationExpr, ScalarExpr, TableFunc};
-use crate::repr::{ColumnType, Datum, Interval, Row, ScalarType};
+use crate::repr::{ColumnType, Datum, Interval, ScalarType};
 use crate::sql::{PlanError, Result};
 use sqlparser::ast::{self, Expr, FunctionArg, FunctionArgExpr};
 
@@ -154,15 +151,7 @@ fn positive(micros: i64, what: &str, usage: &str) -> Result<i64> {
 
 /// A constant interval argument without months, in microseconds.
 fn fixed_interval_micros(scx: &StatementContext, e: &Expr, usage: &str) -> Result<i64> {
-    let mut ecx = ExprContext::new(
-        scx,
-        RelationExpr::constant(vec![Row::empty()], vec![]),
-        Scope::default(),
-        "window size",
-    );
-    let (planned, typ) = ecx.plan_expr(e)?;
-    let planned = func::plan_cast(planned, &typ, &ScalarType::Interval, CastContext::Implicit)?;
-    match planned.eval(&[]) {
+    match super::expr::eval_constant(scx, e, &ScalarType::Interval, "window size") {
         Ok(Datum::Interval(Interval {
             months: 0,
             days,

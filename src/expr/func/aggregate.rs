@@ -44,6 +44,19 @@ pub enum AggregateFunc {
     /// Three-valued AND: FALSE if any is FALSE, else NULL if any is NULL, else TRUE. Lowers
     /// `x op ALL (subquery)`.
     All,
+    /// `percentile_cont(f) WITHIN GROUP (ORDER BY v)` (`continuous`: interpolated, over
+    /// double precision) and `percentile_disc(f)` (the first value at or past fraction `f`):
+    /// input records `[v]`; NULLs ignored. `fraction_bits` is `f` as `f64::to_bits`.
+    Percentile {
+        fraction_bits: u64,
+        continuous: bool,
+        order: Vec<WindowOrder>,
+    },
+    /// `mode() WITHIN GROUP (ORDER BY v)`: the most frequent non-NULL value, the first in
+    /// the order among equally frequent ones. Input records `[v]`.
+    Mode {
+        order: Vec<WindowOrder>,
+    },
     /// A window's partition: its records sorted by the window's ORDER BY (see `window.rs`).
     WindowPartition {
         order: Vec<WindowOrder>,
@@ -70,6 +83,12 @@ impl AggregateFunc {
                 t(ScalarType::Array(Box::new(record_value_type(arg))))
             }
             AggregateFunc::JsonbAgg { .. } => t(ScalarType::Jsonb),
+            AggregateFunc::Percentile {
+                continuous: true, ..
+            } => t(ScalarType::Float64),
+            AggregateFunc::Percentile { .. } | AggregateFunc::Mode { .. } => {
+                t(record_value_type(arg))
+            }
             AggregateFunc::WindowPartition { .. } => {
                 ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
             }
@@ -259,11 +278,67 @@ impl AggregateFunc {
                     )))
                 }
             }
+            AggregateFunc::Percentile {
+                fraction_bits,
+                continuous,
+                order,
+            } => {
+                let values: Vec<&Datum> = sorted_records(&mut inputs, order, 0)?
+                    .into_iter()
+                    .map(|f| &f[0])
+                    .filter(|d| !d.is_null())
+                    .collect();
+                percentile(&values, f64::from_bits(*fraction_bits), *continuous)?
+            }
+            AggregateFunc::Mode { order } => {
+                let values: Vec<&Datum> = sorted_records(&mut inputs, order, 0)?
+                    .into_iter()
+                    .map(|f| &f[0])
+                    .filter(|d| !d.is_null())
+                    .collect();
+                let mut best: Option<(&Datum, usize)> = None;
+                let mut i = 0;
+                while i < values.len() {
+                    let run = values[i..].iter().take_while(|v| **v == values[i]).count();
+                    if best.is_none_or(|(_, n)| run > n) {
+                        best = Some((values[i], run));
+                    }
+                    i += run;
+                }
+                best.map_or(Datum::Null, |(v, _)| v.clone())
+            }
             AggregateFunc::WindowPartition { order } => {
                 window::sort_partition(inputs.into_iter(), order)?
             }
         })
     }
+}
+
+/// `percentile_cont` / `percentile_disc` of sorted non-NULL `values`, as PostgreSQL computes
+/// them: continuous interpolates between the values at positions `floor` and `ceil` of
+/// `f * (n - 1)`; discrete takes the value at position `ceil(f * n) - 1`.
+fn percentile(values: &[&Datum], f: f64, continuous: bool) -> Result<Datum, EvalError> {
+    if values.is_empty() {
+        return Ok(Datum::Null);
+    }
+    if !continuous {
+        let index = ((f * values.len() as f64).ceil() as usize).saturating_sub(1);
+        return Ok(values[index.min(values.len() - 1)].clone());
+    }
+    let float = |d: &Datum| match d {
+        Datum::Float64(v) => Ok(v.0),
+        other => Err(EvalError::Internal(format!(
+            "percentile_cont input {other:?}"
+        ))),
+    };
+    let position = f * (values.len() - 1) as f64;
+    let (lo, hi) = (position.floor() as usize, position.ceil() as usize);
+    let (a, b) = (float(values[lo])?, float(values[hi])?);
+    Ok(Datum::Float64(crate::repr::OrdF64(if lo == hi {
+        a
+    } else {
+        a + (position - lo as f64) * (b - a)
+    })))
 }
 
 /// The element type of an ordered aggregate's record input (its first field).

@@ -1039,6 +1039,9 @@ pub fn is_aggregate(name: &str) -> bool {
             | "every"
             | "string_agg"
             | "array_agg"
+            | "percentile_cont"
+            | "percentile_disc"
+            | "mode"
             | "jsonb_agg"
             | "stddev"
             | "stddev_samp"
@@ -1070,6 +1073,9 @@ pub fn plan_aggregate(
     order_by: Vec<(ScalarExpr, ScalarType, bool, bool)>,
 ) -> Result<AggregatePlan> {
     use ScalarType::*;
+    if matches!(name, "percentile_cont" | "percentile_disc" | "mode") {
+        return plan_ordered_set_aggregate(name, args, order_by);
+    }
     if !order_by.is_empty() && !matches!(name, "string_agg" | "array_agg" | "jsonb_agg") {
         return Err(PlanError::unsupported(format!("ORDER BY in {name}")));
     }
@@ -1386,6 +1392,80 @@ pub fn plan_aggregate(
         }
         _ => Err(wrong()),
     }
+}
+
+/// The ordered-set aggregates: `percentile_cont(f)`, `percentile_disc(f)` and `mode()`, each
+/// `WITHIN GROUP (ORDER BY v)` (`order_by`, exactly one key). The fraction must be a constant
+/// between 0 and 1.
+fn plan_ordered_set_aggregate(
+    name: &str,
+    args: Vec<Typed>,
+    order_by: Vec<(ScalarExpr, ScalarType, bool, bool)>,
+) -> Result<AggregatePlan> {
+    use ScalarType::*;
+    let [(value, value_type, desc, nulls_last)] = <[_; 1]>::try_from(order_by).map_err(|_| {
+        PlanError::Syntax(format!(
+            "{name} needs WITHIN GROUP (ORDER BY one expression)"
+        ))
+    })?;
+    let order = vec![(desc, nulls_last)];
+    if name == "mode" {
+        if !args.is_empty() {
+            return Err(unknown_function(name, &args));
+        }
+        return Ok(single(
+            AggregateFunc::Mode { order },
+            ScalarExpr::call(Func::MakeRecord, vec![value]),
+            false,
+            value_type.without_modifiers(),
+        ));
+    }
+    let [(fraction, fraction_type)] =
+        <[_; 1]>::try_from(args).map_err(|a: Vec<Typed>| unknown_function(name, &a))?;
+    let fraction = plan_cast(fraction, &fraction_type, &Float64, CastContext::Implicit)?;
+    let f = match fraction.eval(&[]) {
+        Ok(Datum::Float64(f)) => f.0,
+        Ok(Datum::Null) => {
+            return Err(PlanError::unsupported(format!(
+                "{name} with a NULL fraction"
+            )));
+        }
+        _ => {
+            return Err(PlanError::unsupported(format!(
+                "{name} with a fraction that is not a constant"
+            )));
+        }
+    };
+    if !(0.0..=1.0).contains(&f) {
+        return Err(PlanError::Eval(crate::expr::EvalError::NumericOutOfRange(
+            format!("percentile value {f} is not between 0 and 1"),
+        )));
+    }
+    let continuous = name == "percentile_cont";
+    let (value, typ) = if continuous {
+        if numeric_rank(&value_type).is_none() {
+            return Err(PlanError::unsupported(format!(
+                "percentile_cont over {}",
+                value_type.sql_name()
+            )));
+        }
+        (
+            plan_cast(value, &value_type, &Float64, CastContext::Implicit)?,
+            Float64,
+        )
+    } else {
+        (value, value_type.without_modifiers())
+    };
+    Ok(single(
+        AggregateFunc::Percentile {
+            fraction_bits: f.to_bits(),
+            continuous,
+            order,
+        },
+        ScalarExpr::call(Func::MakeRecord, vec![value]),
+        false,
+        typ,
+    ))
 }
 
 fn order_keys(

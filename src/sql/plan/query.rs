@@ -1178,7 +1178,14 @@ fn resolve_group_by_item(g: &Expr, projection: &[SelectItem], scope: &Scope) -> 
 
 fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<func::AggregatePlan> {
     let name = normalize_name(&call.name)?.pop().unwrap_or_default();
-    if call.filter.is_some() || !call.within_group.is_empty() || call.null_treatment.is_some() {
+    let ordered_set = matches!(
+        name.as_str(),
+        "percentile_cont" | "percentile_disc" | "mode"
+    );
+    if call.filter.is_some()
+        || (!call.within_group.is_empty() && !ordered_set)
+        || call.null_treatment.is_some()
+    {
         return Err(PlanError::unsupported(format!(
             "{name} with FILTER or WITHIN GROUP"
         )));
@@ -1231,7 +1238,7 @@ fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<fu
         }
     }
     let mut order = Vec::new();
-    for ob in &order_by {
+    for ob in order_by.iter().chain(&call.within_group) {
         let (e, t) = ecx.plan_expr(&ob.expr)?;
         let o = column_order(0, &ob.options);
         order.push((e, t, o.desc, o.nulls_last));

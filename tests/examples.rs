@@ -3,9 +3,8 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
 use support::server::TestServer;
-use support::{connect, count};
+use support::{connect, count, wait_for_count};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// Starts a server and runs `sql/examples/<name>.sql` on it.
@@ -39,18 +38,6 @@ async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Polls `sql` (a bigint) until it is at least `at_least`, for at most 20 s.
-async fn wait_for(client: &Client, sql: &str, at_least: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n = count(client, sql).await;
-        if n >= at_least || Instant::now() > deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `a` and `b` (two queries with the same columns) hold the same rows: checked in one
 /// statement, so at one timestamp.
 async fn same_rows(client: &Client, a: &str, b: &str) -> bool {
@@ -65,7 +52,7 @@ async fn same_rows(client: &Client, a: &str, b: &str) -> bool {
 #[tokio::test]
 async fn dashboard_counts_the_last_five_minutes_of_clicks_per_user() {
     let (_server, client) = run_example("dashboard").await;
-    let total = wait_for(
+    let total = wait_for_count(
         &client,
         "SELECT sum(click_count)::bigint FROM clicks_per_user_5m",
         1_000,
@@ -92,7 +79,7 @@ async fn dashboard_counts_the_last_five_minutes_of_clicks_per_user() {
 #[tokio::test]
 async fn fraud_detection_views_equal_their_queries() {
     let (_server, client) = run_example("fraud_detection").await;
-    wait_for(&client, "SELECT count(*) FROM auctions", 120).await;
+    wait_for_count(&client, "SELECT count(*) FROM auctions", 120).await;
     assert!(count(&client, "SELECT count(*) FROM item_bid_stats").await > 0);
     assert!(
         same_rows(
@@ -118,7 +105,7 @@ async fn fraud_detection_views_equal_their_queries() {
 #[tokio::test]
 async fn enrichment_gives_every_click_its_page_and_follows_reference_changes() {
     let (_server, client) = run_example("enrichment").await;
-    wait_for(&client, "SELECT count(*) FROM enriched_clicks", 300).await;
+    wait_for_count(&client, "SELECT count(*) FROM enriched_clicks", 300).await;
     assert!(
         same_rows(
             &client,
@@ -143,7 +130,7 @@ async fn enrichment_gives_every_click_its_page_and_follows_reference_changes() {
 #[tokio::test]
 async fn alerting_flags_the_address_with_five_failed_logins_in_a_minute() {
     let (_server, client) = run_example("alerting").await;
-    wait_for(&client, "SELECT ticks FROM logins_progress", 60).await;
+    wait_for_count(&client, "SELECT ticks FROM logins_progress", 60).await;
     let alerts = rows(&client, "SELECT ip, failures FROM failed_login_alerts").await;
     assert_eq!(
         alerts,
@@ -155,7 +142,7 @@ async fn alerting_flags_the_address_with_five_failed_logins_in_a_minute() {
 #[tokio::test]
 async fn p95_latency_is_reported_per_endpoint() {
     let (_server, client) = run_example("p95_latency").await;
-    wait_for(&client, "SELECT count(*) FROM endpoint_latency", 8).await;
+    wait_for_count(&client, "SELECT count(*) FROM endpoint_latency", 8).await;
     let endpoints = rows(
         &client,
         "SELECT endpoint, p95_ms >= p50_ms, p95_ms <= max_ms FROM endpoint_latency ORDER BY endpoint",

@@ -3,22 +3,8 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
 use support::server::TestServer;
-use support::{connect, count};
-use tokio_postgres::Client;
-
-/// Polls `sql` (a single bigint) until it is at least `at_least`, for at most 20 s.
-async fn wait_for(client: &Client, sql: &str, at_least: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n = count(client, sql).await;
-        if n >= at_least || Instant::now() > deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use support::{connect, count, wait_for_count};
 
 #[tokio::test]
 async fn a_counter_resumes_after_kill_without_gaps_or_repeats() {
@@ -36,14 +22,14 @@ async fn a_counter_resumes_after_kill_without_gaps_or_repeats() {
         )
         .await
         .expect("create source");
-    let before = wait_for(&client, "SELECT n FROM ticker_stats", 20).await;
+    let before = wait_for_count(&client, "SELECT n FROM ticker_stats", 20).await;
     assert!(before >= 20, "the counter ticks by itself ({before} rows)");
     drop(client);
     let data = server.kill();
 
     let server = TestServer::start_with(2, data.clone()).expect("server restarts");
     let client = connect(&server).await;
-    let after = wait_for(&client, "SELECT n FROM ticker_stats", before + 20).await;
+    let after = wait_for_count(&client, "SELECT n FROM ticker_stats", before + 20).await;
     assert!(
         after >= before + 20,
         "it goes on after a restart ({after} rows)"
@@ -85,11 +71,11 @@ async fn generators_are_deterministic_for_a_seed_and_stop_at_up_to() {
         .await
         .expect("create sources");
     for progress in ["a_progress", "b_progress", "c_progress"] {
-        let ticks = wait_for(&client, &format!("SELECT ticks FROM {progress}"), 40).await;
+        let ticks = wait_for_count(&client, &format!("SELECT ticks FROM {progress}"), 40).await;
         assert_eq!(ticks, 40, "{progress} stops at UP TO");
     }
     assert_eq!(
-        wait_for(&client, "SELECT ticks FROM house", 30).await,
+        wait_for_count(&client, "SELECT ticks FROM house", 30).await,
         30,
         "the AUCTION source stops at UP TO"
     );

@@ -31,3 +31,24 @@ pub async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .get(0)
 }
+
+/// Polls `sql` (a single bigint; no row or NULL count as not there yet) until it is at least
+/// `at_least`, for at most 20 s; returns the last value read (the caller asserts on it).
+#[allow(dead_code)]
+pub async fn wait_for_count(client: &tokio_postgres::Client, sql: &str, at_least: i64) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = client
+            .query(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let n = rows
+            .first()
+            .and_then(|r| r.get::<_, Option<i64>>(0))
+            .unwrap_or(-1);
+        if n >= at_least || std::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

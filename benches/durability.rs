@@ -11,63 +11,12 @@
 //! Run: `cargo bench --bench durability` (`FRESHET_BENCH_ROWS`, default 1,000,000;
 //! `FRESHET_BENCH_SECONDS` per insert run, default 5; `FRESHET_BENCH_WORKERS`, default 2).
 
+mod support;
+
 use futures::SinkExt;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
-use tokio_postgres::NoTls;
-
-/// Timely workers of the measured server: `FRESHET_BENCH_WORKERS`, default 2.
-fn workers() -> String {
-    std::env::var("FRESHET_BENCH_WORKERS").unwrap_or_else(|_| "2".into())
-}
-
-fn start(data: &Path) -> (Child, SocketAddr) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
-        .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(data)
-        .args(["--workers", &workers()])
-        .stdout(Stdio::null())
-        // The server's log (quiet unless FRESHET_LOG asks for more), beside its data.
-        .stderr(
-            std::fs::File::options()
-                .create(true)
-                .append(true)
-                .open(data.with_extension("log"))
-                .map_or(Stdio::null(), Stdio::from),
-        )
-        .spawn()
-        .expect("start freshet");
-    (child, addr)
-}
-
-fn wait_listening(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-        assert!(Instant::now() < deadline, "freshet did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-async fn connect(addr: SocketAddr) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(
-        &format!(
-            "host=127.0.0.1 port={} user=bench dbname=freshet",
-            addr.port()
-        ),
-        NoTls,
-    )
-    .await
-    .expect("connect");
-    tokio::spawn(conn);
-    client
-}
+use support::{connect, start, start_fresh, wait_listening};
 
 fn dir_bytes(path: &Path) -> u64 {
     let mut total = 0;
@@ -93,15 +42,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    let data: PathBuf =
-        std::env::temp_dir().join(format!("freshet-bench-durability-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (mut child, addr) = start(&data);
-    wait_listening(addr);
+    let (data, runtime, mut child, addr) = start_fresh("durability");
     runtime.block_on(async {
         let setup = connect(addr).await;
         setup.batch_execute("CREATE TABLE ins (client int, seq int)").await.expect("setup");

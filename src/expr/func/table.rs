@@ -28,6 +28,15 @@ pub enum TableFunc {
         offset_micros: i64,
         time_type: ScalarType,
     },
+    /// Session windows over one key's rows (the `WindowPartition` aggregate's output, records
+    /// `[time, row...]` sorted by time): a session is a maximal run of rows each less than
+    /// `gap` after the previous one; each row is appended `(window_start, window_end)` = its
+    /// session's first time and last time plus `gap`. A NULL time gets NULL bounds.
+    SessionWindows {
+        gap_micros: i64,
+        row_types: Vec<ColumnType>,
+        time_type: ScalarType,
+    },
 }
 
 impl TableFunc {
@@ -43,6 +52,18 @@ impl TableFunc {
             }
             TableFunc::HopWindows { time_type, .. } => {
                 vec![ColumnType::new(time_type.clone(), false); 2]
+            }
+            TableFunc::SessionWindows {
+                row_types,
+                time_type,
+                ..
+            } => {
+                let mut types = row_types.clone();
+                types.extend([
+                    ColumnType::new(time_type.clone(), true),
+                    ColumnType::new(time_type.clone(), true),
+                ]);
+                types
             }
         }
     }
@@ -120,6 +141,12 @@ impl TableFunc {
                     .map(|i| Row::new(vec![Datum::Int64(start + i * step)]))
                     .collect())
             }
+            TableFunc::SessionWindows { gap_micros, .. } => {
+                let partition = args
+                    .first()
+                    .ok_or_else(|| EvalError::Internal("session windows without input".into()))?;
+                session_windows(partition, *gap_micros)
+            }
             TableFunc::WindowNumbering { func, order, .. } => {
                 let partition = args
                     .first()
@@ -128,4 +155,68 @@ impl TableFunc {
             }
         }
     }
+}
+
+/// `TableFunc::SessionWindows` for one sorted partition.
+fn session_windows(partition: &Datum, gap: i64) -> Result<Vec<Row>, EvalError> {
+    let Datum::Array(records) = partition else {
+        return Err(EvalError::Internal(
+            "session partition is not an array".into(),
+        ));
+    };
+    let micros = |d: &Datum| match d {
+        Datum::TimestampTz(t) => Some(t.timestamp_micros()),
+        Datum::Timestamp(t) => Some(t.and_utc().timestamp_micros()),
+        _ => None,
+    };
+    let mut fields_of = Vec::with_capacity(records.len());
+    for record in records {
+        let Datum::Array(fields) = record else {
+            return Err(EvalError::Internal("session record is not an array".into()));
+        };
+        fields_of.push(fields.as_slice());
+    }
+    // Split into sessions (records are sorted by time, NULL times last).
+    let mut out = Vec::with_capacity(records.len());
+    let mut i = 0;
+    while i < fields_of.len() {
+        let Some(first) = micros(&fields_of[i][0]) else {
+            for fields in &fields_of[i..] {
+                let mut row = fields[1..].to_vec();
+                row.extend([Datum::Null, Datum::Null]);
+                out.push(Row::new(row));
+            }
+            break;
+        };
+        let mut last = first;
+        let mut j = i + 1;
+        while j < fields_of.len() {
+            match micros(&fields_of[j][0]) {
+                Some(t) if t - last < gap => {
+                    last = t;
+                    j += 1;
+                }
+                _ => break,
+            }
+        }
+        let bound = |m: i64| -> Result<Datum, EvalError> {
+            let at = chrono::DateTime::from_timestamp_micros(m).ok_or_else(|| {
+                EvalError::DatetimeOutOfRange {
+                    message: "timestamp out of range".into(),
+                }
+            })?;
+            Ok(match &fields_of[i][0] {
+                Datum::Timestamp(_) => Datum::Timestamp(at.naive_utc()),
+                _ => Datum::TimestampTz(at),
+            })
+        };
+        let (start, end) = (bound(first)?, bound(last + gap)?);
+        for fields in &fields_of[i..j] {
+            let mut row = fields[1..].to_vec();
+            row.extend([start.clone(), end.clone()]);
+            out.push(Row::new(row));
+        }
+        i = j;
+    }
+    Ok(out)
 }

@@ -6,6 +6,10 @@
 //!   offset)`). A NULL time gets NULL bounds.
 //! - `HOP(rel, time_col, slide, size [, offset])`: each row once per window `[s, s + size)`
 //!   containing `time_col`, windows starting every `slide`. A NULL time is in no window.
+//! - `SESSION(rel, time_col, gap [, key_col ...])`: per key, a session is a maximal run of
+//!   rows each less than `gap` after the one before; every row gets its session's first time
+//!   as `window_start` and its last time plus `gap` as `window_end`. Maintained per key: a
+//!   change to a key's rows recomputes that key's sessions.
 //!
 //! `rel` names a table or view; sizes are constant intervals without months (fixed
 //! durations, as the windows are in UTC). The result is an ordinary relation: group it by
@@ -25,7 +29,7 @@ const MAX_HOP_WINDOWS_PER_ROW: i64 = 10_000;
 
 /// Whether `name` is a window function of this module.
 pub fn is_time_window(name: &str) -> bool {
-    matches!(name, "tumble" | "hop")
+    matches!(name, "tumble" | "hop" | "session")
 }
 
 /// Plans `TUMBLE(...)` or `HOP(...)`; returns the relation, its column names and types, and
@@ -37,6 +41,7 @@ pub fn plan(
 ) -> Result<(RelationExpr, Vec<String>, Vec<ColumnType>, String)> {
     let usage = match name {
         "tumble" => "TUMBLE(relation, time_column, size [, offset])",
+        "session" => "SESSION(relation, time_column, gap [, key_column ...])",
         _ => "HOP(relation, time_column, slide, size [, offset])",
     };
     let exprs: Vec<&Expr> = args
@@ -46,8 +51,13 @@ pub fn plan(
             _ => Err(PlanError::Syntax(format!("the arguments of {usage}"))),
         })
         .collect::<Result<_>>()?;
-    let intervals = if name == "tumble" { 1 } else { 2 };
-    if exprs.len() != 2 + intervals && exprs.len() != 3 + intervals {
+    let intervals = if name == "hop" { 2 } else { 1 };
+    if name == "session" && exprs.len() < 3 {
+        return Err(PlanError::Syntax(format!(
+            "SESSION takes at least 3 arguments: {usage}"
+        )));
+    }
+    if name != "session" && exprs.len() != 2 + intervals && exprs.len() != 3 + intervals {
         return Err(PlanError::Syntax(format!(
             "{} takes {} or {} arguments: {usage}",
             name.to_uppercase(),
@@ -65,16 +75,19 @@ pub fn plan(
         }
     };
     let (rel, mut names, mut types, table_name) = query::resolve_catalog_relation(scx, &relation)?;
-    let Expr::Identifier(column) = exprs[1] else {
-        return Err(PlanError::Syntax(format!(
-            "the second argument of {usage} must be a column name"
-        )));
+    let column_index = |e: &Expr, which: &str| -> Result<usize> {
+        let Expr::Identifier(column) = e else {
+            return Err(PlanError::Syntax(format!(
+                "the {which} argument of {usage} must be a column name"
+            )));
+        };
+        let column_name = super::expr::normalize_ident(column);
+        names
+            .iter()
+            .position(|n| *n == column_name)
+            .ok_or(PlanError::UnknownColumn(column_name))
     };
-    let column_name = super::expr::normalize_ident(column);
-    let time_column = names
-        .iter()
-        .position(|n| *n == column_name)
-        .ok_or_else(|| PlanError::UnknownColumn(column_name.clone()))?;
+    let time_column = column_index(exprs[1], "second")?;
     let time_type = types[time_column].scalar_type.clone();
     if !matches!(time_type, ScalarType::Timestamp | ScalarType::TimestampTz) {
         return Err(PlanError::DatatypeMismatch(format!(
@@ -82,6 +95,19 @@ pub fn plan(
             name.to_uppercase(),
             time_type.sql_name()
         )));
+    }
+    if name == "session" {
+        let gap = positive(fixed_interval_micros(scx, exprs[2], usage)?, "gap", usage)?;
+        let keys: Vec<usize> = exprs[3..]
+            .iter()
+            .map(|e| column_index(e, "key"))
+            .collect::<Result<_>>()?;
+        let expr = session(rel, &types, time_column, &keys, gap, time_type.clone());
+        types.push(ColumnType::new(time_type.clone(), true));
+        types.push(ColumnType::new(time_type, true));
+        names.push("window_start".into());
+        names.push("window_end".into());
+        return Ok((expr, names, types, table_name));
     }
     let micros: Vec<i64> = exprs[2..]
         .iter()
@@ -138,6 +164,45 @@ pub fn plan(
     names.push("window_start".into());
     names.push("window_end".into());
     Ok((expr, names, types, table_name))
+}
+
+/// `SESSION`: each key's rows, as records `[time, row...]` sorted by time, become sessions
+/// (`TableFunc::SessionWindows`); the result is `row ++ [window_start, window_end]`.
+fn session(
+    rel: RelationExpr,
+    types: &[ColumnType],
+    time_column: usize,
+    keys: &[usize],
+    gap: i64,
+    time_type: ScalarType,
+) -> RelationExpr {
+    use crate::expr::{AggregateExpr, AggregateFunc};
+    let n = types.len();
+    let mut record = vec![ScalarExpr::Column(time_column)];
+    record.extend((0..n).map(ScalarExpr::Column));
+    let reduced = RelationExpr::Reduce {
+        input: Box::new(rel),
+        group_key: keys.iter().map(|k| ScalarExpr::Column(*k)).collect(),
+        aggregates: vec![AggregateExpr {
+            // Ascending, NULL times last.
+            func: AggregateFunc::WindowPartition {
+                order: vec![(false, true)],
+            },
+            expr: ScalarExpr::call(Func::MakeRecord, record),
+            distinct: false,
+        }],
+    };
+    let k = keys.len();
+    RelationExpr::FlatMap {
+        input: Box::new(reduced),
+        func: TableFunc::SessionWindows {
+            gap_micros: gap,
+            row_types: types.to_vec(),
+            time_type,
+        },
+        exprs: vec![ScalarExpr::Column(k)],
+    }
+    .project((k + 1..k + 1 + n + 2).collect())
 }
 
 fn positive(micros: i64, what: &str, usage: &str) -> Result<i64> {

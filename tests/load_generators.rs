@@ -66,6 +66,8 @@ async fn generators_are_deterministic_for_a_seed_and_stop_at_up_to() {
              CREATE SOURCE b FROM LOAD GENERATOR CLICKS (SEED 5, TICK INTERVAL '10ms', UP TO 40);
              CREATE SOURCE c FROM LOAD GENERATOR CLICKS (SEED 6, TICK INTERVAL '10ms', UP TO 40);
              CREATE SOURCE house FROM LOAD GENERATOR AUCTION (TICK INTERVAL '10ms', UP TO 30)
+               FOR ALL TABLES;
+             CREATE SOURCE nexmark FROM LOAD GENERATOR NEXMARK (TICK INTERVAL '10ms', UP TO 20)
                FOR ALL TABLES;",
         )
         .await
@@ -96,6 +98,15 @@ async fn generators_are_deterministic_for_a_seed_and_stop_at_up_to() {
         count(&client, &differ("a", "c")).await > 0,
         "another seed differs"
     );
+    // NEXMARK: 100 events a tick, in the specification's proportions (1 person, 3 auctions
+    // and 46 bids in every 50 events).
+    assert_eq!(
+        wait_for_count(&client, "SELECT ticks FROM nexmark", 20).await,
+        20
+    );
+    assert_eq!(count(&client, "SELECT count(*) FROM person").await, 40);
+    assert_eq!(count(&client, "SELECT count(*) FROM auction").await, 120);
+    assert_eq!(count(&client, "SELECT count(*) FROM bid").await, 1840);
     // AUCTION: one auction per tick, bids only on auctions that exist.
     assert_eq!(count(&client, "SELECT count(*) FROM auctions").await, 30);
     assert_eq!(

@@ -85,18 +85,25 @@ fn encode_error(e: postcard::Error) -> StorageError {
     StorageError::Internal(format!("encoding shard state: {e}"))
 }
 
+/// redb's page cache. Its default (1 GiB) would keep every page ever written in memory; the
+/// state store is read at restart and for small shard records, so a small cache does.
+const STATE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 fn lock_poisoned() -> StorageError {
     StorageError::Internal("state store lock poisoned".into())
 }
 
 /// Opens (creating if needed) the database and its tables.
 fn open_database(path: &Path) -> Result<Database> {
-    let db = Database::create(path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => {
-            StorageError::Locked(path.display().to_string())
-        }
-        other => state_error(other),
-    })?;
+    let db = redb::Builder::new()
+        .set_cache_size(STATE_CACHE_BYTES)
+        .create(path)
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StorageError::Locked(path.display().to_string())
+            }
+            other => state_error(other),
+        })?;
     let txn = db.begin_write().map_err(state_error)?;
     txn.open_table(SHARDS).map_err(state_error)?;
     txn.open_table(CATALOG).map_err(state_error)?;

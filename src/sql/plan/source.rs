@@ -24,7 +24,7 @@ pub fn plan_create_source(scx: &StatementContext, cs: &CreateSourceStatement) ->
     let name = super::statement::table_name(&cs.name)?;
     let kind = GeneratorKind::parse(&cs.generator).ok_or_else(|| {
         PlanError::unsupported(format!(
-            "LOAD GENERATOR {} (there are COUNTER, CLICKS and AUCTION)",
+            "LOAD GENERATOR {} (there are COUNTER, CLICKS, AUCTION and NEXMARK)",
             cs.generator.to_uppercase()
         ))
     })?;
@@ -43,6 +43,11 @@ pub fn plan_create_source(scx: &StatementContext, cs: &CreateSourceStatement) ->
             "scale factor" => spec.scale_factor = count(scx, value, option)?.max(1),
             "up to" => spec.up_to = Some(count(scx, value, option)?),
             "as of" => spec.as_of = count(scx, value, option)?,
+            "seed" if kind == GeneratorKind::Nexmark => {
+                return Err(PlanError::unsupported(
+                    "SEED for LOAD GENERATOR NEXMARK (its data is fixed by the Nexmark generator)",
+                ));
+            }
             "seed" => spec.seed = count(scx, value, option)?,
             other => {
                 return Err(PlanError::unsupported(format!(

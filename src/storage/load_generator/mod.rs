@@ -11,10 +11,12 @@
 //! | `counter.rs` | `COUNTER` | `counter bigint`: 1, 2, 3, ... one per tick |
 //! | `clicks.rs` | `CLICKS` | web clicks: user, ip, url, status, latency, time |
 //! | `auction.rs` | `AUCTION` | organizations, users, accounts, auctions, bids |
+//! | `nexmark.rs` | `NEXMARK` | Nexmark's person, auction, bid |
 
 mod auction;
 mod clicks;
 mod counter;
+pub mod nexmark;
 
 use crate::repr::{ColumnType, RelationDesc, Row, ScalarType};
 use chrono::{DateTime, Utc};
@@ -25,6 +27,7 @@ pub enum GeneratorKind {
     Counter,
     Clicks,
     Auction,
+    Nexmark,
 }
 
 /// Everything that determines a generator's data.
@@ -57,6 +60,7 @@ impl GeneratorKind {
             "counter" => GeneratorKind::Counter,
             "clicks" => GeneratorKind::Clicks,
             "auction" => GeneratorKind::Auction,
+            "nexmark" => GeneratorKind::Nexmark,
             _ => return None,
         })
     }
@@ -66,12 +70,13 @@ impl GeneratorKind {
             GeneratorKind::Counter => "COUNTER",
             GeneratorKind::Clicks => "CLICKS",
             GeneratorKind::Auction => "AUCTION",
+            GeneratorKind::Nexmark => "NEXMARK",
         }
     }
 
     /// Whether it feeds several relations (created by `FOR ALL TABLES`).
     pub fn is_multi_output(&self) -> bool {
-        matches!(self, GeneratorKind::Auction)
+        matches!(self, GeneratorKind::Auction | GeneratorKind::Nexmark)
     }
 
     pub fn outputs(&self) -> Vec<Output> {
@@ -79,6 +84,7 @@ impl GeneratorKind {
             GeneratorKind::Counter => counter::outputs(),
             GeneratorKind::Clicks => clicks::outputs(),
             GeneratorKind::Auction => auction::outputs(),
+            GeneratorKind::Nexmark => nexmark::outputs(),
         }
     }
 }
@@ -107,6 +113,7 @@ impl LoadGeneratorSpec {
             GeneratorKind::Counter => counter::generate(self, tick),
             GeneratorKind::Clicks => clicks::generate(self, tick),
             GeneratorKind::Auction => auction::generate(self, tick),
+            GeneratorKind::Nexmark => nexmark::generate(self, tick),
         }
     }
 
@@ -154,6 +161,7 @@ mod tests {
             GeneratorKind::Counter,
             GeneratorKind::Clicks,
             GeneratorKind::Auction,
+            GeneratorKind::Nexmark,
         ] {
             let s = spec(kind);
             for tick in [0, 1, 17] {

@@ -220,6 +220,12 @@ impl Coordinator {
         if let Some((oldest_hold, _)) = self.read_holds.first_key_value() {
             since = since.min(*oldest_hold);
         }
+        tracing::trace!(
+            read_ts,
+            since,
+            read_holds = self.read_holds.len(),
+            "compaction"
+        );
         for id in &self.arrangements {
             self.cluster
                 .send(WorkerCommand::AllowCompaction { id: *id, since });

@@ -22,10 +22,17 @@ use tokio::sync::oneshot;
 
 type ExecReply = oneshot::Sender<Result<Executed>>;
 
+/// Appends in flight at once. Storage runs them one after another in start order; keeping a
+/// second one queued behind the first means its commit starts the moment the first one's
+/// ends, instead of after the first one's completion has come back here. More would only
+/// make the batches smaller.
+const MAX_APPENDS_IN_FLIGHT: usize = 2;
+
 #[derive(Default)]
 pub struct WriteQueue {
     pending: Vec<PendingWrite>,
-    in_flight: bool,
+    /// Appends started and not yet reported done (at most `MAX_APPENDS_IN_FLIGHT`).
+    in_flight: usize,
     rtw_waiting: VecDeque<ReadThenWrite>,
     rtw_active: bool,
 }
@@ -356,9 +363,9 @@ impl Coordinator {
         self.maybe_start_append();
     }
 
-    /// Starts a durable append of everything queued, unless one is in flight.
+    /// Starts a durable append of everything queued, unless enough are in flight already.
     fn maybe_start_append(&mut self) {
-        if self.writes.in_flight || self.writes.pending.is_empty() {
+        if self.writes.in_flight >= MAX_APPENDS_IN_FLIGHT || self.writes.pending.is_empty() {
             return;
         }
         let pending = std::mem::take(&mut self.writes.pending);
@@ -373,30 +380,30 @@ impl Coordinator {
         let writes: Writes = merged.into_iter().collect();
         let ts = self.oracle.write_ts();
         tracing::debug!(ts, statements = acks.len(), "group commit");
-        self.writes.in_flight = true;
-        let storage = self.storage.clone();
+        self.writes.in_flight += 1;
         let internal = self.internal_tx.clone();
-        tokio::spawn(async move {
-            let writes = std::sync::Arc::new(writes);
-            let started = std::time::Instant::now();
-            let result = storage
-                .append(ts, writes.clone())
-                .await
-                .map_err(AdapterError::from);
-            tracing::debug!(
-                ts,
-                micros = started.elapsed().as_micros() as u64,
-                "append durable"
-            );
-            // Storage has let go of its reference: this unwraps without copying.
-            let writes = std::sync::Arc::try_unwrap(writes).unwrap_or_else(|w| (*w).clone());
-            let _ = internal.send(Message::AppendDone(AppendResult {
-                ts,
-                writes,
-                acks,
-                result,
-            }));
-        });
+        let started = std::time::Instant::now();
+        // Completions are sent from storage's appender thread in start order, so the
+        // coordinator applies appends in timestamp order.
+        self.storage.start_append(
+            ts,
+            std::sync::Arc::new(writes),
+            Box::new(move |result, writes| {
+                tracing::debug!(
+                    ts,
+                    micros = started.elapsed().as_micros() as u64,
+                    "append durable"
+                );
+                // Storage has let go of its reference: this unwraps without copying.
+                let writes = std::sync::Arc::try_unwrap(writes).unwrap_or_else(|w| (*w).clone());
+                let _ = internal.send(Message::AppendDone(AppendResult {
+                    ts,
+                    writes,
+                    acks,
+                    result: result.map_err(AdapterError::from),
+                }));
+            }),
+        );
     }
 
     pub(super) fn append_done(&mut self, done: AppendResult) {
@@ -406,7 +413,11 @@ impl Coordinator {
             acks,
             result,
         } = done;
-        self.writes.in_flight = false;
+        assert!(
+            self.writes.in_flight > 0,
+            "an append finished that was never started"
+        );
+        self.writes.in_flight -= 1;
         let mut ended_rtw = false;
         match result {
             Ok(piled_up) => {
@@ -473,7 +484,7 @@ impl Coordinator {
     /// With no writes queued or in flight, moves every table to a new timestamp so that time
     /// passes for views and subscriptions even when nothing changes.
     pub(super) fn advance_idle_tables(&mut self) {
-        if self.writes.in_flight || !self.writes.pending.is_empty() {
+        if self.writes.in_flight > 0 || !self.writes.pending.is_empty() {
             return;
         }
         let ts = self.oracle.write_ts();

@@ -65,7 +65,39 @@ pub enum CatalogOp {
 
 pub struct Storage {
     inner: Arc<Inner>,
+    /// The appender thread's queue: appends run one at a time, in the order they were
+    /// started (each needs the upper its predecessor left). Bounded; callers keep at most a
+    /// few appends in flight.
+    appender: Option<std::sync::mpsc::SyncSender<AppendJob>>,
+    /// Joined on drop, so that the data directory is released when the Storage is.
+    appender_thread: Option<std::thread::JoinHandle<()>>,
 }
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // Closing the queue ends the appender after the appends already queued.
+        drop(self.appender.take());
+        if let Some(thread) = self.appender_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The shards of an append and their rows, shared with the caller (who gets them back).
+pub type AppendUpdates = Arc<Vec<(GlobalId, Vec<(Row, Diff)>)>>;
+
+/// What an append reports when it is durable (or failed): the shards worth merging, and the
+/// updates it was given.
+pub type AppendDone = Box<dyn FnOnce(Result<Vec<GlobalId>>, AppendUpdates) + Send>;
+
+struct AppendJob {
+    ts: Timestamp,
+    updates: AppendUpdates,
+    done: AppendDone,
+}
+
+/// Appends queued beyond this many are a caller bug (it must wait for completions).
+const APPEND_QUEUE: usize = 16;
 
 struct Inner {
     blobs: Box<dyn Blob>,
@@ -119,13 +151,28 @@ impl Storage {
             let state: Box<dyn StateStore> =
                 Box::new(RedbStateStore::open(&dir.join("state.redb"))?);
             sweep_orphan_blobs(blobs.as_ref(), state.as_ref())?;
+            let inner = Arc::new(Inner {
+                blobs,
+                state,
+                _lock: lock,
+                compacting: Default::default(),
+            });
+            let (appender, jobs) = std::sync::mpsc::sync_channel::<AppendJob>(APPEND_QUEUE);
+            let appending = inner.clone();
+            let appender_thread = std::thread::Builder::new()
+                .name("storage-append".into())
+                .spawn(move || {
+                    // Ends when the Storage (the only sender) is dropped.
+                    for job in jobs {
+                        let result = appending.append(job.ts, &job.updates);
+                        (job.done)(result, job.updates);
+                    }
+                })
+                .map_err(|e| StorageError::Internal(format!("cannot start the appender: {e}")))?;
             Ok(Storage {
-                inner: Arc::new(Inner {
-                    blobs,
-                    state,
-                    _lock: lock,
-                    compacting: Default::default(),
-                }),
+                inner,
+                appender: Some(appender),
+                appender_thread: Some(appender_thread),
             })
         })
         .await
@@ -143,64 +190,42 @@ impl Storage {
     }
 
     /// Appends `updates` at `ts` and advances each named shard's upper to `ts + 1`, atomically
-    /// and durably: when this returns Ok, the data survives a crash. Returns the shards that
-    /// now have enough batches to be worth merging (see `compact`). The updates are shared,
-    /// not copied: the caller gets them back whole once this returns.
+    /// and durably, after every append started before it; `done` is called (on the appender
+    /// thread) when the data would survive a crash, or with the error. Appends started in a
+    /// row overlap with the caller's work, not with each other.
+    pub fn start_append(&self, ts: Timestamp, updates: AppendUpdates, done: AppendDone) {
+        let job = AppendJob { ts, updates, done };
+        let Some(appender) = &self.appender else {
+            return (job.done)(
+                Err(StorageError::Internal("the appender has stopped".into())),
+                job.updates,
+            );
+        };
+        if let Err(std::sync::mpsc::SendError(job)) = appender.send(job) {
+            (job.done)(
+                Err(StorageError::Internal("the appender has stopped".into())),
+                job.updates,
+            );
+        }
+    }
+
+    /// `start_append`, awaited. Returns the shards that now have enough batches to be worth
+    /// merging (see `compact`).
     pub async fn append(
         &self,
         ts: Timestamp,
-        updates: impl Into<Arc<Vec<(GlobalId, Vec<(Row, Diff)>)>>>,
+        updates: impl Into<AppendUpdates>,
     ) -> Result<Vec<GlobalId>> {
-        let updates = updates.into();
-        self.blocking(move |inner| {
-            // Large batches as blobs first (each durable); small ones ride in the one state
-            // transaction that references them all.
-            let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
-            let mut inline_puts = Vec::new();
-            for (shard, rows) in updates.iter() {
-                let name = shard_name(*shard);
-                if rows.is_empty() {
-                    continue;
-                }
-                let key = format!("{name}/{ts:020}");
-                let encoded = batch::encode(ts, rows)?;
-                let inline = encoded.len() <= INLINE_MAX_BYTES;
-                let bytes = encoded.len() as u64;
-                if inline {
-                    inline_puts.push((key.clone(), encoded));
-                } else {
-                    inner.blobs.put(&key, &encoded)?;
-                }
-                written.insert(name, BatchMeta { key, inline, bytes });
-            }
-            let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
-            let mut piled_up = Vec::new();
-            inner
-                .state
-                .update_shards(&names, &inline_puts, &[], &mut |name, state| {
-                    if ts < state.upper {
-                        return Err(StorageError::Internal(format!(
-                            "append at {ts} to shard {name} whose upper is already {}",
-                            state.upper
-                        )));
-                    }
-                    if let Some(batch) = written.get(name) {
-                        state.batches.push(batch.clone());
-                        state.next_batch += 1;
-                    }
-                    state.upper = ts + 1;
-                    if state.batches.len() > COMPACT_AFTER_BATCHES {
-                        piled_up.push(name.to_string());
-                    }
-                    Ok(())
-                })?;
-            Ok(updates
-                .iter()
-                .map(|(shard, _)| *shard)
-                .filter(|shard| piled_up.contains(&shard_name(*shard)))
-                .collect())
-        })
-        .await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.start_append(
+            ts,
+            updates.into(),
+            Box::new(move |result, _| {
+                let _ = tx.send(result);
+            }),
+        );
+        rx.await
+            .map_err(|_| StorageError::Internal("the appender has stopped".into()))?
     }
 
     /// Merges a shard's newest batches when it has accumulated more than a few, keeping the
@@ -230,6 +255,54 @@ impl Storage {
 }
 
 impl Inner {
+    /// `Storage::start_append`'s work: large batches as blobs first (each durable), then one
+    /// state transaction with the small ones and every shard's new upper.
+    fn append(&self, ts: Timestamp, updates: &AppendUpdates) -> Result<Vec<GlobalId>> {
+        let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
+        let mut inline_puts = Vec::new();
+        for (shard, rows) in updates.iter() {
+            let name = shard_name(*shard);
+            if rows.is_empty() {
+                continue;
+            }
+            let key = format!("{name}/{ts:020}");
+            let encoded = batch::encode(ts, rows)?;
+            let inline = encoded.len() <= INLINE_MAX_BYTES;
+            let bytes = encoded.len() as u64;
+            if inline {
+                inline_puts.push((key.clone(), encoded));
+            } else {
+                self.blobs.put(&key, &encoded)?;
+            }
+            written.insert(name, BatchMeta { key, inline, bytes });
+        }
+        let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
+        let mut piled_up = Vec::new();
+        self.state
+            .update_shards(&names, &inline_puts, &[], &mut |name, state| {
+                if ts < state.upper {
+                    return Err(StorageError::Internal(format!(
+                        "append at {ts} to shard {name} whose upper is already {}",
+                        state.upper
+                    )));
+                }
+                if let Some(batch) = written.get(name) {
+                    state.batches.push(batch.clone());
+                    state.next_batch += 1;
+                }
+                state.upper = ts + 1;
+                if state.batches.len() > COMPACT_AFTER_BATCHES {
+                    piled_up.push(name.to_string());
+                }
+                Ok(())
+            })?;
+        Ok(updates
+            .iter()
+            .map(|(shard, _)| *shard)
+            .filter(|shard| piled_up.contains(&shard_name(*shard)))
+            .collect())
+    }
+
     /// The bytes of one of `shard`'s batches, wherever it is stored.
     fn read_batch(&self, shard: &str, meta: &BatchMeta) -> Result<Vec<u8>> {
         let bytes = if meta.inline {

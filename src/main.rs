@@ -36,6 +36,13 @@ struct ServeArgs {
     workers: Option<usize>,
 }
 
+/// mimalloc instead of the system allocator: rows are allocated on worker threads and freed
+/// on others, and glibc's per-thread arenas then keep growing (measured: a table with
+/// constant live rows under insert/delete churn went from 50 to over 200 MB; bounded with one
+/// arena or this allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

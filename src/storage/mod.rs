@@ -6,7 +6,9 @@
 //! behind `StateStore` (an embedded transactional store, redb). An append writes and fsyncs
 //! its blobs first, then commits the state that references them: a crash before the commit
 //! leaves unreferenced blobs (deleted at the next open), never a state pointing at missing
-//! data. Shards are created and dropped in the catalog transaction of their table. Every blob carries a checksum;
+//! data. Shards are created and dropped in the catalog transaction of their table. Appends
+//! run one at a time on an appender thread, in the order they were started (each needs the
+//! upper its predecessor left), so a caller can queue the next one while one commits. Every blob carries a checksum;
 //! a damaged one is reported with the shard it belongs to, never read as data.
 //!
 //! | file | owns |

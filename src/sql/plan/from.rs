@@ -83,6 +83,23 @@ fn plan_table_factor(
                 let scope = scx.scope_for(Some(&table), &names, &types);
                 return Ok((rel, scope));
             }
+            if let Some(function_args) = args
+                && let [ast::ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+                && normalize_ident(ident) == "generate_series"
+            {
+                let (rel, typ) = super::series::plan(scx, &function_args.args)?;
+                let mut names = vec!["generate_series".to_string()];
+                if let Some(a) = alias.as_ref().filter(|a| a.columns.is_empty()) {
+                    names[0] = normalize_ident(&a.name);
+                }
+                let table = apply_alias(alias.as_ref(), &mut names, "generate_series")?;
+                let scope = scx.scope_for(
+                    Some(&table),
+                    &names,
+                    &[crate::repr::ColumnType::new(typ, false)],
+                );
+                return Ok((rel, scope));
+            }
             if args.is_some()
                 || !with_hints.is_empty()
                 || version.is_some()

@@ -23,6 +23,7 @@ pub mod from;
 pub mod func;
 pub mod query;
 pub mod scope;
+pub mod series;
 pub mod show;
 pub mod source;
 pub mod statement;

@@ -86,21 +86,12 @@ impl Coordinator {
             .map(|e| e.id)
             .collect();
         for main in generators {
-            let progress = self.catalog.entries().find(|e| {
-                matches!(
-                    e.item,
-                    CatalogItem::Source {
-                        output: crate::catalog::SourceOutput::Progress,
-                        owner,
-                        ..
-                    } if e.id == main || owner == Some(main)
-                )
+            self.start_generator(main, |progress| {
+                table_rows
+                    .iter()
+                    .find(|(id, _)| *id == progress)
+                    .map_or(0, |(_, rows)| Self::resume_tick(rows))
             });
-            let next_tick = progress
-                .and_then(|p| table_rows.iter().find(|(id, _)| *id == p.id))
-                .map(|(_, rows)| Self::resume_tick(rows))
-                .unwrap_or(0);
-            self.start_generator(main, next_tick);
         }
         let rows: usize = table_rows.iter().map(|(_, r)| r.len()).sum();
         self.cluster.send(WorkerCommand::AppendTables {

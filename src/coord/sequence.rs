@@ -258,15 +258,7 @@ impl Coordinator {
                 self.create_table_input(id);
                 Ok("CREATE TABLE".into())
             }
-            Plan::CreateSource {
-                name,
-                spec,
-                relations,
-                if_not_exists,
-            } => {
-                if if_not_exists && self.catalog.name_exists(&name) {
-                    return Ok("CREATE SOURCE".into());
-                }
+            Plan::CreateSource { spec, relations } => {
                 self.create_source(spec, relations, create_sql).await?;
                 Ok("CREATE SOURCE".into())
             }

@@ -68,15 +68,15 @@ impl Coordinator {
             self.create_table_input(id);
         }
         if let Some(main) = owner {
-            self.start_generator(main, 0);
+            self.start_generator(main, |_| 0);
         }
         self.drive_generators();
         Ok(())
     }
 
     /// Registers the generator of source `main` (its relations are in the catalog), to
-    /// continue at `next_tick`.
-    pub(super) fn start_generator(&mut self, main: GlobalId, next_tick: u64) {
+    /// continue at the tick `resume` gives for its progress relation.
+    pub(super) fn start_generator(&mut self, main: GlobalId, resume: impl FnOnce(GlobalId) -> u64) {
         let Some(CatalogItem::Source {
             generator: Some(spec),
             ..
@@ -110,7 +110,7 @@ impl Coordinator {
                 spec,
                 outputs,
                 progress,
-                next_tick,
+                next_tick: resume(progress),
                 in_flight: false,
             },
         );

@@ -246,7 +246,7 @@ impl Coordinator {
             }
             return;
         }
-        self.writes.pending.push(PendingWrite {
+        self.queue_write(PendingWrite {
             writes,
             ack: Ack::Statement {
                 reply,
@@ -254,7 +254,6 @@ impl Coordinator {
                 ends_read_then_write: read_then_write,
             },
         });
-        self.maybe_start_append();
     }
 
     /// Turns read rows into table updates and the statement's response.
@@ -340,7 +339,7 @@ impl Coordinator {
         Ok((updates, response))
     }
 
-    /// Queues a write that no client waits for (a source's); `maybe_start_append` after.
+    /// Queues a write for the next group commit, starting one if there is room.
     pub(super) fn queue_write(&mut self, write: PendingWrite) {
         self.writes.pending.push(write);
         self.maybe_start_append();
@@ -356,11 +355,10 @@ impl Coordinator {
                 return;
             }
         }
-        self.writes.pending.push(PendingWrite {
+        self.queue_write(PendingWrite {
             writes,
             ack: Ack::Commit(reply),
         });
-        self.maybe_start_append();
     }
 
     /// Starts a durable append of everything queued, unless enough are in flight already.

@@ -23,7 +23,8 @@ pub enum WorkerCommand {
     CreateTable { id: GlobalId, as_of: Timestamp },
     /// Appends `updates` to the named tables at time `ts`, then advances every table input to
     /// `advance_to` (> `ts`). Each worker receives a share of the rows (see
-    /// `into_worker_shares`) and feeds it; the arrangement exchanges them by key. Also sent with no updates to move time forward.
+    /// `into_worker_shares`) and feeds it; the arrangement exchanges them by key. Also sent
+    /// with no updates to move time forward.
     AppendTables {
         ts: Timestamp,
         updates: TableUpdates,

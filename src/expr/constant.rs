@@ -60,14 +60,10 @@ fn eval(
         }
         RelationExpr::Filter { input, predicates } => eval(input, lets)?.and_then(|rows| {
             let mut out = Vec::with_capacity(rows.len());
-            'rows: for (row, diff) in rows {
-                for p in predicates {
-                    match p.eval(&row)? {
-                        crate::repr::Datum::Bool(true) => {}
-                        _ => continue 'rows,
-                    }
+            for (row, diff) in rows {
+                if ScalarExpr::all_true(predicates, &row)? {
+                    out.push((row, diff));
                 }
-                out.push((row, diff));
             }
             Ok(out)
         }),

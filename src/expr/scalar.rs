@@ -83,6 +83,17 @@ impl ScalarExpr {
         }
     }
 
+    /// Whether every predicate is TRUE on `row` (a filter keeps the row): FALSE or NULL stops
+    /// at once; the first error is returned.
+    pub fn all_true(predicates: &[ScalarExpr], row: &[Datum]) -> Result<bool, EvalError> {
+        for p in predicates {
+            if p.eval(row)? != Datum::Bool(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Whether `mz_now()` occurs anywhere in the expression.
     pub fn contains_mz_now(&self) -> bool {
         match self {

@@ -156,8 +156,14 @@ pub fn validity(
     let mut lower: Timestamp = 0;
     let mut upper: Option<Timestamp> = None;
     for p in predicates {
-        let Some(micros) = bound_micros(&p.bound.eval(row)?)? else {
+        let bound = p.bound.eval(row)?;
+        if bound.is_null() {
             return Ok(None);
+        }
+        let Some(micros) = super::func::temporal::timestamp_micros(&bound) else {
+            return Err(EvalError::Internal(format!(
+                "temporal filter bound is not a timestamp: {bound:?}"
+            )));
         };
         // Millisecond times t with t * 1000 compared to `micros`.
         let floor = micros.div_euclid(1000);
@@ -180,18 +186,6 @@ pub fn validity(
         }
     }
     Ok(Some((lower, upper)))
-}
-
-/// A timestamp bound in microseconds since the epoch (UTC); `None` for NULL.
-fn bound_micros(d: &Datum) -> Result<Option<i64>, EvalError> {
-    match d {
-        Datum::Null => Ok(None),
-        Datum::TimestampTz(t) => Ok(Some(t.timestamp_micros())),
-        Datum::Timestamp(t) => Ok(Some(t.and_utc().timestamp_micros())),
-        other => Err(EvalError::Internal(format!(
-            "temporal filter bound is not a timestamp: {other:?}"
-        ))),
-    }
 }
 
 #[cfg(test)]

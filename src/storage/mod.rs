@@ -8,8 +8,9 @@
 //! leaves unreferenced blobs (deleted at the next open), never a state pointing at missing
 //! data. Shards are created and dropped in the catalog transaction of their table. Appends
 //! run one at a time on an appender thread, in the order they were started (each needs the
-//! upper its predecessor left), so a caller can queue the next one while one commits. Every blob carries a checksum;
-//! a damaged one is reported with the shard it belongs to, never read as data.
+//! upper its predecessor left), so a caller can queue the next one while one commits. Every
+//! blob carries a checksum; a damaged one is reported with the shard it belongs to, never
+//! read as data.
 //!
 //! | file | owns |
 //! |---|---|
@@ -17,7 +18,7 @@
 //! | `state.rs` | the `StateStore` trait: shard states, inline batches, catalog; redb's implementation |
 //! | `batch.rs` | the checksummed encoding of a batch of updates |
 //! | `error.rs` | `StorageError` and its SQLSTATEs |
-//! | `load_generator/` | synthetic sources (COUNTER, CLICKS, AUCTION) |
+//! | `load_generator/` | synthetic sources (COUNTER, CLICKS, AUCTION, NEXMARK) |
 
 mod batch;
 mod blob;
@@ -197,13 +198,11 @@ impl Storage {
     /// row overlap with the caller's work, not with each other.
     pub fn start_append(&self, ts: Timestamp, updates: AppendUpdates, done: AppendDone) {
         let job = AppendJob { ts, updates, done };
-        let Some(appender) = &self.appender else {
-            return (job.done)(
-                Err(StorageError::Internal("the appender has stopped".into())),
-                job.updates,
-            );
+        let unsent = match &self.appender {
+            Some(appender) => appender.send(job).err().map(|e| e.0),
+            None => Some(job),
         };
-        if let Err(std::sync::mpsc::SendError(job)) = appender.send(job) {
+        if let Some(job) = unsent {
             (job.done)(
                 Err(StorageError::Internal("the appender has stopped".into())),
                 job.updates,

@@ -127,12 +127,10 @@ fn render_temporal_filter<'s>(oks: Oks<'s>, predicates: &[ScalarExpr]) -> (Oks<'
                 Ok(split) => split,
                 Err(e) => return vec![(Err(e.clone()), time, diff)],
             };
-            for p in ordinary {
-                match p.eval(&row) {
-                    Ok(Datum::Bool(true)) => {}
-                    Ok(_) => return vec![],
-                    Err(e) => return vec![(Err(e), time, diff)],
-                }
+            match ScalarExpr::all_true(ordinary, &row) {
+                Ok(true) => {}
+                Ok(false) => return vec![],
+                Err(e) => return vec![(Err(e), time, diff)],
             }
             match temporal_filter::validity(temporal, &row) {
                 Err(e) => vec![(Err(e), time, diff)],
@@ -229,16 +227,12 @@ impl<'s, 't> Context<'s, 't> {
             RelationExpr::Filter { input, predicates } => {
                 let (oks, errs) = self.render(input);
                 let predicates = predicates.clone();
-                let results = oks.flat_map(move |row| {
-                    for p in &predicates {
-                        match p.eval(&row) {
-                            Ok(Datum::Bool(true)) => {}
-                            Ok(_) => return None,
-                            Err(e) => return Some(Err(e)),
-                        }
-                    }
-                    Some(Ok(row))
-                });
+                let results =
+                    oks.flat_map(move |row| match ScalarExpr::all_true(&predicates, &row) {
+                        Ok(true) => Some(Ok(row)),
+                        Ok(false) => None,
+                        Err(e) => Some(Err(e)),
+                    });
                 let (oks, new_errs) = split(results);
                 (oks, errs.concat(new_errs))
             }

@@ -283,19 +283,11 @@ impl AggregateFunc {
                 continuous,
                 order,
             } => {
-                let values: Vec<&Datum> = sorted_records(&mut inputs, order, 0)?
-                    .into_iter()
-                    .map(|f| &f[0])
-                    .filter(|d| !d.is_null())
-                    .collect();
+                let values = sorted_values(&mut inputs, order)?;
                 percentile(&values, f64::from_bits(*fraction_bits), *continuous)?
             }
             AggregateFunc::Mode { order } => {
-                let values: Vec<&Datum> = sorted_records(&mut inputs, order, 0)?
-                    .into_iter()
-                    .map(|f| &f[0])
-                    .filter(|d| !d.is_null())
-                    .collect();
+                let values = sorted_values(&mut inputs, order)?;
                 let mut best: Option<(&Datum, usize)> = None;
                 let mut i = 0;
                 while i < values.len() {
@@ -312,6 +304,18 @@ impl AggregateFunc {
             }
         })
     }
+}
+
+/// The non-NULL values of an ordered-set aggregate's records `[v]`, sorted by `order`.
+fn sorted_values<'a>(
+    inputs: &mut [(&'a Datum, Diff)],
+    order: &[WindowOrder],
+) -> Result<Vec<&'a Datum>, EvalError> {
+    Ok(sorted_records(inputs, order, 0)?
+        .into_iter()
+        .map(|f| &f[0])
+        .filter(|d| !d.is_null())
+        .collect())
 }
 
 /// `percentile_cont` / `percentile_disc` of sorted non-NULL `values`, as PostgreSQL computes

@@ -13,7 +13,7 @@ mod compare;
 mod scalar_eval;
 mod string;
 mod table;
-mod temporal;
+pub mod temporal;
 pub mod window;
 
 pub use aggregate::AggregateFunc;

@@ -1,5 +1,6 @@
 //! Table functions: each input row produces zero or more output rows.
 
+use super::temporal::{timestamp_like, timestamp_micros};
 use crate::expr::EvalError;
 use crate::repr::{ColumnType, Datum, Row, ScalarType};
 use serde::{Deserialize, Serialize};
@@ -77,23 +78,13 @@ impl TableFunc {
                 offset_micros,
                 ..
             } => {
-                let (t, tz) = match args.first() {
-                    Some(Datum::TimestampTz(t)) => (t.timestamp_micros(), true),
-                    Some(Datum::Timestamp(t)) => (t.and_utc().timestamp_micros(), false),
-                    _ => return Ok(vec![]),
+                let Some(time) = args.first() else {
+                    return Ok(vec![]);
                 };
-                let datum = |micros: i64| {
-                    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
-                        EvalError::DatetimeOutOfRange {
-                            message: "timestamp out of range".into(),
-                        }
-                    })?;
-                    Ok(if tz {
-                        Datum::TimestampTz(at)
-                    } else {
-                        Datum::Timestamp(at.naive_utc())
-                    })
+                let Some(t) = timestamp_micros(time) else {
+                    return Ok(vec![]);
                 };
+                let datum = |micros: i64| timestamp_like(micros, time);
                 let latest =
                     offset_micros + (t - offset_micros).div_euclid(*slide_micros) * slide_micros;
                 let mut rows = Vec::new();
@@ -164,11 +155,6 @@ fn session_windows(partition: &Datum, gap: i64) -> Result<Vec<Row>, EvalError> {
             "session partition is not an array".into(),
         ));
     };
-    let micros = |d: &Datum| match d {
-        Datum::TimestampTz(t) => Some(t.timestamp_micros()),
-        Datum::Timestamp(t) => Some(t.and_utc().timestamp_micros()),
-        _ => None,
-    };
     let mut fields_of = Vec::with_capacity(records.len());
     for record in records {
         let Datum::Array(fields) = record else {
@@ -180,7 +166,7 @@ fn session_windows(partition: &Datum, gap: i64) -> Result<Vec<Row>, EvalError> {
     let mut out = Vec::with_capacity(records.len());
     let mut i = 0;
     while i < fields_of.len() {
-        let Some(first) = micros(&fields_of[i][0]) else {
+        let Some(first) = timestamp_micros(&fields_of[i][0]) else {
             for fields in &fields_of[i..] {
                 let mut row = fields[1..].to_vec();
                 row.extend([Datum::Null, Datum::Null]);
@@ -191,7 +177,7 @@ fn session_windows(partition: &Datum, gap: i64) -> Result<Vec<Row>, EvalError> {
         let mut last = first;
         let mut j = i + 1;
         while j < fields_of.len() {
-            match micros(&fields_of[j][0]) {
+            match timestamp_micros(&fields_of[j][0]) {
                 Some(t) if t - last < gap => {
                     last = t;
                     j += 1;
@@ -199,18 +185,11 @@ fn session_windows(partition: &Datum, gap: i64) -> Result<Vec<Row>, EvalError> {
                 _ => break,
             }
         }
-        let bound = |m: i64| -> Result<Datum, EvalError> {
-            let at = chrono::DateTime::from_timestamp_micros(m).ok_or_else(|| {
-                EvalError::DatetimeOutOfRange {
-                    message: "timestamp out of range".into(),
-                }
-            })?;
-            Ok(match &fields_of[i][0] {
-                Datum::Timestamp(_) => Datum::Timestamp(at.naive_utc()),
-                _ => Datum::TimestampTz(at),
-            })
-        };
-        let (start, end) = (bound(first)?, bound(last + gap)?);
+        let like = &fields_of[i][0];
+        let (start, end) = (
+            timestamp_like(first, like)?,
+            timestamp_like(last + gap, like)?,
+        );
         for fields in &fields_of[i..j] {
             let mut row = fields[1..].to_vec();
             row.extend([start.clone(), end.clone()]);

@@ -20,6 +20,26 @@ fn out_of_range() -> EvalError {
     }
 }
 
+/// A timestamp or timestamptz as microseconds since the epoch (UTC); `None` for anything
+/// else (NULL included).
+pub fn timestamp_micros(d: &Datum) -> Option<i64> {
+    match d {
+        Datum::TimestampTz(t) => Some(t.timestamp_micros()),
+        Datum::Timestamp(t) => Some(t.and_utc().timestamp_micros()),
+        _ => None,
+    }
+}
+
+/// Microseconds since the epoch as a datum of the same kind as `like` (timestamp or
+/// timestamptz).
+pub fn timestamp_like(micros: i64, like: &Datum) -> Result<Datum, EvalError> {
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(out_of_range)?;
+    Ok(match like {
+        Datum::Timestamp(_) => Datum::Timestamp(at.naive_utc()),
+        _ => Datum::TimestampTz(at),
+    })
+}
+
 pub fn add_interval(
     ts: NaiveDateTime,
     i: &Interval,
@@ -217,24 +237,8 @@ pub fn date_bin(stride: &Datum, source: &Datum, origin: &Datum) -> Result<Datum,
             .checked_add(diff.div_euclid(stride) * stride)
             .ok_or_else(out_of_range)
     };
-    match (source, origin) {
-        (Datum::Timestamp(s), Datum::Timestamp(o)) => {
-            let micros = bin(
-                s.and_utc().timestamp_micros(),
-                o.and_utc().timestamp_micros(),
-            )?;
-            Utc.timestamp_micros(micros)
-                .single()
-                .map(|t| Datum::Timestamp(t.naive_utc()))
-                .ok_or_else(out_of_range)
-        }
-        (Datum::TimestampTz(s), Datum::TimestampTz(o)) => {
-            let micros = bin(s.timestamp_micros(), o.timestamp_micros())?;
-            Utc.timestamp_micros(micros)
-                .single()
-                .map(Datum::TimestampTz)
-                .ok_or_else(out_of_range)
-        }
+    match (timestamp_micros(source), timestamp_micros(origin)) {
+        (Some(s), Some(o)) => timestamp_like(bin(s, o)?, source),
         _ => Err(EvalError::Internal("date_bin arguments".into())),
     }
 }

@@ -97,19 +97,20 @@ pub fn plan_create_source(scx: &StatementContext, cs: &CreateSourceStatement) ->
             ]
         }
     };
-    if !cs.if_not_exists {
-        for (relation, _, _) in &relations {
-            if scx.catalog.name_exists(relation) {
-                return Err(PlanError::AlreadyExists(relation.clone()));
-            }
+    // With IF NOT EXISTS an existing source of this name makes the statement a no-op; any
+    // other relation name already taken is an error either way.
+    if cs.if_not_exists && scx.catalog.name_exists(&name) {
+        return Ok(Plan::NoOp {
+            notice: format!("relation \"{name}\" already exists, skipping"),
+            tag: "CREATE SOURCE".into(),
+        });
+    }
+    for (relation, _, _) in &relations {
+        if scx.catalog.name_exists(relation) {
+            return Err(PlanError::AlreadyExists(relation.clone()));
         }
     }
-    Ok(Plan::CreateSource {
-        name,
-        spec,
-        relations,
-        if_not_exists: cs.if_not_exists,
-    })
+    Ok(Plan::CreateSource { spec, relations })
 }
 
 fn constant(scx: &StatementContext, e: &ast_expr::Expr, typ: &ScalarType) -> Result<Datum> {

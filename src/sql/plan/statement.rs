@@ -31,12 +31,10 @@ pub enum Plan {
         if_not_exists: bool,
         replace: Option<GlobalId>,
     },
-    /// A source and its relations (see `source.rs`).
+    /// A source and its relations, the source's own first (see `source.rs`).
     CreateSource {
-        name: String,
         spec: crate::storage::load_generator::LoadGeneratorSpec,
         relations: super::source::SourceRelations,
-        if_not_exists: bool,
     },
     CreateIndex {
         name: String,

@@ -3,8 +3,8 @@
 //! organization. Every tick opens one auction (`id = tick + 1`) by a random seller, ending
 //! 10 ticks later, and places up to 5 bids by random users on auctions still open.
 
-use super::{LoadGeneratorSpec, Output, column};
-use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use super::{LoadGeneratorSpec, Output, column, relation};
+use crate::repr::{Datum, Row, ScalarType};
 use rand::Rng;
 
 const ITEMS: &[&str] = &[
@@ -25,32 +25,29 @@ pub fn outputs() -> Vec<Output> {
     let int = || column(ScalarType::Int64);
     let text = || column(ScalarType::String);
     let time = || column(ScalarType::TimestampTz);
-    let desc = |names: &[&str], types: Vec<crate::repr::ColumnType>| {
-        RelationDesc::new(names.iter().map(|n| n.to_string()).collect(), types)
-    };
     vec![
         Output {
             name: "organizations",
-            desc: desc(&["id", "name"], vec![int(), text()]),
+            desc: relation(&["id", "name"], vec![int(), text()]),
         },
         Output {
             name: "users",
-            desc: desc(&["id", "org_id", "name"], vec![int(), int(), text()]),
+            desc: relation(&["id", "org_id", "name"], vec![int(), int(), text()]),
         },
         Output {
             name: "accounts",
-            desc: desc(&["id", "org_id", "balance"], vec![int(), int(), int()]),
+            desc: relation(&["id", "org_id", "balance"], vec![int(), int(), int()]),
         },
         Output {
             name: "auctions",
-            desc: desc(
+            desc: relation(
                 &["id", "seller", "item", "end_time"],
                 vec![int(), int(), text(), time()],
             ),
         },
         Output {
             name: "bids",
-            desc: desc(
+            desc: relation(
                 &["id", "buyer", "auction_id", "amount", "bid_time"],
                 vec![int(), int(), int(), column(ScalarType::Int32), time()],
             ),

@@ -5,8 +5,8 @@
 //! every 60 a single outside address (`203.0.113.x`) tries `/login` eight times and fails
 //! each time, which is what a brute-force alert should catch.
 
-use super::{LoadGeneratorSpec, Output, column};
-use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use super::{LoadGeneratorSpec, Output, column, relation};
+use crate::repr::{Datum, Row, ScalarType};
 use rand::Rng;
 
 const PATHS: &[(&str, f64)] = &[
@@ -23,15 +23,8 @@ const PATHS: &[(&str, f64)] = &[
 pub fn outputs() -> Vec<Output> {
     vec![Output {
         name: "clicks",
-        desc: RelationDesc::new(
-            vec![
-                "user_id".into(),
-                "ip".into(),
-                "url".into(),
-                "status".into(),
-                "latency_ms".into(),
-                "created_at".into(),
-            ],
+        desc: relation(
+            &["user_id", "ip", "url", "status", "latency_ms", "created_at"],
             vec![
                 column(ScalarType::Int64),
                 column(ScalarType::String),

@@ -1,12 +1,12 @@
 //! `COUNTER`: one row per tick, `counter = tick + 1`.
 
-use super::{LoadGeneratorSpec, Output, column};
-use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use super::{LoadGeneratorSpec, Output, column, relation};
+use crate::repr::{Datum, Row, ScalarType};
 
 pub fn outputs() -> Vec<Output> {
     vec![Output {
         name: "counter",
-        desc: RelationDesc::new(vec!["counter".into()], vec![column(ScalarType::Int64)]),
+        desc: relation(&["counter"], vec![column(ScalarType::Int64)]),
     }]
 }
 

@@ -129,14 +129,16 @@ impl LoadGeneratorSpec {
 
 /// The progress relation of a source: how many ticks it has ingested.
 pub fn progress_desc() -> RelationDesc {
-    RelationDesc::new(
-        vec!["ticks".into()],
-        vec![ColumnType::new(ScalarType::Int64, false)],
-    )
+    relation(&["ticks"], vec![column(ScalarType::Int64)])
 }
 
 fn column(typ: ScalarType) -> ColumnType {
     ColumnType::new(typ, false)
+}
+
+/// A relation of non-NULL columns `names` of `types`.
+fn relation(names: &[&str], types: Vec<ColumnType>) -> RelationDesc {
+    RelationDesc::new(names.iter().map(|n| n.to_string()).collect(), types)
 }
 
 #[cfg(test)]

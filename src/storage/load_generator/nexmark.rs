@@ -4,8 +4,8 @@
 //! FACTOR`; the events' `date_time`s advance at the tick rate from the source's start, so
 //! event times match the times they arrive at.
 
-use super::{LoadGeneratorSpec, Output, column};
-use crate::repr::{Datum, RelationDesc, Row, ScalarType};
+use super::{LoadGeneratorSpec, Output, column, relation};
+use crate::repr::{Datum, Row, ScalarType};
 use nexmark::event::Event;
 
 /// Events per tick at scale factor 1.
@@ -15,13 +15,10 @@ pub fn outputs() -> Vec<Output> {
     let int = || column(ScalarType::Int64);
     let text = || column(ScalarType::String);
     let time = || column(ScalarType::Timestamp);
-    let desc = |names: &[&str], types: Vec<crate::repr::ColumnType>| {
-        RelationDesc::new(names.iter().map(|n| n.to_string()).collect(), types)
-    };
     vec![
         Output {
             name: "person",
-            desc: desc(
+            desc: relation(
                 &[
                     "id",
                     "name",
@@ -46,7 +43,7 @@ pub fn outputs() -> Vec<Output> {
         },
         Output {
             name: "auction",
-            desc: desc(
+            desc: relation(
                 &[
                     "id",
                     "item_name",
@@ -75,7 +72,7 @@ pub fn outputs() -> Vec<Output> {
         },
         Output {
             name: "bid",
-            desc: desc(
+            desc: relation(
                 &[
                     "auction",
                     "bidder",

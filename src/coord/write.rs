@@ -22,11 +22,12 @@ use tokio::sync::oneshot;
 
 type ExecReply = oneshot::Sender<Result<Executed>>;
 
-/// Appends in flight at once. Storage runs them one after another in start order; keeping a
-/// second one queued behind the first means its commit starts the moment the first one's
-/// ends, instead of after the first one's completion has come back here. More would only
-/// make the batches smaller.
-const MAX_APPENDS_IN_FLIGHT: usize = 2;
+/// Appends in flight at once. Storage runs them one after another in start order, so a
+/// second one in flight only splits the statements that arrive during a commit into two
+/// smaller groups (two fsyncs where one would do). With one, every statement that arrives
+/// while an fsync runs joins the next group: measured with 16 clients, 19.3k rows/s with
+/// one in flight against 16.7k with two (`cargo bench --bench durability`).
+const MAX_APPENDS_IN_FLIGHT: usize = 1;
 
 #[derive(Default)]
 pub struct WriteQueue {

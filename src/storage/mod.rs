@@ -30,7 +30,7 @@ pub use error::StorageError;
 
 use crate::repr::{Diff, GlobalId, Row, Timestamp};
 use blob::{Blob, ObjectStoreBlob};
-use state::{BatchMeta, RedbStateStore, StateStore};
+use state::{BatchMeta, Commit, RedbStateStore, StateStore};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -41,8 +41,10 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 /// Batches up to this size are stored inline in the state store (see `state.rs`).
 const INLINE_MAX_BYTES: usize = 256 * 1024;
 
-/// A shard with more batches than this gets its newest ones merged (see `compact`).
-const COMPACT_AFTER_BATCHES: usize = 8;
+/// A shard with more batches than this gets its newest ones merged (see `compact`). Each
+/// merge is a state transaction that holds the store's one write slot, which appends wait
+/// for: 32 rather than 8 took 16-client INSERTs from 15k to 17-18k rows/s.
+const COMPACT_AFTER_BATCHES: usize = 32;
 
 /// One change to the catalog, applied atomically with the others of a transaction. Shards
 /// are created and dropped in the same transaction as the catalog records that own them, so
@@ -279,8 +281,12 @@ impl Inner {
         }
         let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
         let mut piled_up = Vec::new();
-        self.state
-            .update_shards(&names, &inline_puts, &[], &mut |name, state| {
+        self.state.update_shards(
+            Commit::Durable,
+            &names,
+            &inline_puts,
+            &[],
+            &mut |name, state| {
                 if ts < state.upper {
                     return Err(StorageError::Internal(format!(
                         "append at {ts} to shard {name} whose upper is already {}",
@@ -296,7 +302,8 @@ impl Inner {
                     piled_up.push(name.to_string());
                 }
                 Ok(())
-            })?;
+            },
+        )?;
         Ok(updates
             .iter()
             .map(|(shard, _)| *shard)
@@ -374,7 +381,15 @@ impl Inner {
                 .filter(|b| b.inline)
                 .map(|b| b.key.clone())
                 .collect();
+            // A swap of inline batches only loses the merge if a crash undoes it: no fsync of
+            // its own. One that frees blobs must be on disk before they are deleted.
+            let commit = if run.iter().all(|b| b.inline) {
+                Commit::Lazy
+            } else {
+                Commit::Durable
+            };
             let swapped = inner.state.update_shards(
+                commit,
                 std::slice::from_ref(&name),
                 &inline_puts,
                 &inline_deletes,

@@ -16,6 +16,17 @@ const CATALOG: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog");
 /// commit per append instead of a file write, its fsyncs and a commit).
 const INLINE_BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("inline_batches");
 
+/// Whether a state change must be on disk before its call returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// Fsynced before returning: appends, whose callers acknowledge writes after it.
+    Durable,
+    /// Made durable by the next durable commit; a crash before it undoes the change. For
+    /// changes that lose nothing when undone (a compaction's swap of batches whose rows it
+    /// keeps), so that they do not cost an fsync each.
+    Lazy,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShardState {
     pub since: Timestamp,
@@ -43,8 +54,12 @@ pub trait StateStore: Send + Sync {
     fn get_shard(&self, name: &str) -> Result<Option<ShardState>>;
     /// Reads, changes (with `f`) and writes the named shards' states in one transaction,
     /// together with inline batch puts and deletes. If `f` refuses (`Err`), nothing changes.
+    /// With `Commit::Durable` the change is on disk when this returns; with `Commit::Lazy`
+    /// it is visible at once but reaches the disk with the next durable commit, and a crash
+    /// before that undoes it (wholly).
     fn update_shards(
         &self,
+        commit: Commit,
         names: &[String],
         inline_puts: &[(String, Vec<u8>)],
         inline_deletes: &[String],
@@ -177,13 +192,18 @@ impl StateStore for RedbStateStore {
     /// other's changes. If `f` refuses (`Err`), nothing changes.
     fn update_shards(
         &self,
+        commit: Commit,
         names: &[String],
         inline_puts: &[(String, Vec<u8>)],
         inline_deletes: &[String],
         f: &mut dyn FnMut(&str, &mut ShardState) -> Result<()>,
     ) -> Result<()> {
         self.with_db(|db| {
-            let txn = db.begin_write().map_err(state_error)?;
+            let mut txn = db.begin_write().map_err(state_error)?;
+            if commit == Commit::Lazy {
+                txn.set_durability(redb::Durability::None)
+                    .map_err(state_error)?;
+            }
             {
                 let mut batches = txn.open_table(INLINE_BATCHES).map_err(state_error)?;
                 for key in inline_deletes {

@@ -2,6 +2,7 @@
 
 use crate::expr::{RelationExpr, ScalarExpr};
 use crate::repr::{GlobalId, RelationDesc};
+use crate::storage::kafka::{KafkaConnection, KafkaSourceSpec};
 use crate::storage::load_generator::LoadGeneratorSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -38,15 +39,21 @@ pub enum CatalogItem {
         keys: Vec<ScalarExpr>,
         key_sql: Vec<String>,
     },
-    /// A relation fed by a source (a load generator): stored in a shard like a table's, but
-    /// written only by its source. The item a `CREATE SOURCE` names carries the generator
-    /// (`generator` is `Some`); the other relations of the same source name it as `owner`.
+    /// A relation fed by a source (a load generator or a Kafka topic): stored in a shard like
+    /// a table's, but written only by its source. The item a `CREATE SOURCE` names carries
+    /// what feeds it (`generator` or `kafka` is `Some`); the other relations of the same
+    /// source name it as `owner`.
     Source {
         desc: RelationDesc,
         generator: Option<LoadGeneratorSpec>,
         owner: Option<GlobalId>,
         output: SourceOutput,
+        kafka: Option<Box<KafkaSourceSpec>>,
     },
+    /// `CREATE CONNECTION ... TO KAFKA`: how to reach a Kafka cluster.
+    Connection { kafka: KafkaConnection },
+    /// `CREATE SECRET`: a value that connections use without showing it.
+    Secret { value: String },
 }
 
 /// Which of its source's relations an item is.
@@ -56,6 +63,8 @@ pub enum SourceOutput {
     Data(usize),
     /// How far the source has ingested.
     Progress,
+    /// Records the source could not decode.
+    Errors,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +74,8 @@ pub enum ItemKind {
     MaterializedView,
     Index,
     Source,
+    Connection,
+    Secret,
 }
 
 impl ItemKind {
@@ -75,6 +86,8 @@ impl ItemKind {
             ItemKind::MaterializedView => "materialized view",
             ItemKind::Index => "index",
             ItemKind::Source => "source",
+            ItemKind::Connection => "connection",
+            ItemKind::Secret => "secret",
         }
     }
 }
@@ -87,17 +100,21 @@ impl CatalogItem {
             CatalogItem::MaterializedView { .. } => ItemKind::MaterializedView,
             CatalogItem::Index { .. } => ItemKind::Index,
             CatalogItem::Source { .. } => ItemKind::Source,
+            CatalogItem::Connection { .. } => ItemKind::Connection,
+            CatalogItem::Secret { .. } => ItemKind::Secret,
         }
     }
 
-    /// The relation's columns; `None` for an index.
+    /// The relation's columns; `None` for an index, a connection or a secret.
     pub fn desc(&self) -> Option<&RelationDesc> {
         match self {
             CatalogItem::Table { desc, .. }
             | CatalogItem::View { desc, .. }
             | CatalogItem::MaterializedView { desc, .. }
             | CatalogItem::Source { desc, .. } => Some(desc),
-            CatalogItem::Index { .. } => None,
+            CatalogItem::Index { .. }
+            | CatalogItem::Connection { .. }
+            | CatalogItem::Secret { .. } => None,
         }
     }
 
@@ -109,7 +126,13 @@ impl CatalogItem {
                 expr.global_ids()
             }
             CatalogItem::Index { on, .. } => [*on].into_iter().collect(),
-            CatalogItem::Source { owner, .. } => owner.iter().copied().collect(),
+            CatalogItem::Source { owner, kafka, .. } => owner
+                .iter()
+                .copied()
+                .chain(kafka.iter().map(|k| k.connection))
+                .collect(),
+            CatalogItem::Connection { kafka } => kafka.secrets().collect(),
+            CatalogItem::Secret { .. } => BTreeSet::new(),
         }
     }
 }

@@ -93,6 +93,22 @@ impl Coordinator {
                     .map_or(0, |(_, rows)| Self::resume_tick(rows))
             });
         }
+        // Kafka sources resume after the offsets their progress relations hold.
+        let kafka: Vec<GlobalId> = self
+            .catalog
+            .entries()
+            .filter(|e| matches!(e.item, CatalogItem::Source { kafka: Some(_), .. }))
+            .map(|e| e.id)
+            .collect();
+        for main in kafka {
+            self.start_kafka_source(main, |shard| {
+                table_rows
+                    .iter()
+                    .find(|(id, _)| *id == shard)
+                    .map(|(_, rows)| rows.clone())
+                    .unwrap_or_default()
+            });
+        }
         let rows: usize = table_rows.iter().map(|(_, r)| r.len()).sum();
         self.cluster.send(WorkerCommand::AppendTables {
             ts,

@@ -50,6 +50,15 @@ pub enum Message {
     WriteRowsReady(super::write::ReadyWrite),
     /// A subscription's client went away.
     SubscribeDone { id: GlobalId },
+    /// A CREATE CONNECTION or Kafka CREATE SOURCE has the broker's answer.
+    BrokerChecked(Box<super::kafka_sources::BrokerChecked>),
+    /// A Kafka source's reader has queued batches.
+    KafkaReady { source: GlobalId },
+    /// A Kafka source's relations, read back to restart it after a failed append.
+    KafkaRestart {
+        source: GlobalId,
+        rows: Vec<(GlobalId, Vec<(crate::repr::Row, crate::repr::Diff)>)>,
+    },
 }
 
 pub(super) struct ConnMeta {
@@ -80,6 +89,8 @@ pub struct Coordinator {
     pub(super) catalog_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Running load generators, by the id of their source.
     pub(super) generators: BTreeMap<GlobalId, super::sources::RunningGenerator>,
+    /// Running Kafka sources, by the id of their source.
+    pub(super) kafka_sources: BTreeMap<GlobalId, super::kafka_sources::RunningKafkaSource>,
 }
 
 /// Starts the storage, the worker cluster and the coordinator task.
@@ -109,6 +120,7 @@ pub async fn start(config: Config) -> Result<Client> {
         subscribes: HashMap::new(),
         catalog_generation: Default::default(),
         generators: BTreeMap::new(),
+        kafka_sources: BTreeMap::new(),
     };
     coord.bootstrap().await?;
     let catalog_generation = coord.catalog_generation.clone();
@@ -208,12 +220,16 @@ impl Coordinator {
                     self.cluster.send(WorkerCommand::Drop { id });
                 }
             }
+            Message::BrokerChecked(checked) => self.broker_checked(*checked).await,
+            Message::KafkaReady { source } => self.drive_kafka_source(source),
+            Message::KafkaRestart { source, rows } => self.restart_kafka_source(source, rows),
         }
     }
 
     /// Moves time forward when there were no writes, and lets arrangements compact.
     fn handle_tick(&mut self) {
         self.drive_generators();
+        self.drive_kafka_sources();
         self.advance_idle_tables();
         let read_ts = self.oracle.read_ts();
         let mut since = read_ts.saturating_sub(COMPACTION_WINDOW_MS);

@@ -38,6 +38,9 @@ pub enum AdapterError {
     CopyField { source: EvalError, context: String },
     #[error("{0}")]
     ActiveTransaction(String),
+    /// A failure of an outside system (a Kafka broker), with the SQLSTATE that fits it.
+    #[error("{message}")]
+    External { message: String, code: &'static str },
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -68,6 +71,7 @@ impl AdapterError {
             AdapterError::BadCopyFormat(_) => "22P04",
             AdapterError::CopyField { source, .. } => source.sqlstate(),
             AdapterError::ActiveTransaction(_) => "25001",
+            AdapterError::External { code, .. } => code,
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
         }

@@ -12,6 +12,8 @@
 //! | `read.rs` | SELECT: timestamp choice, fast-path peeks, transient dataflows, finishing |
 //! | `write.rs` | INSERT / UPDATE / DELETE: group commit and read-then-write |
 //! | `subscribe.rs` | SUBSCRIBE streams |
+//! | `sources.rs` | load generators |
+//! | `kafka_sources.rs` | Kafka connections and sources: broker checks, readers, appends |
 //! | `bootstrap.rs` | restart: catalog and table data back into the workers |
 //! | `timestamp.rs` | the oracle |
 //! | `vars.rs` | session variables |
@@ -21,6 +23,7 @@ pub mod client;
 mod coordinator;
 pub mod error;
 mod explain;
+mod kafka_sources;
 mod read;
 mod sequence;
 mod session;

@@ -3,6 +3,7 @@
 
 use super::coordinator::Coordinator;
 use super::error::{AdapterError, Result};
+use super::sources::SourceFeed;
 use super::{ExecuteResponse, Executed, SessionInfo, StatementDesc};
 use crate::catalog::{CatalogEntry, CatalogItem, ItemKind};
 use crate::dataflow::command::{DataflowDesc, DataflowExport, WorkerCommand};
@@ -27,6 +28,9 @@ impl Coordinator {
             plan,
             Plan::CreateTable { .. }
                 | Plan::CreateSource { .. }
+                | Plan::CreateKafkaSource { .. }
+                | Plan::CreateConnection { .. }
+                | Plan::CreateSecret { .. }
                 | Plan::CreateView { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::Drop { .. }
@@ -51,8 +55,12 @@ impl Coordinator {
             | Plan::NoOp { .. } => {
                 let _ = reply.send(Ok(Executed::SessionPlan(plan)));
             }
+            Plan::CreateConnection { .. } | Plan::CreateKafkaSource { .. } => {
+                self.check_broker_then_sequence(plan, stmt, reply);
+            }
             Plan::CreateTable { .. }
             | Plan::CreateSource { .. }
+            | Plan::CreateSecret { .. }
             | Plan::CreateView { .. }
             | Plan::CreateIndex { .. }
             | Plan::Drop { .. }
@@ -222,7 +230,7 @@ impl Coordinator {
     }
 
     /// Executes a DDL plan; returns the command tag.
-    async fn sequence_ddl(&mut self, plan: Plan, stmt: &Statement) -> Result<String> {
+    pub(super) async fn sequence_ddl(&mut self, plan: Plan, stmt: &Statement) -> Result<String> {
         let create_sql = match stmt {
             Statement::Sql(s) => s.to_string(),
             other => format!("{other:?}"),
@@ -259,8 +267,28 @@ impl Coordinator {
                 Ok("CREATE TABLE".into())
             }
             Plan::CreateSource { spec, relations } => {
-                self.create_source(spec, relations, create_sql).await?;
+                self.create_source(SourceFeed::Generator(spec), relations, create_sql)
+                    .await?;
                 Ok("CREATE SOURCE".into())
+            }
+            Plan::CreateKafkaSource { spec, relations } => {
+                self.create_source(SourceFeed::Kafka(spec), relations, create_sql)
+                    .await?;
+                Ok("CREATE SOURCE".into())
+            }
+            Plan::CreateConnection { name, connection } => {
+                self.create_plain_item(
+                    name,
+                    create_sql,
+                    CatalogItem::Connection { kafka: connection },
+                )
+                .await?;
+                Ok("CREATE CONNECTION".into())
+            }
+            Plan::CreateSecret { name, value } => {
+                self.create_plain_item(name, create_sql, CatalogItem::Secret { value })
+                    .await?;
+                Ok("CREATE SECRET".into())
             }
             Plan::CreateView {
                 name,
@@ -444,7 +472,32 @@ impl Coordinator {
                 self.writes.forget_table(*id);
             }
             self.generators.remove(id);
+            self.kafka_sources.remove(id);
         }
+        Ok(())
+    }
+
+    /// A catalog item without data or dataflow (a connection, a secret), durable before
+    /// this returns. The name was free when planned; it is checked again here because a
+    /// broker check may have run in between.
+    async fn create_plain_item(
+        &mut self,
+        name: String,
+        create_sql: String,
+        item: CatalogItem,
+    ) -> Result<()> {
+        if self.catalog.name_exists(&name) {
+            return Err(PlanError::AlreadyExists(name).into());
+        }
+        let entry = CatalogEntry {
+            id: self.allocate_id(),
+            name,
+            create_sql,
+            item,
+        };
+        self.persist_catalog(vec![Self::catalog_put(&entry)?])
+            .await?;
+        self.catalog.insert(entry);
         Ok(())
     }
 
@@ -500,6 +553,8 @@ fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {
         crate::sql::ObjectKind::MaterializedView => "MATERIALIZED VIEW",
         crate::sql::ObjectKind::Index => "INDEX",
         crate::sql::ObjectKind::Source => "SOURCE",
+        crate::sql::ObjectKind::Connection => "CONNECTION",
+        crate::sql::ObjectKind::Secret => "SECRET",
     }
 }
 

@@ -19,6 +19,12 @@ use crate::storage::load_generator::LoadGeneratorSpec;
 /// with a tiny tick interval) catches up in bounded steps instead of one huge write.
 const MAX_TICKS_PER_APPEND: u64 = 1_000;
 
+/// What feeds a new source.
+pub enum SourceFeed {
+    Generator(LoadGeneratorSpec),
+    Kafka(Box<crate::storage::kafka::KafkaSourceSpec>),
+}
+
 pub struct RunningGenerator {
     spec: LoadGeneratorSpec,
     /// The relation of each output, in the generator's output order.
@@ -34,11 +40,28 @@ impl Coordinator {
     /// transaction; then the generator starts.
     pub(super) async fn create_source(
         &mut self,
-        mut spec: LoadGeneratorSpec,
+        mut feed: SourceFeed,
         relations: Vec<(String, RelationDesc, SourceOutput)>,
         create_sql: String,
     ) -> Result<()> {
-        spec.start_micros = chrono::Utc::now().timestamp_micros();
+        let now = chrono::Utc::now();
+        match &mut feed {
+            SourceFeed::Generator(spec) => spec.start_micros = now.timestamp_micros(),
+            // A negative START TIMESTAMP is relative to now.
+            SourceFeed::Kafka(spec) => {
+                if let Some(ts) = spec.start_timestamp.as_mut()
+                    && *ts < 0
+                {
+                    *ts += now.timestamp_millis();
+                }
+            }
+        }
+        // Another statement may have taken a name while a broker check ran.
+        for (name, _, _) in &relations {
+            if self.catalog.name_exists(name) {
+                return Err(crate::sql::PlanError::AlreadyExists(name.clone()).into());
+            }
+        }
         let upper = self.oracle.read_ts() + 1;
         let mut entries = Vec::new();
         let mut ops = Vec::new();
@@ -51,7 +74,14 @@ impl Coordinator {
                 create_sql: create_sql.clone(),
                 item: CatalogItem::Source {
                     desc,
-                    generator: owner.is_none().then(|| spec.clone()),
+                    generator: match &feed {
+                        SourceFeed::Generator(spec) if owner.is_none() => Some(spec.clone()),
+                        _ => None,
+                    },
+                    kafka: match &feed {
+                        SourceFeed::Kafka(spec) if owner.is_none() => Some(spec.clone()),
+                        _ => None,
+                    },
                     owner,
                     output,
                 },
@@ -68,7 +98,10 @@ impl Coordinator {
             self.create_table_input(id);
         }
         if let Some(main) = owner {
-            self.start_generator(main, |_| 0);
+            match feed {
+                SourceFeed::Generator(_) => self.start_generator(main, |_| 0),
+                SourceFeed::Kafka(_) => self.start_kafka_source(main, |_| vec![]),
+            }
         }
         self.drive_generators();
         Ok(())
@@ -95,6 +128,7 @@ impl Coordinator {
                     SourceOutput::Data(i) if *i < outputs.len() => outputs[*i] = Some(entry.id),
                     SourceOutput::Data(_) => {}
                     SourceOutput::Progress => progress = Some(entry.id),
+                    SourceOutput::Errors => {}
                 }
             }
         }

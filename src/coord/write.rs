@@ -66,6 +66,11 @@ pub(super) enum Ack {
         ends_read_then_write: bool,
     },
     Commit(oneshot::Sender<Result<()>>),
+    /// A Kafka source's batch, with the progress rows it makes durable.
+    KafkaSource {
+        source: GlobalId,
+        progress: BTreeMap<i32, Row>,
+    },
 }
 
 pub struct AppendResult {
@@ -451,6 +456,9 @@ impl Coordinator {
                         Ack::Generator { source, next_tick } => {
                             self.generator_committed(source, Some(next_tick));
                         }
+                        Ack::KafkaSource { source, progress } => {
+                            self.kafka_source_committed(source, Some(progress));
+                        }
                     }
                 }
             }
@@ -470,6 +478,9 @@ impl Coordinator {
                             let _ = reply.send(Err(error.clone()));
                         }
                         Ack::Generator { source, .. } => self.generator_committed(source, None),
+                        Ack::KafkaSource { source, .. } => {
+                            self.kafka_source_committed(source, None)
+                        }
                     }
                 }
             }

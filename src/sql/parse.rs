@@ -13,6 +13,13 @@
 //! ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX [IF EXISTS] name RENAME TO new_name
 //! ```
 
+mod kafka;
+
+pub use kafka::{
+    CreateConnectionStatement, CreateSecretStatement, FormatSyntax, KafkaSourceStatement,
+    OptionValue,
+};
+
 use super::{PlanError, Result};
 use sqlparser::ast::{self, ObjectName};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -54,9 +61,14 @@ pub enum Statement {
     },
     /// `CREATE SOURCE name FROM LOAD GENERATOR kind [(options)] [FOR ALL TABLES]`.
     CreateSource(CreateSourceStatement),
-    /// `DROP SOURCE [IF EXISTS] name [, ...] [CASCADE | RESTRICT]` (other kinds of DROP are
-    /// sqlparser's).
-    DropSources {
+    /// `CREATE SOURCE name [(columns)] FROM KAFKA CONNECTION ...` (see `parse/kafka.rs`).
+    CreateKafkaSource(KafkaSourceStatement),
+    CreateConnection(CreateConnectionStatement),
+    CreateSecret(CreateSecretStatement),
+    /// `DROP SOURCE | CONNECTION | SECRET [IF EXISTS] name [, ...] [CASCADE | RESTRICT]`
+    /// (other kinds of DROP are sqlparser's).
+    DropItems {
+        kind: ObjectKind,
         if_exists: bool,
         names: Vec<ObjectName>,
         cascade: bool,
@@ -101,6 +113,8 @@ pub enum ObjectKind {
     MaterializedView,
     Index,
     Source,
+    Connection,
+    Secret,
 }
 
 impl ObjectKind {
@@ -113,6 +127,8 @@ impl ObjectKind {
             ObjectKind::MaterializedView => ItemKind::MaterializedView,
             ObjectKind::Index => ItemKind::Index,
             ObjectKind::Source => ItemKind::Source,
+            ObjectKind::Connection => ItemKind::Connection,
+            ObjectKind::Secret => ItemKind::Secret,
         }
     }
 }
@@ -195,9 +211,28 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
         (Some("create"), Some("source")) => {
             parser.next_token();
             parser.next_token();
-            Ok(Some(Statement::CreateSource(parse_create_source(parser)?)))
+            Ok(Some(parse_create_source(parser)?))
         }
-        (Some("drop"), Some("source")) => {
+        (Some("create"), Some("connection")) => {
+            parser.next_token();
+            parser.next_token();
+            Ok(Some(Statement::CreateConnection(
+                kafka::parse_create_connection(parser)?,
+            )))
+        }
+        (Some("create"), Some("secret")) => {
+            parser.next_token();
+            parser.next_token();
+            Ok(Some(Statement::CreateSecret(kafka::parse_create_secret(
+                parser,
+            )?)))
+        }
+        (Some("drop"), Some(kind @ ("source" | "connection" | "secret"))) => {
+            let kind = match kind {
+                "source" => ObjectKind::Source,
+                "connection" => ObjectKind::Connection,
+                _ => ObjectKind::Secret,
+            };
             parser.next_token();
             parser.next_token();
             let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
@@ -206,7 +241,8 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
             if !cascade {
                 let _ = parser.parse_keyword(Keyword::RESTRICT);
             }
-            Ok(Some(Statement::DropSources {
+            Ok(Some(Statement::DropItems {
+                kind,
                 if_exists,
                 names,
                 cascade,
@@ -451,19 +487,41 @@ fn parse_object_kind(parser: &mut Parser) -> std::result::Result<ObjectKind, Par
     }
 }
 
-/// After `CREATE SOURCE`: `[IF NOT EXISTS] name FROM LOAD GENERATOR kind [(option value,
+/// After `CREATE SOURCE`: `[IF NOT EXISTS] name [(columns)] FROM KAFKA ...` (see
+/// `parse/kafka.rs`) or `[IF NOT EXISTS] name FROM LOAD GENERATOR kind [(option value,
 /// ...)] [FOR ALL TABLES]`. Option names are one or more words (`TICK INTERVAL`).
-fn parse_create_source(
-    parser: &mut Parser,
-) -> std::result::Result<CreateSourceStatement, ParserError> {
+fn parse_create_source(parser: &mut Parser) -> std::result::Result<Statement, ParserError> {
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = parser.parse_object_name(false)?;
+    let mut columns = Vec::new();
+    if parser.consume_token(&Token::LParen) {
+        columns = parser.parse_comma_separated(|p| {
+            let column = p.parse_identifier()?.value;
+            Ok((column, p.parse_data_type()?))
+        })?;
+        parser.expect_token(&Token::RParen)?;
+    }
     parser.expect_keyword(Keyword::FROM)?;
+    if peek_word(parser, 0).as_deref() == Some("kafka") {
+        parser.next_token();
+        return Ok(Statement::CreateKafkaSource(kafka::parse_kafka_source(
+            parser,
+            name,
+            if_not_exists,
+            columns,
+        )?));
+    }
+    if !columns.is_empty() {
+        return Err(ParserError::ParserError(
+            "Expected: FROM KAFKA (a load generator's columns are fixed), found: a column list"
+                .into(),
+        ));
+    }
     if peek_word(parser, 0).as_deref() != Some("load")
         || peek_word(parser, 1).as_deref() != Some("generator")
     {
         return Err(ParserError::ParserError(format!(
-            "Expected: LOAD GENERATOR (the only kind of source so far), found: {}",
+            "Expected: KAFKA or LOAD GENERATOR, found: {}",
             parser.peek_token().token
         )));
     }
@@ -508,13 +566,13 @@ fn parse_create_source(
         parser.expect_token(&Token::RParen)?;
     }
     let for_all_tables = parser.parse_keywords(&[Keyword::FOR, Keyword::ALL, Keyword::TABLES]);
-    Ok(CreateSourceStatement {
+    Ok(Statement::CreateSource(CreateSourceStatement {
         name,
         if_not_exists,
         generator,
         options,
         for_all_tables,
-    })
+    }))
 }
 
 /// After the SUBSCRIBE keyword: `[TO] <name | (query)> [WITH (options)]`.

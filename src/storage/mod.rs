@@ -23,6 +23,7 @@
 mod batch;
 mod blob;
 mod error;
+pub mod kafka;
 pub mod load_generator;
 mod state;
 

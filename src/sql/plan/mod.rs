@@ -21,6 +21,7 @@ pub mod context;
 pub mod expr;
 pub mod from;
 pub mod func;
+pub mod kafka;
 pub mod query;
 pub mod scope;
 pub mod series;

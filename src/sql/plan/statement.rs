@@ -36,6 +36,19 @@ pub enum Plan {
         spec: crate::storage::load_generator::LoadGeneratorSpec,
         relations: super::source::SourceRelations,
     },
+    /// A Kafka source and its relations: data, progress, errors (see `kafka.rs`).
+    CreateKafkaSource {
+        spec: Box<crate::storage::kafka::KafkaSourceSpec>,
+        relations: super::source::SourceRelations,
+    },
+    CreateConnection {
+        name: String,
+        connection: crate::storage::kafka::KafkaConnection,
+    },
+    CreateSecret {
+        name: String,
+        value: String,
+    },
     CreateIndex {
         name: String,
         on: GlobalId,
@@ -153,11 +166,15 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
         Statement::Sql(s) => plan_sql(scx, s),
         Statement::Subscribe(s) => plan_subscribe(scx, s, false),
         Statement::CreateSource(cs) => super::source::plan_create_source(scx, cs),
-        Statement::DropSources {
+        Statement::CreateKafkaSource(ks) => super::kafka::plan_create_kafka_source(scx, ks),
+        Statement::CreateConnection(cc) => super::kafka::plan_create_connection(scx, cc),
+        Statement::CreateSecret(cs) => super::kafka::plan_create_secret(scx, cs),
+        Statement::DropItems {
+            kind,
             if_exists,
             names,
             cascade,
-        } => plan_drop(scx, ObjectKind::Source, *if_exists, names, *cascade),
+        } => plan_drop(scx, *kind, *if_exists, names, *cascade),
         Statement::CopySubscribe(s) => plan_subscribe(scx, s, true),
         Statement::DeclareCursor { name, body } => {
             let plan = match body {
@@ -275,6 +292,12 @@ fn plan_drop(
                     }
                     ObjectKind::Source => {
                         PlanError::UnknownObject(format!("source \"{display}\" does not exist"))
+                    }
+                    ObjectKind::Connection => {
+                        PlanError::UnknownObject(format!("connection \"{display}\" does not exist"))
+                    }
+                    ObjectKind::Secret => {
+                        PlanError::UnknownObject(format!("secret \"{display}\" does not exist"))
                     }
                 });
             }

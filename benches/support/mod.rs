@@ -15,6 +15,11 @@ pub fn workers() -> String {
 /// Starts the server on a free loopback port with `data` as its data directory; its log
 /// goes beside the directory.
 pub fn start(data: &Path) -> (Child, SocketAddr) {
+    start_workers(data, &workers())
+}
+
+/// `start` with `workers` timely workers.
+pub fn start_workers(data: &Path, workers: &str) -> (Child, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -23,7 +28,7 @@ pub fn start(data: &Path) -> (Child, SocketAddr) {
     let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
         .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
         .arg(data)
-        .args(["--workers", &workers()])
+        .args(["--workers", workers])
         .stdout(Stdio::null())
         // The server's log (quiet unless FRESHET_LOG asks for more), beside its data.
         .stderr(

@@ -134,6 +134,8 @@ fn run(start: ReaderStart, tx: SyncSender<IngestBatch>, stop: Arc<AtomicBool>) {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
+        // Freshness: a fetch that finds nothing new returns after 10 ms instead of 500.
+        .set("fetch.wait.max.ms", "10")
         .set("group.id", format!("freshet-{source}"))
         .create()
     {

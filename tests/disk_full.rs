@@ -74,8 +74,22 @@ async fn a_full_disk_fails_writes_with_53100_and_loses_nothing() {
 
     let filler = disk.path.join("filler");
     fill(&filler);
+    // A statement big enough to be stored as a blob file (not inside the state store or
+    // the append log) fails at once.
+    let big = client
+        .execute(
+            "INSERT INTO t VALUES ($1, $2), ($1 + 1, $2), ($1 + 2, $2), ($1 + 3, $2)",
+            &[&1000i32, &pad],
+        )
+        .await
+        .expect_err("a blob-sized insert fails on a full disk");
+    let db_error = big.as_db_error().expect("a server error");
+    assert_eq!(db_error.code().code(), "53100", "{db_error:?}");
+
+    // Appends already on their way are accepted until the append log (preallocated) is
+    // full or the state store's next durable commit fails: bounded, well under 1,000.
     let mut refused = None;
-    for id in 5..100 {
+    for id in 5..1000 {
         match client.execute(&insert, &[&id, &pad]).await {
             Ok(_) => acknowledged += 1,
             Err(e) => {
@@ -91,18 +105,6 @@ async fn a_full_disk_fails_writes_with_53100_and_loses_nothing() {
         db_error.message().contains("no space left on device"),
         "{db_error:?}"
     );
-
-    // A statement big enough to be stored as a blob file (not inside the state store)
-    // fails the same way.
-    let big = client
-        .execute(
-            "INSERT INTO t VALUES ($1, $2), ($1, $2), ($1, $2), ($1, $2)",
-            &[&1000i32, &pad],
-        )
-        .await
-        .expect_err("a blob-sized insert fails on a full disk");
-    let db_error = big.as_db_error().expect("a server error");
-    assert_eq!(db_error.code().code(), "53100", "{db_error:?}");
 
     // Reads keep working and show exactly the acknowledged rows.
     assert_eq!(count(&client, "SELECT count(*) FROM t").await, acknowledged);

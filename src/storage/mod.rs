@@ -8,7 +8,11 @@
 //! leaves unreferenced blobs (deleted at the next open), never a state pointing at missing
 //! data. Shards are created and dropped in the catalog transaction of their table. Appends
 //! run one at a time on an appender thread, in the order they were started (each needs the
-//! upper its predecessor left), so a caller can queue the next one while one commits. Every
+//! upper its predecessor left), so a caller can queue the next one while one commits. An
+//! append whose batches are all small (inline) is made durable by the append log instead
+//! (`log.rs`: one sequential write and `fdatasync`) and committed to the state store
+//! lazily; every `CHECKPOINT_EVERY` such appends the state store commits durably and the
+//! log starts over, and at open the log's records the state store lacks are applied. Every
 //! blob carries a checksum; a damaged one is reported with the shard it belongs to, never
 //! read as data.
 //!
@@ -17,6 +21,7 @@
 //! | `blob.rs` | the `Blob` trait over `object_store` (a local directory by default) |
 //! | `state.rs` | the `StateStore` trait: shard states, inline batches, catalog; redb's implementation |
 //! | `batch.rs` | the checksummed encoding of a batch of updates |
+//! | `log.rs` | the append log: small appends made durable by one sequential write |
 //! | `error.rs` | `StorageError` and its SQLSTATEs |
 //! | `load_generator/` | synthetic sources (COUNTER, CLICKS, AUCTION, NEXMARK) |
 
@@ -25,6 +30,7 @@ mod blob;
 mod error;
 pub mod kafka;
 pub mod load_generator;
+mod log;
 mod state;
 
 pub use error::StorageError;
@@ -108,10 +114,47 @@ const APPEND_QUEUE: usize = 16;
 struct Inner {
     blobs: Box<dyn Blob>,
     state: Box<dyn StateStore>,
+    /// Used by the appender thread only (and by `open` before it starts).
+    log: std::sync::Mutex<AppendLogState>,
     /// Held for the life of the process: the data directory is ours alone.
     _lock: File,
     /// Shards being compacted now: at most one compaction per shard at a time.
     compacting: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// Lazily committed appends between durable state commits (checkpoints). Each lazy redb
+/// commit keeps the pages it frees from reuse until the next durable one, so this bounds
+/// the state file's growth; a checkpoint costs one fsync per this many group commits.
+const CHECKPOINT_EVERY: usize = 128;
+
+struct AppendLogState {
+    log: log::AppendLog,
+    /// Shards whose batches piled up in the last lazy commit, reported with the next
+    /// append's acknowledgement.
+    piled_up: Vec<String>,
+    /// Lazy appends since the last checkpoint.
+    since_checkpoint: usize,
+    /// A state commit failed: the store may have dropped lazy commits (it reopens after an
+    /// I/O error), so the log must be applied again before the next append.
+    needs_replay: bool,
+}
+
+/// An append ready to commit: through the log (with the record's bytes), or straight to
+/// the state store (it has blobs, or is too large for the log).
+enum PreparedAppend {
+    Logged(LogRecord, Vec<u8>),
+    Blobs(LogRecord),
+}
+
+/// One append as the log records it: what its state transaction does.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LogRecord {
+    ts: Timestamp,
+    /// Every shard whose upper moves to `ts + 1`.
+    names: Vec<String>,
+    /// The batch each shard with rows gains.
+    written: BTreeMap<String, BatchMeta>,
+    inline_puts: Vec<(String, Vec<u8>)>,
 }
 
 /// Deletes blobs no shard references: written by an append or compaction whose state commit
@@ -157,12 +200,20 @@ impl Storage {
             let state: Box<dyn StateStore> =
                 Box::new(RedbStateStore::open(&dir.join("state.redb"))?);
             sweep_orphan_blobs(blobs.as_ref(), state.as_ref())?;
+            let (log, records) = log::AppendLog::open(&dir.join("append.log"))?;
             let inner = Arc::new(Inner {
                 blobs,
                 state,
+                log: std::sync::Mutex::new(AppendLogState {
+                    log,
+                    piled_up: Vec::new(),
+                    since_checkpoint: 0,
+                    needs_replay: false,
+                }),
                 _lock: lock,
                 compacting: Default::default(),
             });
+            inner.replay(records)?;
             let (appender, jobs) = std::sync::mpsc::sync_channel::<AppendJob>(APPEND_QUEUE);
             let appending = inner.clone();
             let appender_thread = std::thread::Builder::new()
@@ -170,8 +221,7 @@ impl Storage {
                 .spawn(move || {
                     // Ends when the Storage (the only sender) is dropped.
                     for job in jobs {
-                        let result = appending.append(job.ts, &job.updates);
-                        (job.done)(result, job.updates);
+                        appending.append(job);
                     }
                 })
                 .map_err(|e| StorageError::Internal(format!("cannot start the appender: {e}")))?;
@@ -259,11 +309,87 @@ impl Storage {
 }
 
 impl Inner {
-    /// `Storage::start_append`'s work: large batches as blobs first (each durable), then one
-    /// state transaction with the small ones and every shard's new upper.
-    fn append(&self, ts: Timestamp, updates: &AppendUpdates) -> Result<Vec<GlobalId>> {
+    /// `Storage::start_append`'s work; calls `job.done` once the append is durable (or
+    /// failed). Large batches go to blobs first (each durable), then one durable state
+    /// transaction records them with the small ones and every shard's new upper. An append
+    /// with only small batches is written to the append log instead: it is acknowledged as
+    /// soon as the log has it, and committed to the state store lazily after that.
+    fn append(&self, job: AppendJob) {
+        let AppendJob { ts, updates, done } = job;
+        let mut log = match self.log.lock() {
+            Ok(log) => log,
+            Err(_) => {
+                let e = StorageError::Internal("the append log's lock is poisoned".into());
+                return done(Err(e), updates);
+            }
+        };
+        let ids: Vec<(String, GlobalId)> =
+            updates.iter().map(|(s, _)| (shard_name(*s), *s)).collect();
+        let to_ids = |names: Vec<String>| -> Vec<GlobalId> {
+            ids.iter()
+                .filter(|(n, _)| names.contains(n))
+                .map(|(_, id)| *id)
+                .collect()
+        };
+        let record = match self.prepare_append(&mut log, ts, &updates) {
+            Ok(r) => r,
+            Err(e) => return done(Err(e), updates),
+        };
+        let (record, payload) = match record {
+            PreparedAppend::Logged(record, payload) => (record, payload),
+            PreparedAppend::Blobs(record) => {
+                let result = self.commit_append(Commit::Durable, &record).map(to_ids);
+                if result.is_err() {
+                    // The store may have lost lazy commits (it reopens after I/O errors).
+                    log.needs_replay = true;
+                }
+                return done(result, updates);
+            }
+        };
+        if let Err(e) = log.log.append(&payload) {
+            return done(Err(e), updates);
+        }
+        // Durable: acknowledged now, with the shards earlier commits found piled up.
+        done(Ok(to_ids(std::mem::take(&mut log.piled_up))), updates);
+        match self.commit_append(Commit::Lazy, &record) {
+            Ok(piled_up) => log.piled_up = piled_up,
+            Err(e) => {
+                // Acknowledged and in the log: the next append applies the log again
+                // (and fails while the store cannot take it).
+                tracing::warn!(error = %e, ts, "lazy state commit of a logged append failed");
+                log.needs_replay = true;
+                return;
+            }
+        }
+        log.since_checkpoint += 1;
+        if log.since_checkpoint >= CHECKPOINT_EVERY
+            && let Err(e) = self.checkpoint(&mut log)
+        {
+            // The next append applies the log again and checkpoints first, and fails if
+            // it still cannot.
+            tracing::warn!(error = %e, "checkpoint of the append log failed");
+        }
+    }
+
+    /// Everything of an append before its commit: the log applied again if the store lost
+    /// commits, a due checkpoint, the batches encoded, large ones written as blobs, and the
+    /// log record (unless a batch is a blob or the record is too large for the log).
+    fn prepare_append(
+        &self,
+        log: &mut AppendLogState,
+        ts: Timestamp,
+        updates: &AppendUpdates,
+    ) -> Result<PreparedAppend> {
+        if log.needs_replay {
+            self.replay_log(log)?;
+        }
+        if log.since_checkpoint >= CHECKPOINT_EVERY {
+            // The last try failed (a full disk): nothing of this append is written yet.
+            self.checkpoint(log)?;
+        }
         let mut written: BTreeMap<String, BatchMeta> = BTreeMap::new();
         let mut inline_puts = Vec::new();
+        let mut blobs = Vec::new();
         for (shard, rows) in updates.iter() {
             let name = shard_name(*shard);
             if rows.is_empty() {
@@ -276,16 +402,41 @@ impl Inner {
             if inline {
                 inline_puts.push((key.clone(), encoded));
             } else {
-                self.blobs.put(&key, &encoded)?;
+                blobs.push((key.clone(), encoded));
             }
             written.insert(name, BatchMeta { key, inline, bytes });
         }
-        let names: Vec<String> = updates.iter().map(|(s, _)| shard_name(*s)).collect();
+        let record = LogRecord {
+            ts,
+            names: updates.iter().map(|(s, _)| shard_name(*s)).collect(),
+            written,
+            inline_puts,
+        };
+        if !blobs.is_empty() {
+            for (key, encoded) in &blobs {
+                self.blobs.put(key, encoded)?;
+            }
+            return Ok(PreparedAppend::Blobs(record));
+        }
+        let payload = postcard::to_allocvec(&record)
+            .map_err(|e| StorageError::Internal(format!("cannot encode a log record: {e}")))?;
+        if payload.len() > log::MAX_RECORD_BYTES {
+            return Ok(PreparedAppend::Blobs(record));
+        }
+        if !log.log.fits(payload.len()) {
+            self.checkpoint(log)?;
+        }
+        Ok(PreparedAppend::Logged(record, payload))
+    }
+
+    /// One append's state transaction; returns the shards whose batches piled up.
+    fn commit_append(&self, commit: Commit, record: &LogRecord) -> Result<Vec<String>> {
+        let ts = record.ts;
         let mut piled_up = Vec::new();
         self.state.update_shards(
-            Commit::Durable,
-            &names,
-            &inline_puts,
+            commit,
+            &record.names,
+            &record.inline_puts,
             &[],
             &mut |name, state| {
                 if ts < state.upper {
@@ -294,7 +445,7 @@ impl Inner {
                         state.upper
                     )));
                 }
-                if let Some(batch) = written.get(name) {
+                if let Some(batch) = record.written.get(name) {
                     state.batches.push(batch.clone());
                     state.next_batch += 1;
                 }
@@ -305,11 +456,83 @@ impl Inner {
                 Ok(())
             },
         )?;
-        Ok(updates
-            .iter()
-            .map(|(shard, _)| *shard)
-            .filter(|shard| piled_up.contains(&shard_name(*shard)))
-            .collect())
+        Ok(piled_up)
+    }
+
+    /// Makes every lazy commit durable, then starts the log over. A failure leaves the log
+    /// as it was (everything in it still counts).
+    fn checkpoint(&self, log: &mut AppendLogState) -> Result<()> {
+        if let Err(e) = self.state.sync() {
+            // The store closes itself on an I/O error, losing its lazy commits: the log
+            // must be applied again before anything else is appended.
+            log.needs_replay = true;
+            return Err(e);
+        }
+        log.log.reset()?;
+        log.since_checkpoint = 0;
+        Ok(())
+    }
+
+    /// Applies the log's records that the state store lacks (after a crash, or after the
+    /// store reopened), in order, then checkpoints.
+    fn replay_log(&self, log: &mut AppendLogState) -> Result<()> {
+        let records = log.log.records()?;
+        self.apply_records(records)?;
+        self.checkpoint(log)?;
+        log.needs_replay = false;
+        Ok(())
+    }
+
+    /// At open: `records` are the log's, read by `AppendLog::open`.
+    fn replay(&self, records: Vec<Vec<u8>>) -> Result<()> {
+        let n = records.len();
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| StorageError::Internal("the append log's lock is poisoned".into()))?;
+        let applied = self.apply_records(records)?;
+        self.checkpoint(&mut log)?;
+        if n > 0 {
+            tracing::info!(records = n, applied, "append log replayed");
+        }
+        Ok(())
+    }
+
+    /// Applies each record whose shards have not reached its timestamp (appends are atomic
+    /// and in timestamp order, so a record's shards are all behind it or all past it);
+    /// shards dropped since are left out. Returns how many were applied.
+    fn apply_records(&self, records: Vec<Vec<u8>>) -> Result<usize> {
+        let mut applied = 0;
+        for bytes in records {
+            let mut record: LogRecord =
+                postcard::from_bytes(&bytes).map_err(|e| StorageError::Corrupt {
+                    shard: "append log".into(),
+                    blob: "append.log".into(),
+                    reason: e.to_string(),
+                })?;
+            let mut live = Vec::new();
+            for name in &record.names {
+                if let Some(state) = self.state.get_shard(name)?
+                    && state.upper <= record.ts
+                {
+                    live.push(name.clone());
+                }
+            }
+            if live.is_empty() {
+                continue;
+            }
+            record.written.retain(|name, _| live.contains(name));
+            let keys: Vec<&String> = record.written.values().map(|b| &b.key).collect();
+            let puts = std::mem::take(&mut record.inline_puts);
+            record.inline_puts = puts
+                .into_iter()
+                .filter(|(k, _)| keys.contains(&k))
+                .collect();
+            record.names = live;
+            self.commit_append(Commit::Lazy, &record)?;
+            applied += 1;
+        }
+        Ok(applied)
     }
 
     /// The bytes of one of `shard`'s batches, wherever it is stored.

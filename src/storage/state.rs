@@ -65,6 +65,8 @@ pub trait StateStore: Send + Sync {
         inline_deletes: &[String],
         f: &mut dyn FnMut(&str, &mut ShardState) -> Result<()>,
     ) -> Result<()>;
+    /// Makes every change committed so far durable (lazy ones included): a checkpoint.
+    fn sync(&self) -> Result<()>;
     /// The bytes of an inline batch.
     fn get_inline(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Applies catalog changes, shard creations and drops atomically; returns the blob keys
@@ -170,6 +172,15 @@ impl RedbStateStore {
 }
 
 impl StateStore for RedbStateStore {
+    fn sync(&self) -> Result<()> {
+        self.with_db(|db| {
+            // An empty transaction with the default (immediate) durability: its commit
+            // flushes every lazy commit before it.
+            let txn = db.begin_write().map_err(state_error)?;
+            txn.commit().map_err(state_error)
+        })
+    }
+
     fn get_shard(&self, name: &str) -> Result<Option<ShardState>> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(state_error)?;

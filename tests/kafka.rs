@@ -193,9 +193,46 @@ async fn upsert_keeps_the_latest_value_per_key_and_attaches_errors_to_keys() {
     );
     assert_eq!(
         rows(&client, "SELECT \"offset\", key, error FROM users_errors").await,
-        ["6|NULL|the record has no key (ENVELOPE UPSERT needs one)"]
+        ["6|NULL|the record has no key (ENVELOPE UPSERT and DEBEZIUM need one)"]
     );
     assert_eq!(count(&client, "SELECT n FROM user_count").await, 2);
+}
+
+#[tokio::test]
+async fn debezium_change_events_keep_the_after_image_per_key() {
+    let (broker, _server, client) = setup().await;
+    broker.create_topic("dbz", 1);
+    client
+        .batch_execute(
+            "CREATE SOURCE customers (id int, name text)
+                 FROM KAFKA CONNECTION kafka (TOPIC 'dbz')
+                 KEY FORMAT JSON VALUE FORMAT JSON ENVELOPE DEBEZIUM;
+             CREATE MATERIALIZED VIEW names AS SELECT name FROM customers;",
+        )
+        .await
+        .expect("source");
+    let key = |id: i32| Some(format!(r#"{{"id": {id}}}"#));
+    let events = [
+        (key(1), Some(r#"{"payload": {"before": null, "after": {"id": 1, "name": "ann"}, "op": "c"}}"#.to_string())),
+        (key(2), Some(r#"{"before": null, "after": {"id": 2, "name": "bob"}, "op": "c"}"#.to_string())),
+        (key(1), Some(r#"{"before": {"id": 1, "name": "ann"}, "after": {"id": 1, "name": "anne"}, "op": "u"}"#.to_string())),
+        (key(2), Some(r#"{"before": {"id": 2, "name": "bob"}, "after": null, "op": "d"}"#.to_string())),
+        (key(2), None),
+    ];
+    let records: Vec<ProducedRecord> = events
+        .into_iter()
+        .map(|(k, v)| (k.map(String::into_bytes), v.map(String::into_bytes)))
+        .collect();
+    broker.produce_many("dbz", 0, &records);
+    assert_eq!(
+        wait_for_count(&client, "SELECT max(\"offset\") FROM customers_progress", 5).await,
+        5
+    );
+    assert_eq!(
+        rows(&client, "SELECT key, id, name FROM customers").await,
+        [r#"{"id": 1}|1|anne"#]
+    );
+    assert_eq!(rows(&client, "SELECT name FROM names").await, ["anne"]);
 }
 
 #[tokio::test]
@@ -261,10 +298,19 @@ async fn bad_connections_topics_and_formats_fail_with_clear_errors() {
     assert!(e.starts_with("0A000 FORMAT AVRO"), "{e}");
     let e = sqlstate(
         &client,
-        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT JSON ENVELOPE DEBEZIUM",
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT TEXT INCLUDE HEADERS",
     )
     .await;
-    assert!(e.starts_with("0A000 ENVELOPE DEBEZIUM"), "{e}");
+    assert!(e.starts_with("0A000 INCLUDE HEADERS"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT TEXT ENVELOPE DEBEZIUM",
+    )
+    .await;
+    assert!(
+        e.starts_with("0A000 ENVELOPE DEBEZIUM with a value format"),
+        "{e}"
+    );
     let e = sqlstate(
         &client,
         "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') VALUE FORMAT TEXT",

@@ -175,14 +175,10 @@ pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatemen
     let envelope = match ks.envelope.as_deref() {
         None | Some("none") => Envelope::None,
         Some("upsert") => Envelope::Upsert,
-        Some("debezium") => {
-            return Err(PlanError::unsupported(
-                "ENVELOPE DEBEZIUM (use ENVELOPE UPSERT with the change's after-image as the value)",
-            ));
-        }
+        Some("debezium") => Envelope::Debezium,
         Some(other) => {
             return Err(PlanError::Syntax(format!(
-                "unknown envelope {} (there are NONE and UPSERT)",
+                "unknown envelope {} (there are NONE, UPSERT and DEBEZIUM)",
                 other.to_uppercase()
             )));
         }
@@ -220,14 +216,19 @@ pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatemen
             }
         }
     }
-    if envelope == Envelope::Upsert && key_name.is_none() {
+    if envelope == Envelope::Debezium && !matches!(value, Format::Json { .. }) {
+        return Err(PlanError::unsupported(
+            "ENVELOPE DEBEZIUM with a value format other than JSON",
+        ));
+    }
+    if envelope != Envelope::None && key_name.is_none() {
         key_name = Some("key".into());
     }
     let key = match (&key_name, &ks.key_format) {
         (None, _) => None,
         (Some(_), None) => {
             return Err(PlanError::Syntax(
-                "INCLUDE KEY and ENVELOPE UPSERT need the key's format: KEY FORMAT f VALUE FORMAT f"
+                "INCLUDE KEY and ENVELOPE UPSERT or DEBEZIUM need the key's format: KEY FORMAT f VALUE FORMAT f"
                     .into(),
             ));
         }

@@ -7,13 +7,16 @@
 //!   `(key ++ value ++ metadata, +1)`, an undecodable one ⇒ `(error row, +1)` attached to
 //!   the key, a null value (tombstone) ⇒ nothing more. A record without a decodable key ⇒
 //!   an error row attached to no key (never retracted).
+//! - DEBEZIUM: as UPSERT, where the value is a Debezium change event whose `after` (under
+//!   `payload` if present) is decoded as the value; a null `after` deletes like a
+//!   tombstone.
 //!
 //! Invariant (UPSERT): `state` holds, per decoded key, exactly the row or error row that
 //! the relations hold for it, so a retraction always cancels a row that is there. The
 //! reader keeps the state in memory; on start it is rebuilt from the relations (`restore`).
 
-use super::decode::decode;
-use super::spec::{Envelope, KafkaSourceSpec, Metadata};
+use super::decode::{decode, json_fields};
+use super::spec::{Envelope, Format, KafkaSourceSpec, Metadata};
 use crate::repr::{Datum, Diff, Row};
 use std::collections::HashMap;
 
@@ -54,7 +57,7 @@ impl EnvelopeState {
 
     /// Rebuilds the UPSERT state from what the data and errors relations hold now.
     pub fn restore(&mut self, data: &[(Row, Diff)], errors: &[(Row, Diff)]) {
-        if self.spec.envelope != Envelope::Upsert {
+        if self.spec.envelope == Envelope::None {
             return;
         }
         for (row, diff) in data {
@@ -83,11 +86,7 @@ impl EnvelopeState {
     pub fn apply(&mut self, record: &Record, out: &mut Changes) {
         match self.spec.envelope {
             Envelope::None => self.apply_append(record, out),
-            Envelope::Upsert => self.apply_upsert(record, out),
-            Envelope::Debezium => out.errors.push((
-                error_row(record, "ENVELOPE DEBEZIUM is not supported".into()),
-                1,
-            )),
+            Envelope::Upsert | Envelope::Debezium => self.apply_upsert(record, out),
         }
     }
 
@@ -118,7 +117,7 @@ impl EnvelopeState {
 
     fn apply_upsert(&mut self, record: &Record, out: &mut Changes) {
         let Some(raw) = record.key else {
-            let e = "the record has no key (ENVELOPE UPSERT needs one)".to_string();
+            let e = "the record has no key (ENVELOPE UPSERT and DEBEZIUM need one)".to_string();
             out.errors.push((error_row(record, e), 1));
             return;
         };
@@ -139,10 +138,16 @@ impl EnvelopeState {
             Some(KeyState::Error(old)) => out.errors.push((old, -1)),
             None => {}
         }
-        if record.value.is_none() {
-            return;
-        }
-        match self.decode_value(record) {
+        let value = match (self.spec.envelope, record.value) {
+            (_, None) => return,
+            (Envelope::Debezium, Some(raw)) => match debezium_after(raw) {
+                Ok(None) => return,
+                Ok(Some(after)) => self.decode_after(&after),
+                Err(e) => Err(e),
+            },
+            _ => self.decode_value(record),
+        };
+        match value {
             Ok(value) => {
                 let mut datums = key.clone();
                 datums.extend(value);
@@ -174,6 +179,19 @@ impl EnvelopeState {
         }
     }
 
+    /// A Debezium `after` image as the value's columns.
+    fn decode_after(&self, after: &serde_json::Value) -> Result<Vec<Datum>, String> {
+        match &self.spec.value {
+            Format::Json {
+                columns: Some(columns),
+            } => json_fields(after, columns),
+            Format::Json { columns: None } => {
+                Ok(vec![Datum::Jsonb(crate::repr::Jsonb::from_value(after))])
+            }
+            _ => Err("ENVELOPE DEBEZIUM needs VALUE FORMAT JSON".into()),
+        }
+    }
+
     fn push_metadata(&self, record: &Record, datums: &mut Vec<Datum>) {
         for (what, _) in &self.spec.metadata {
             datums.push(match what {
@@ -186,6 +204,27 @@ impl EnvelopeState {
             });
         }
     }
+}
+
+/// The `after` image of a Debezium change event (`None`: a delete), from the event itself or
+/// its `payload` (Debezium's JSON converter with schemas).
+fn debezium_after(raw: &[u8]) -> Result<Option<serde_json::Value>, String> {
+    let event: serde_json::Value =
+        serde_json::from_slice(raw).map_err(|e| format!("invalid JSON: {e}"))?;
+    let body = match event.get("payload") {
+        Some(p) if p.is_object() => p,
+        _ => &event,
+    };
+    let serde_json::Value::Object(fields) = body else {
+        return Err("a Debezium event must be a JSON object".into());
+    };
+    if !fields.contains_key("after") {
+        return Err("a Debezium event needs an \"after\" field".into());
+    }
+    Ok(match &fields["after"] {
+        serde_json::Value::Null => None,
+        after => Some(after.clone()),
+    })
 }
 
 fn error_row(record: &Record, error: String) -> Row {
@@ -273,6 +312,29 @@ mod tests {
         state.apply(&record(3, None, Some(b"x")), &mut out);
         assert_eq!(out.errors.len(), 3);
         assert_eq!(out.errors[2].1, 1);
+    }
+
+    #[test]
+    fn debezium_applies_after_images_per_key() {
+        let mut spec = spec(Envelope::Debezium);
+        spec.value = Format::Json {
+            columns: Some(vec![("id".into(), crate::repr::ScalarType::Int32)]),
+        };
+        spec.metadata = vec![];
+        let mut state = EnvelopeState::new(spec);
+        let mut out = Changes::default();
+        let k = Some(&b"k"[..]);
+        let create = br#"{"payload": {"before": null, "after": {"id": 1}, "op": "c"}}"#;
+        let update = br#"{"before": {"id": 1}, "after": {"id": 2}, "op": "u"}"#;
+        let delete = br#"{"before": {"id": 2}, "after": null, "op": "d"}"#;
+        state.apply(&record(0, k, Some(create)), &mut out);
+        state.apply(&record(1, k, Some(update)), &mut out);
+        state.apply(&record(2, k, Some(delete)), &mut out);
+        state.apply(&record(3, k, None), &mut out);
+        let r = |id| Row::new(vec![Datum::string("k"), Datum::Int32(id)]);
+        assert_eq!(out.data, vec![(r(1), 1), (r(1), -1), (r(2), 1), (r(2), -1)]);
+        state.apply(&record(4, k, Some(br#"{"op": "c"}"#)), &mut out);
+        assert_eq!(out.errors.len(), 1);
     }
 
     #[test]

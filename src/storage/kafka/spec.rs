@@ -78,8 +78,9 @@ pub enum Envelope {
     None,
     /// The latest value per key; a record with a null value deletes its key.
     Upsert,
-    /// Debezium change events (JSON `before` / `after`, under `payload` if present), applied
-    /// per Kafka key: `after` replaces the key's row, a null `after` deletes it.
+    /// Debezium change events (JSON, `after` under `payload` if there is one), applied per
+    /// Kafka key like UPSERT: `after` replaces the key's row, a null `after` or a null value
+    /// (Debezium's tombstone) deletes it. The value's columns are those of `after`.
     Debezium,
 }
 
@@ -129,7 +130,7 @@ impl KafkaSourceSpec {
     pub fn desc(&self) -> RelationDesc {
         let mut names = Vec::new();
         let mut types = Vec::new();
-        let key_not_null = self.envelope == Envelope::Upsert;
+        let key_not_null = self.envelope != Envelope::None;
         for (name, typ) in self.key_columns() {
             names.push(name);
             types.push(ColumnType::new(typ, !key_not_null));

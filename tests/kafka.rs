@@ -439,3 +439,163 @@ async fn a_source_resumes_after_the_broker_restarts() {
         ["a|0", "b|1", "c|2", "d|3", "e|4"]
     );
 }
+
+/// The topic's latest value per key (UPSERT: a tombstone removes the key), as JSON text.
+fn latest_per_key(
+    records: &[support::kafka_broker::ConsumedRecord],
+) -> std::collections::BTreeMap<String, String> {
+    let mut state = std::collections::BTreeMap::new();
+    for (key, value, _) in records {
+        let key = String::from_utf8_lossy(key.as_deref().unwrap_or_default()).to_string();
+        match value {
+            Some(v) => state.insert(key, String::from_utf8_lossy(v).to_string()),
+            None => state.remove(&key),
+        };
+    }
+    state
+}
+
+/// A sink writes every change of a table; the server is killed with SIGKILL and the table
+/// changes while it is down; after the restart the topic (read_committed) holds exactly the
+/// table, and no change was written twice.
+#[tokio::test]
+async fn a_sink_writes_every_change_once_and_resumes_after_sigkill() {
+    let broker = KafkaBroker::start();
+    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-kafka-sink-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let server = TestServer::start_with(2, data).expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(&format!(
+            "CREATE CONNECTION kafka TO KAFKA (BROKER '{}');
+             CREATE TABLE accounts (id int, owner text, balance int);
+             INSERT INTO accounts VALUES (1, 'ann', 10), (2, 'bob', 20);
+             CREATE SINK accounts_out FROM accounts
+                 INTO KAFKA CONNECTION kafka (TOPIC 'accounts') KEY (id)
+                 FORMAT JSON ENVELOPE UPSERT;",
+            broker.addr
+        ))
+        .await
+        .expect("setup");
+    for statement in [
+        "UPDATE accounts SET balance = 25 WHERE id = 2",
+        "INSERT INTO accounts VALUES (3, 'cy', 30)",
+        "DELETE FROM accounts WHERE id = 1",
+    ] {
+        client.batch_execute(statement).await.expect(statement);
+    }
+    let expected = |rows: Vec<String>| -> std::collections::BTreeMap<String, String> {
+        rows.into_iter()
+            .map(|r| {
+                let f: Vec<&str> = r.split('|').collect();
+                (
+                    format!(r#"{{"id":{}}}"#, f[0]),
+                    format!(r#"{{"balance":{},"id":{},"owner":"{}"}}"#, f[2], f[0], f[1]),
+                )
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let want = expected(rows(&client, "SELECT id, owner, balance FROM accounts").await);
+        let got = latest_per_key(&broker.consume_all("accounts", 0, true));
+        if got == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "topic {got:?} != table {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(client);
+    let data = server.kill();
+    // Changes right after the restart, while the sink is still reading the topic back.
+    let server = TestServer::start_with(2, data).expect("server restarts");
+    let client = connect(&server).await;
+    client
+        .batch_execute("UPDATE accounts SET owner = 'bobby' WHERE id = 2; INSERT INTO accounts VALUES (4, 'di', 40)")
+        .await
+        .expect("changes after restart");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let records = loop {
+        let want = expected(rows(&client, "SELECT id, owner, balance FROM accounts").await);
+        let records = broker.consume_all("accounts", 0, true);
+        if latest_per_key(&records) == want {
+            break records;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "topic != table after restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Exactly once: no record repeats the value its key already had.
+    let mut last: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = Default::default();
+    for (key, value, offset) in &records {
+        let key = key.clone().unwrap_or_default();
+        assert_ne!(
+            last.get(&key),
+            Some(value),
+            "offset {offset} repeats a change"
+        );
+        last.insert(key, value.clone());
+    }
+    // 2 snapshot rows + 3 changes + 2 changes after the restart.
+    assert_eq!(records.len(), 7, "{records:?}");
+}
+
+#[tokio::test]
+async fn a_debezium_sink_writes_before_and_after_images() {
+    let (broker, _server, client) = setup().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (id int, v text);
+             INSERT INTO t VALUES (1, 'a');
+             CREATE MATERIALIZED VIEW mv AS SELECT id, upper(v) AS v FROM t;
+             CREATE SINK out FROM mv INTO KAFKA CONNECTION kafka (TOPIC 'changes') KEY (id)
+                 FORMAT JSON ENVELOPE DEBEZIUM;",
+        )
+        .await
+        .expect("setup");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client
+        .batch_execute("UPDATE t SET v = 'b' WHERE id = 1")
+        .await
+        .expect("update");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client.batch_execute("DELETE FROM t").await.expect("delete");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let values = loop {
+        let values: Vec<String> = broker
+            .consume_all("changes", 0, true)
+            .into_iter()
+            .map(|(_, v, _)| String::from_utf8_lossy(&v.unwrap_or_default()).to_string())
+            .collect();
+        if values.len() >= 3 || std::time::Instant::now() > deadline {
+            break values;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        values,
+        [
+            r#"{"after":{"id":1,"v":"A"},"before":null}"#,
+            r#"{"after":{"id":1,"v":"B"},"before":{"id":1,"v":"A"}}"#,
+            r#"{"after":null,"before":{"id":1,"v":"B"}}"#,
+        ]
+    );
+    let e = sqlstate(
+        &client,
+        "CREATE SINK bad FROM t INTO KAFKA CONNECTION kafka (TOPIC 'x') FORMAT JSON ENVELOPE UPSERT",
+    )
+    .await;
+    assert!(e.starts_with("42601 a Kafka sink needs KEY"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SINK bad FROM t INTO KAFKA CONNECTION kafka (TOPIC 'x') KEY (id) FORMAT AVRO ENVELOPE UPSERT",
+    )
+    .await;
+    assert!(e.starts_with("0A000 sink FORMAT AVRO"), "{e}");
+}

@@ -54,6 +54,10 @@ pub enum CatalogItem {
     Connection { kafka: KafkaConnection },
     /// `CREATE SECRET`: a value that connections use without showing it.
     Secret { value: String },
+    /// `CREATE SINK ... INTO KAFKA`: the changes of a relation written to a topic.
+    Sink {
+        spec: crate::storage::kafka::sink::KafkaSinkSpec,
+    },
 }
 
 /// Which of its source's relations an item is.
@@ -76,6 +80,7 @@ pub enum ItemKind {
     Source,
     Connection,
     Secret,
+    Sink,
 }
 
 impl ItemKind {
@@ -88,6 +93,7 @@ impl ItemKind {
             ItemKind::Source => "source",
             ItemKind::Connection => "connection",
             ItemKind::Secret => "secret",
+            ItemKind::Sink => "sink",
         }
     }
 }
@@ -102,6 +108,7 @@ impl CatalogItem {
             CatalogItem::Source { .. } => ItemKind::Source,
             CatalogItem::Connection { .. } => ItemKind::Connection,
             CatalogItem::Secret { .. } => ItemKind::Secret,
+            CatalogItem::Sink { .. } => ItemKind::Sink,
         }
     }
 
@@ -114,7 +121,8 @@ impl CatalogItem {
             | CatalogItem::Source { desc, .. } => Some(desc),
             CatalogItem::Index { .. }
             | CatalogItem::Connection { .. }
-            | CatalogItem::Secret { .. } => None,
+            | CatalogItem::Secret { .. }
+            | CatalogItem::Sink { .. } => None,
         }
     }
 
@@ -133,6 +141,7 @@ impl CatalogItem {
                 .collect(),
             CatalogItem::Connection { kafka } => kafka.secrets().collect(),
             CatalogItem::Secret { .. } => BTreeSet::new(),
+            CatalogItem::Sink { spec } => [spec.from, spec.connection].into_iter().collect(),
         }
     }
 }

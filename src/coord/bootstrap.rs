@@ -118,6 +118,18 @@ impl Coordinator {
         for id in dataflows {
             self.create_item_dataflow(id);
         }
+        // Sinks last: they read the relations rebuilt above.
+        let sinks: Vec<GlobalId> = self
+            .catalog
+            .entries()
+            .filter(|e| matches!(e.item, CatalogItem::Sink { .. }))
+            .map(|e| e.id)
+            .collect();
+        for id in sinks {
+            if let Err(e) = self.start_sink(id) {
+                tracing::error!(sink = %id, error = %e, "a sink cannot be started");
+            }
+        }
         tracing::info!(
             items = self.catalog.entries().count(),
             table_rows = rows,

@@ -91,6 +91,8 @@ pub struct Coordinator {
     pub(super) generators: BTreeMap<GlobalId, super::sources::RunningGenerator>,
     /// Running Kafka sources, by the id of their source.
     pub(super) kafka_sources: BTreeMap<GlobalId, super::kafka_sources::RunningKafkaSource>,
+    /// Running Kafka sinks, by id.
+    pub(super) sinks: BTreeMap<GlobalId, crate::storage::kafka::sink::KafkaSink>,
 }
 
 /// Starts the storage, the worker cluster and the coordinator task.
@@ -121,6 +123,7 @@ pub async fn start(config: Config) -> Result<Client> {
         catalog_generation: Default::default(),
         generators: BTreeMap::new(),
         kafka_sources: BTreeMap::new(),
+        sinks: BTreeMap::new(),
     };
     coord.bootstrap().await?;
     let catalog_generation = coord.catalog_generation.clone();

@@ -101,6 +101,10 @@ impl Coordinator {
             Plan::CreateConnection { connection, .. } => self
                 .kafka_client_settings(connection)
                 .map(|settings| (settings, None, 0)),
+            Plan::CreateSink { spec, .. } => self
+                .connection_of(spec.connection)
+                .and_then(|c| self.kafka_client_settings(&c))
+                .map(|settings| (settings, None, 0)),
             Plan::CreateKafkaSource { spec, .. } => self
                 .connection_of(spec.connection)
                 .and_then(|c| self.kafka_client_settings(&c))

@@ -14,6 +14,7 @@
 //! | `subscribe.rs` | SUBSCRIBE streams |
 //! | `sources.rs` | load generators |
 //! | `kafka_sources.rs` | Kafka connections and sources: broker checks, readers, appends |
+//! | `kafka_sinks.rs` | Kafka sinks: a subscription dataflow feeding a sink thread |
 //! | `bootstrap.rs` | restart: catalog and table data back into the workers |
 //! | `timestamp.rs` | the oracle |
 //! | `vars.rs` | session variables |
@@ -23,6 +24,7 @@ pub mod client;
 mod coordinator;
 pub mod error;
 mod explain;
+mod kafka_sinks;
 mod kafka_sources;
 mod read;
 mod sequence;

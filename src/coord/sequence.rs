@@ -31,6 +31,7 @@ impl Coordinator {
                 | Plan::CreateKafkaSource { .. }
                 | Plan::CreateConnection { .. }
                 | Plan::CreateSecret { .. }
+                | Plan::CreateSink { .. }
                 | Plan::CreateView { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::Drop { .. }
@@ -55,7 +56,9 @@ impl Coordinator {
             | Plan::NoOp { .. } => {
                 let _ = reply.send(Ok(Executed::SessionPlan(plan)));
             }
-            Plan::CreateConnection { .. } | Plan::CreateKafkaSource { .. } => {
+            Plan::CreateConnection { .. }
+            | Plan::CreateKafkaSource { .. }
+            | Plan::CreateSink { .. } => {
                 self.check_broker_then_sequence(plan, stmt, reply);
             }
             Plan::CreateTable { .. }
@@ -285,6 +288,13 @@ impl Coordinator {
                 .await?;
                 Ok("CREATE CONNECTION".into())
             }
+            Plan::CreateSink { name, spec } => {
+                let id = self
+                    .create_plain_item(name, create_sql, CatalogItem::Sink { spec: *spec })
+                    .await?;
+                self.start_sink(id)?;
+                Ok("CREATE SINK".into())
+            }
             Plan::CreateSecret { name, value } => {
                 self.create_plain_item(name, create_sql, CatalogItem::Secret { value })
                     .await?;
@@ -473,6 +483,7 @@ impl Coordinator {
             }
             self.generators.remove(id);
             self.kafka_sources.remove(id);
+            self.stop_sink(*id);
         }
         Ok(())
     }
@@ -485,7 +496,7 @@ impl Coordinator {
         name: String,
         create_sql: String,
         item: CatalogItem,
-    ) -> Result<()> {
+    ) -> Result<GlobalId> {
         if self.catalog.name_exists(&name) {
             return Err(PlanError::AlreadyExists(name).into());
         }
@@ -495,10 +506,11 @@ impl Coordinator {
             create_sql,
             item,
         };
+        let id = entry.id;
         self.persist_catalog(vec![Self::catalog_put(&entry)?])
             .await?;
         self.catalog.insert(entry);
-        Ok(())
+        Ok(id)
     }
 
     /// Creates the worker input of table `id`, readable from the current read timestamp.
@@ -555,6 +567,7 @@ fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {
         crate::sql::ObjectKind::Source => "SOURCE",
         crate::sql::ObjectKind::Connection => "CONNECTION",
         crate::sql::ObjectKind::Secret => "SECRET",
+        crate::sql::ObjectKind::Sink => "SINK",
     }
 }
 

@@ -16,8 +16,8 @@
 mod kafka;
 
 pub use kafka::{
-    CreateConnectionStatement, CreateSecretStatement, FormatSyntax, KafkaSourceStatement,
-    OptionValue,
+    CreateConnectionStatement, CreateSecretStatement, CreateSinkStatement, FormatSyntax,
+    KafkaSourceStatement, OptionValue,
 };
 
 use super::{PlanError, Result};
@@ -65,6 +65,7 @@ pub enum Statement {
     CreateKafkaSource(KafkaSourceStatement),
     CreateConnection(CreateConnectionStatement),
     CreateSecret(CreateSecretStatement),
+    CreateSink(CreateSinkStatement),
     /// `DROP SOURCE | CONNECTION | SECRET [IF EXISTS] name [, ...] [CASCADE | RESTRICT]`
     /// (other kinds of DROP are sqlparser's).
     DropItems {
@@ -115,6 +116,7 @@ pub enum ObjectKind {
     Source,
     Connection,
     Secret,
+    Sink,
 }
 
 impl ObjectKind {
@@ -129,6 +131,7 @@ impl ObjectKind {
             ObjectKind::Source => ItemKind::Source,
             ObjectKind::Connection => ItemKind::Connection,
             ObjectKind::Secret => ItemKind::Secret,
+            ObjectKind::Sink => ItemKind::Sink,
         }
     }
 }
@@ -220,6 +223,13 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 kafka::parse_create_connection(parser)?,
             )))
         }
+        (Some("create"), Some("sink")) => {
+            parser.next_token();
+            parser.next_token();
+            Ok(Some(Statement::CreateSink(kafka::parse_create_sink(
+                parser,
+            )?)))
+        }
         (Some("create"), Some("secret")) => {
             parser.next_token();
             parser.next_token();
@@ -227,10 +237,11 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 parser,
             )?)))
         }
-        (Some("drop"), Some(kind @ ("source" | "connection" | "secret"))) => {
+        (Some("drop"), Some(kind @ ("source" | "connection" | "secret" | "sink"))) => {
             let kind = match kind {
                 "source" => ObjectKind::Source,
                 "connection" => ObjectKind::Connection,
+                "sink" => ObjectKind::Sink,
                 _ => ObjectKind::Secret,
             };
             parser.next_token();

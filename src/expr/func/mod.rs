@@ -9,6 +9,7 @@
 mod aggregate;
 mod arith;
 mod cast;
+pub use cast::json_of;
 mod compare;
 mod scalar_eval;
 mod string;

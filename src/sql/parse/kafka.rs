@@ -8,6 +8,9 @@
 //!     [FORMAT f | KEY FORMAT f VALUE FORMAT f]
 //!     [INCLUDE KEY | PARTITION | OFFSET | TIMESTAMP [AS name], ...]
 //!     [ENVELOPE NONE | UPSERT | DEBEZIUM]
+//! CREATE SINK [IF NOT EXISTS] name FROM relation
+//!     INTO KAFKA CONNECTION conn (TOPIC 't') [KEY (column, ...)]
+//!     FORMAT f ENVELOPE UPSERT | DEBEZIUM
 //! f: TEXT | BYTES | JSON | CSV WITH n COLUMNS | CSV WITH HEADER | <other words, kept for
 //!    the planner to refuse by name>
 //! ```
@@ -72,6 +75,81 @@ pub struct KafkaSourceStatement {
     pub include: Vec<(String, Option<String>)>,
     /// `ENVELOPE e`: e, lowercased.
     pub envelope: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateSinkStatement {
+    pub name: ObjectName,
+    pub if_not_exists: bool,
+    pub from: ObjectName,
+    pub connection: ObjectName,
+    pub options: Options,
+    pub key: Vec<String>,
+    pub format: Option<FormatSyntax>,
+    pub envelope: Option<String>,
+}
+
+/// After `CREATE SINK`.
+pub fn parse_create_sink(parser: &mut Parser) -> Result<CreateSinkStatement, ParserError> {
+    let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    parser.expect_keyword(Keyword::FROM)?;
+    let from = parser.parse_object_name(false)?;
+    parser.expect_keyword(Keyword::INTO)?;
+    for word in ["kafka", "connection"] {
+        if peek_word(parser, 0).as_deref() != Some(word) {
+            return Err(ParserError::ParserError(format!(
+                "Expected: {}, found: {}",
+                word.to_uppercase(),
+                parser.peek_token().token
+            )));
+        }
+        parser.next_token();
+    }
+    let connection = parser.parse_object_name(false)?;
+    let options = if matches!(parser.peek_token().token, Token::LParen) {
+        parse_options(parser)?
+    } else {
+        vec![]
+    };
+    let mut statement = CreateSinkStatement {
+        name,
+        if_not_exists,
+        from,
+        connection,
+        options,
+        key: vec![],
+        format: None,
+        envelope: None,
+    };
+    loop {
+        match peek_word(parser, 0).as_deref() {
+            Some("key") => {
+                parser.next_token();
+                parser.expect_token(&Token::LParen)?;
+                statement.key =
+                    parser.parse_comma_separated(|p| Ok(p.parse_identifier()?.value))?;
+                parser.expect_token(&Token::RParen)?;
+            }
+            Some("format") => {
+                parser.next_token();
+                statement.format = Some(parse_format(parser)?);
+            }
+            Some("envelope") => {
+                parser.next_token();
+                statement.envelope = Some(match parser.next_token().token {
+                    Token::Word(w) => w.value.to_lowercase(),
+                    other => {
+                        return Err(ParserError::ParserError(format!(
+                            "Expected: UPSERT or DEBEZIUM, found: {other}"
+                        )));
+                    }
+                });
+            }
+            _ => break,
+        }
+    }
+    Ok(statement)
 }
 
 /// After `CREATE SECRET`.

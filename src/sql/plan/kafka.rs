@@ -281,6 +281,114 @@ pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatemen
     })
 }
 
+pub fn plan_create_sink(
+    scx: &StatementContext,
+    cs: &crate::sql::parse::CreateSinkStatement,
+) -> Result<Plan> {
+    use crate::storage::kafka::sink::{KafkaSinkSpec, SinkEnvelope};
+    let name = table_name(&cs.name)?;
+    let from = scx
+        .catalog
+        .resolve(&normalize_name(&cs.from)?)
+        .map_err(|_| PlanError::UnknownRelation(cs.from.to_string()))?;
+    let Some(desc) = from.item.desc() else {
+        return Err(PlanError::WrongObjectType(format!(
+            "\"{}\" is not a relation",
+            from.name
+        )));
+    };
+    let connection = connection_id(scx, &cs.connection)?;
+    let mut topic = None;
+    for (option, value) in &cs.options {
+        match (option.as_str(), value) {
+            ("topic", OptionValue::Expr(e)) => topic = Some(string(scx, e, option)?),
+            _ => {
+                return Err(PlanError::unsupported(format!(
+                    "Kafka sink option {}",
+                    option.to_uppercase()
+                )));
+            }
+        }
+    }
+    let topic = topic.ok_or_else(|| {
+        PlanError::Syntax("CREATE SINK ... INTO KAFKA needs (TOPIC 'name')".into())
+    })?;
+    match &cs.format {
+        Some(FormatSyntax::Json) => {}
+        None => return Err(PlanError::Syntax("CREATE SINK needs FORMAT JSON".into())),
+        Some(other) => {
+            return Err(PlanError::unsupported(format!(
+                "sink FORMAT {} (sinks write JSON)",
+                match other {
+                    FormatSyntax::Other(n) => n.to_uppercase(),
+                    FormatSyntax::Text => "TEXT".into(),
+                    FormatSyntax::Bytes => "BYTES".into(),
+                    _ => "CSV".into(),
+                }
+            )));
+        }
+    }
+    let envelope = match cs.envelope.as_deref() {
+        Some("upsert") => SinkEnvelope::Upsert,
+        Some("debezium") => SinkEnvelope::Debezium,
+        None => {
+            return Err(PlanError::Syntax(
+                "CREATE SINK needs ENVELOPE UPSERT or ENVELOPE DEBEZIUM".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(PlanError::unsupported(format!(
+                "sink ENVELOPE {} (there are UPSERT and DEBEZIUM)",
+                other.to_uppercase()
+            )));
+        }
+    };
+    if cs.key.is_empty() {
+        return Err(PlanError::Syntax(
+            "a Kafka sink needs KEY (columns) that identify its rows".into(),
+        ));
+    }
+    let key = cs
+        .key
+        .iter()
+        .map(|k| {
+            let k = k.to_lowercase();
+            desc.names
+                .iter()
+                .position(|n| *n == k)
+                .ok_or_else(|| PlanError::UnknownColumn(k.clone()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(noop) = exists(scx, &name, cs.if_not_exists, "CREATE SINK")? {
+        return Ok(noop);
+    }
+    Ok(Plan::CreateSink {
+        name,
+        spec: Box::new(KafkaSinkSpec {
+            from: from.id,
+            connection,
+            topic,
+            columns: desc.names.clone(),
+            key,
+            envelope,
+        }),
+    })
+}
+
+fn connection_id(scx: &StatementContext, name: &ast::ObjectName) -> Result<GlobalId> {
+    let entry = scx
+        .catalog
+        .resolve(&normalize_name(name)?)
+        .map_err(|_| PlanError::UnknownObject(format!("connection \"{name}\" does not exist")))?;
+    match entry.item {
+        CatalogItem::Connection { .. } => Ok(entry.id),
+        _ => Err(PlanError::WrongObjectType(format!(
+            "\"{}\" is not a connection",
+            entry.name
+        ))),
+    }
+}
+
 fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Result<Format> {
     Ok(match syntax {
         FormatSyntax::Json => Format::Json {

@@ -49,6 +49,10 @@ pub enum Plan {
         name: String,
         value: String,
     },
+    CreateSink {
+        name: String,
+        spec: Box<crate::storage::kafka::sink::KafkaSinkSpec>,
+    },
     CreateIndex {
         name: String,
         on: GlobalId,
@@ -169,6 +173,7 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
         Statement::CreateKafkaSource(ks) => super::kafka::plan_create_kafka_source(scx, ks),
         Statement::CreateConnection(cc) => super::kafka::plan_create_connection(scx, cc),
         Statement::CreateSecret(cs) => super::kafka::plan_create_secret(scx, cs),
+        Statement::CreateSink(cs) => super::kafka::plan_create_sink(scx, cs),
         Statement::DropItems {
             kind,
             if_exists,
@@ -298,6 +303,9 @@ fn plan_drop(
                     }
                     ObjectKind::Secret => {
                         PlanError::UnknownObject(format!("secret \"{display}\" does not exist"))
+                    }
+                    ObjectKind::Sink => {
+                        PlanError::UnknownObject(format!("sink \"{display}\" does not exist"))
                     }
                 });
             }

@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod envelope;
 pub mod reader;
+pub mod sink;
 pub mod spec;
 
 pub use spec::{Envelope, Format, KafkaConnection, KafkaSourceSpec, Metadata, SettingValue};

@@ -17,7 +17,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -83,6 +83,8 @@ pub struct KafkaReader {
     stop: Arc<AtomicBool>,
     /// In a mutex only to be `Sync` (the coordinator's state must be); one owner locks it.
     batches: Mutex<Receiver<IngestBatch>>,
+    /// Batches queued and not yet taken.
+    queued: Arc<AtomicUsize>,
 }
 
 impl KafkaReader {
@@ -90,18 +92,23 @@ impl KafkaReader {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel(MAX_BATCHES_QUEUED);
         let thread_stop = stop.clone();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let thread_queued = queued.clone();
         std::thread::Builder::new()
             .name(format!("kafka-{}", start.source))
-            .spawn(move || run(start, tx, thread_stop))?;
+            .spawn(move || run(start, tx, thread_stop, thread_queued))?;
         Ok(KafkaReader {
             stop,
             batches: Mutex::new(rx),
+            queued,
         })
     }
 
     /// The next queued batch, if any.
     pub fn try_next(&self) -> Option<IngestBatch> {
-        self.batches.lock().ok()?.try_recv().ok()
+        let batch = self.batches.lock().ok()?.try_recv().ok()?;
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        Some(batch)
     }
 }
 
@@ -120,7 +127,12 @@ pub fn client_config(settings: &[(String, String)]) -> ClientConfig {
     config
 }
 
-fn run(start: ReaderStart, tx: SyncSender<IngestBatch>, stop: Arc<AtomicBool>) {
+fn run(
+    start: ReaderStart,
+    tx: SyncSender<IngestBatch>,
+    stop: Arc<AtomicBool>,
+    queued: Arc<AtomicUsize>,
+) {
     let ReaderStart {
         client,
         spec,
@@ -158,7 +170,10 @@ fn run(start: ReaderStart, tx: SyncSender<IngestBatch>, stop: Arc<AtomicBool>) {
             assign_new_partitions(&consumer, &spec, &mut assigned, &next, &source);
         }
         let wait = match batch_started {
-            Some(t) => MAX_BATCH_DELAY.saturating_sub(t.elapsed()),
+            // At least 1 ms: an old batch waiting for the coordinator must not spin.
+            Some(t) => MAX_BATCH_DELAY
+                .saturating_sub(t.elapsed())
+                .max(Duration::from_millis(1)),
             None => POLL_INTERVAL,
         };
         match consumer.poll(wait) {
@@ -202,11 +217,16 @@ fn run(start: ReaderStart, tx: SyncSender<IngestBatch>, stop: Arc<AtomicBool>) {
             }
             None => {}
         }
-        let due = batch_started.is_some_and(|t| t.elapsed() >= MAX_BATCH_DELAY)
+        // A batch goes when it is full, or when it is old enough and the coordinator has
+        // taken the previous ones: under load batches grow (fewer, larger appends); when
+        // idle a record waits at most MAX_BATCH_DELAY.
+        let due = (batch_started.is_some_and(|t| t.elapsed() >= MAX_BATCH_DELAY)
+            && queued.load(Ordering::Acquire) == 0)
             || batch.records as usize >= MAX_BATCH_RECORDS;
         if due && !batch.is_empty() {
             let full = std::mem::take(&mut batch);
             batch_started = None;
+            queued.fetch_add(1, Ordering::AcqRel);
             if !hand_over(&tx, full, &stop) {
                 return;
             }

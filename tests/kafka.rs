@@ -199,6 +199,71 @@ async fn upsert_keeps_the_latest_value_per_key_and_attaches_errors_to_keys() {
 }
 
 #[tokio::test]
+async fn avro_records_decode_into_the_schema_fields() {
+    use apache_avro::types::{Record, Value};
+    let (broker, _server, client) = setup().await;
+    broker.create_topic("avro", 1);
+    let schema_text = r#"{"type": "record", "name": "reading", "fields": [
+        {"name": "sensor", "type": "string"},
+        {"name": "value", "type": ["null", "double"]},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+    ]}"#;
+    let schema = apache_avro::Schema::parse_str(schema_text).expect("schema");
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
+        .build()
+        .expect("writer");
+    let encode = |sensor: &str, value: Option<f64>, at: i64| {
+        let mut r = Record::new(&schema).expect("record");
+        r.put("sensor", sensor);
+        r.put(
+            "value",
+            Value::Union(
+                u32::from(value.is_some()),
+                Box::new(value.map_or(Value::Null, Value::Double)),
+            ),
+        );
+        r.put("at", Value::TimestampMillis(at));
+        writer.write_value_to_vec(r).expect("encode")
+    };
+    // One plain datum, one with the Confluent framing (magic byte and schema id), one bad.
+    let mut framed = vec![0, 0, 0, 0, 1];
+    framed.extend(encode("b", None, 1_000));
+    broker.produce_many(
+        "avro",
+        0,
+        &[
+            (None, Some(encode("a", Some(1.5), 0))),
+            (None, Some(framed)),
+            (None, Some(vec![0xff, 0xff])),
+        ],
+    );
+    client
+        .batch_execute(&format!(
+            "CREATE SOURCE readings FROM KAFKA CONNECTION kafka (TOPIC 'avro')
+                 FORMAT AVRO USING SCHEMA '{}'",
+            schema_text.replace('\'', "''")
+        ))
+        .await
+        .expect("source");
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM readings", 2).await,
+        2
+    );
+    assert_eq!(
+        rows(
+            &client,
+            "SELECT sensor, value, at FROM readings ORDER BY sensor"
+        )
+        .await,
+        ["a|1.5|1970-01-01 00:00:00", "b|NULL|1970-01-01 00:00:01"]
+    );
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM readings_errors", 1).await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn debezium_change_events_keep_the_after_image_per_key() {
     let (broker, _server, client) = setup().await;
     broker.create_topic("dbz", 1);
@@ -295,7 +360,20 @@ async fn bad_connections_topics_and_formats_fail_with_clear_errors() {
         "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT AVRO USING SCHEMA '{}'",
     )
     .await;
+    assert!(e.starts_with("22023 invalid Avro schema"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x')
+             FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION csr",
+    )
+    .await;
     assert!(e.starts_with("0A000 FORMAT AVRO"), "{e}");
+    let e = sqlstate(
+        &client,
+        "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT PROTOBUF MESSAGE 'm'",
+    )
+    .await;
+    assert!(e.starts_with("0A000 FORMAT PROTOBUF"), "{e}");
     let e = sqlstate(
         &client,
         "CREATE SOURCE s FROM KAFKA CONNECTION kafka (TOPIC 'x') FORMAT TEXT INCLUDE HEADERS",

@@ -58,6 +58,8 @@ pub enum FormatSyntax {
         columns: u64,
     },
     CsvWithHeader,
+    /// `AVRO USING SCHEMA 'schema'`: the record schema's JSON text.
+    AvroSchema(String),
     /// A format we do not read (AVRO, PROTOBUF, ...): its first word.
     Other(String),
 }
@@ -301,6 +303,14 @@ fn parse_format(parser: &mut Parser) -> Result<FormatSyntax, ParserError> {
         "text" => FormatSyntax::Text,
         "bytes" => FormatSyntax::Bytes,
         "json" => FormatSyntax::Json,
+        "avro"
+            if peek_word(parser, 0).as_deref() == Some("using")
+                && peek_word(parser, 1).as_deref() == Some("schema") =>
+        {
+            parser.next_token();
+            parser.next_token();
+            FormatSyntax::AvroSchema(parser.parse_literal_string()?)
+        }
         "csv" => {
             parser.expect_keyword(Keyword::WITH)?;
             if peek_word(parser, 0).as_deref() == Some("header") {

@@ -323,6 +323,7 @@ pub fn plan_create_sink(
                     FormatSyntax::Other(n) => n.to_uppercase(),
                     FormatSyntax::Text => "TEXT".into(),
                     FormatSyntax::Bytes => "BYTES".into(),
+                    FormatSyntax::AvroSchema(_) => "AVRO".into(),
                     _ => "CSV".into(),
                 }
             )));
@@ -410,6 +411,16 @@ fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Re
                 )));
             }
         }
+        FormatSyntax::AvroSchema(_) if !columns.is_empty() => {
+            return Err(PlanError::unsupported(
+                "a column list with FORMAT AVRO (the columns are the schema's fields)",
+            ));
+        }
+        FormatSyntax::AvroSchema(schema) => Format::Avro {
+            schema: schema.clone(),
+            columns: crate::storage::kafka::avro::columns(schema)
+                .map_err(PlanError::InvalidParameter)?,
+        },
         FormatSyntax::Text | FormatSyntax::Bytes if !columns.is_empty() => {
             return Err(PlanError::unsupported(
                 "a column list with FORMAT TEXT or BYTES (their one column is text or data)",
@@ -424,7 +435,7 @@ fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Re
         }
         FormatSyntax::Other(name) => {
             return Err(PlanError::unsupported(format!(
-                "FORMAT {} (Kafka sources read TEXT, BYTES, JSON and CSV)",
+                "FORMAT {} (Kafka sources read TEXT, BYTES, JSON, CSV and AVRO USING SCHEMA)",
                 name.to_uppercase()
             )));
         }
@@ -440,6 +451,7 @@ fn key_format(syntax: &FormatSyntax) -> Result<Format> {
             "KEY FORMAT {} (keys are TEXT, BYTES or JSON)",
             match other {
                 FormatSyntax::Other(n) => n.to_uppercase(),
+                FormatSyntax::AvroSchema(_) => "AVRO".into(),
                 _ => "CSV".into(),
             }
         ))),

@@ -17,8 +17,35 @@ use super::spec::Format;
 use crate::repr::{Datum, Jsonb, ScalarType, text::parse_datum};
 use serde_json::Value;
 
+/// A format ready to decode: Avro's schema parsed once, not per record.
+pub struct Decoder {
+    format: Format,
+    avro: Option<Result<super::avro::AvroDecoder, String>>,
+}
+
+impl Decoder {
+    pub fn new(format: &Format) -> Decoder {
+        Decoder {
+            avro: match format {
+                Format::Avro { schema, .. } => Some(super::avro::AvroDecoder::new(schema)),
+                _ => None,
+            },
+            format: format.clone(),
+        }
+    }
+
+    pub fn decode(&self, bytes: &[u8]) -> Result<Vec<Datum>, String> {
+        match &self.avro {
+            Some(Ok(avro)) => avro.decode(bytes),
+            Some(Err(e)) => Err(e.clone()),
+            None => decode(&self.format, bytes),
+        }
+    }
+}
+
 pub fn decode(format: &Format, bytes: &[u8]) -> Result<Vec<Datum>, String> {
     match format {
+        Format::Avro { schema, .. } => super::avro::AvroDecoder::new(schema)?.decode(bytes),
         Format::Text => Ok(vec![Datum::String(utf8(bytes)?.to_string())]),
         Format::Bytes => Ok(vec![Datum::Bytes(bytes.to_vec())]),
         Format::Json { columns: None } => {

@@ -15,7 +15,7 @@
 //! the relations hold for it, so a retraction always cancels a row that is there. The
 //! reader keeps the state in memory; on start it is rebuilt from the relations (`restore`).
 
-use super::decode::{decode, json_fields};
+use super::decode::{Decoder, json_fields};
 use super::spec::{Envelope, Format, KafkaSourceSpec, Metadata};
 use crate::repr::{Datum, Diff, Row};
 use std::collections::HashMap;
@@ -42,6 +42,8 @@ enum KeyState {
 
 pub struct EnvelopeState {
     spec: KafkaSourceSpec,
+    key_decoder: Option<Decoder>,
+    value_decoder: Decoder,
     key_arity: usize,
     upsert: HashMap<Vec<Datum>, KeyState>,
 }
@@ -50,6 +52,8 @@ impl EnvelopeState {
     pub fn new(spec: KafkaSourceSpec) -> EnvelopeState {
         EnvelopeState {
             key_arity: spec.key_columns().len(),
+            key_decoder: spec.key.as_ref().map(|(f, _)| Decoder::new(f)),
+            value_decoder: Decoder::new(&spec.value),
             spec,
             upsert: HashMap::new(),
         }
@@ -165,8 +169,8 @@ impl EnvelopeState {
     }
 
     fn decode_key(&self, raw: &[u8]) -> Result<Vec<Datum>, String> {
-        match &self.spec.key {
-            Some((format, _)) => decode(format, raw),
+        match &self.key_decoder {
+            Some(decoder) => decoder.decode(raw),
             None => Ok(vec![]),
         }
     }
@@ -174,7 +178,7 @@ impl EnvelopeState {
     /// The value's datums; a null value is NULL in every value column.
     fn decode_value(&self, record: &Record) -> Result<Vec<Datum>, String> {
         match record.value {
-            Some(raw) => decode(&self.spec.value, raw),
+            Some(raw) => self.value_decoder.decode(raw),
             None => Ok(vec![Datum::Null; self.spec.value_columns().len()]),
         }
     }

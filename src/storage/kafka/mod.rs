@@ -5,6 +5,7 @@
 //! offsets they reach to the source's relations in one durable write, so a restart resumes
 //! exactly after the last durable record.
 
+pub mod avro;
 pub mod decode;
 pub mod envelope;
 pub mod reader;

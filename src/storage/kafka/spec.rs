@@ -49,6 +49,12 @@ pub enum Format {
     },
     /// One CSV record of exactly `columns.len()` fields.
     Csv { columns: Vec<(String, ScalarType)> },
+    /// An Avro datum of the record schema `schema` (JSON text), one column per field
+    /// (`avro.rs`).
+    Avro {
+        schema: String,
+        columns: Vec<(String, ScalarType)>,
+    },
 }
 
 impl Format {
@@ -59,7 +65,9 @@ impl Format {
             Format::Text => vec![(single.to_string(), ScalarType::String)],
             Format::Bytes => vec![(single.to_string(), ScalarType::Bytes)],
             Format::Json { columns: None } => vec![(single.to_string(), ScalarType::Jsonb)],
-            Format::Json { columns: Some(c) } | Format::Csv { columns: c } => c.clone(),
+            Format::Json { columns: Some(c) }
+            | Format::Csv { columns: c }
+            | Format::Avro { columns: c, .. } => c.clone(),
         }
     }
 
@@ -67,7 +75,9 @@ impl Format {
     pub fn default_value_column(&self) -> &'static str {
         match self {
             Format::Text => "text",
-            Format::Bytes | Format::Json { .. } | Format::Csv { .. } => "data",
+            Format::Bytes | Format::Json { .. } | Format::Csv { .. } | Format::Avro { .. } => {
+                "data"
+            }
         }
     }
 }

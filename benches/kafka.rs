@@ -2,8 +2,9 @@
 //! binary `bash scripts/test.sh` installs) and the release `freshet` binary, and prints one
 //! JSON line per figure:
 //!
-//! - `kafka_ingest`: N JSON records of ~100 B and of ~1 KB, produced to a 2-partition topic
-//!   beforehand, then `CREATE SOURCE ... FORMAT JSON` and a counting materialized view; the
+//! - `kafka_ingest`: N JSON records of ~100 B and of ~1 KB, and the same as Avro datums,
+//!   produced to a 2-partition topic beforehand, then `CREATE SOURCE ... FORMAT JSON` (or
+//!   `AVRO USING SCHEMA`) and a counting materialized view; the
 //!   time from creating the source until the view counts N (records/s, MB/s), with 1 and 2
 //!   workers;
 //! - `kafka_latency`: one record produced every 10 ms while `COPY (SUBSCRIBE ...) TO STDOUT`
@@ -47,8 +48,34 @@ fn record(i: usize, size: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// Produces `n` records of `size` bytes round-robin over 2 partitions; returns the bytes.
-fn produce(broker: &KafkaBroker, topic: &str, n: usize, size: usize) -> u64 {
+/// The Avro schema of the Avro records: the JSON records' fields.
+const AVRO_SCHEMA: &str = r#"{"type": "record", "name": "event", "fields": [
+    {"name": "id", "type": "long"}, {"name": "user", "type": "string"},
+    {"name": "amount", "type": "double"}, {"name": "pad", "type": "string"}]}"#;
+
+/// An Avro datum of about `size` bytes with the fields of `record`.
+fn avro_record(
+    writer: &apache_avro::writer::datum::GenericDatumWriter,
+    schema: &apache_avro::Schema,
+    i: usize,
+    size: usize,
+) -> Vec<u8> {
+    use apache_avro::types::Record;
+    let mut r = Record::new(schema).expect("record");
+    r.put("id", i as i64);
+    r.put("user", format!("user-{}", i % 1000));
+    r.put("amount", (i % 500) as f64 + (i % 100) as f64 / 100.0);
+    r.put("pad", "x".repeat(size.saturating_sub(24)));
+    writer.write_value_to_vec(r).expect("encode")
+}
+
+/// Produces `n` records of `size` bytes (JSON or Avro) round-robin over 2 partitions;
+/// returns the bytes.
+fn produce(broker: &KafkaBroker, topic: &str, n: usize, size: usize, format: &str) -> u64 {
+    let schema = apache_avro::Schema::parse_str(AVRO_SCHEMA).expect("schema");
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
+        .build()
+        .expect("writer");
     let producer: BaseProducer = broker
         .client_config()
         .set("linger.ms", "20")
@@ -59,7 +86,11 @@ fn produce(broker: &KafkaBroker, topic: &str, n: usize, size: usize) -> u64 {
         .expect("producer");
     let mut bytes = 0u64;
     for i in 0..n {
-        let payload = record(i, size);
+        let payload = if format == "avro" {
+            avro_record(&writer, &schema, i, size)
+        } else {
+            record(i, size)
+        };
         bytes += payload.len() as u64;
         let mut r = BaseRecord::<(), [u8]>::to(topic)
             .payload(&payload)
@@ -89,10 +120,20 @@ fn main() {
         .build()
         .expect("runtime");
     let broker = KafkaBroker::start();
-    for (size, n) in [(100usize, records_100), (1000, records_100 / 10)] {
-        let topic = format!("ingest_{size}");
+    for (format, size, n) in [
+        ("json", 100usize, records_100),
+        ("json", 1000, records_100 / 10),
+        ("avro", 100, records_100),
+        ("avro", 1000, records_100 / 10),
+    ] {
+        let topic = format!("ingest_{format}_{size}");
         broker.create_topic(&topic, 2);
-        let bytes = produce(&broker, &topic, n, size);
+        let bytes = produce(&broker, &topic, n, size, format);
+        let format_sql = if format == "avro" {
+            format!("AVRO USING SCHEMA '{AVRO_SCHEMA}'")
+        } else {
+            "JSON".to_string()
+        };
         for workers in ["1", "2"] {
             let data = std::env::temp_dir().join(format!(
                 "freshet-bench-kafka-{}-{size}-{workers}",
@@ -114,7 +155,7 @@ fn main() {
                 let started = Instant::now();
                 client
                     .batch_execute(&format!(
-                        "CREATE SOURCE s FROM KAFKA CONNECTION k (TOPIC '{topic}') FORMAT JSON;
+                        "CREATE SOURCE s FROM KAFKA CONNECTION k (TOPIC '{topic}') FORMAT {format_sql};
                          CREATE MATERIALIZED VIEW c AS SELECT count(*) AS n FROM s;"
                     ))
                     .await
@@ -138,7 +179,7 @@ fn main() {
                 started.elapsed().as_secs_f64()
             });
             println!(
-                "{{\"bench\":\"kafka_ingest\",\"format\":\"json\",\"record_bytes\":{size},\"workers\":{workers},\"records\":{n},\"seconds\":{seconds:.3},\"records_per_sec\":{:.0},\"mb_per_sec\":{:.1}}}",
+                "{{\"bench\":\"kafka_ingest\",\"format\":\"{format}\",\"record_bytes\":{size},\"workers\":{workers},\"records\":{n},\"seconds\":{seconds:.3},\"records_per_sec\":{:.0},\"mb_per_sec\":{:.1}}}",
                 n as f64 / seconds,
                 bytes as f64 / seconds / 1e6
             );

@@ -407,6 +407,12 @@ async fn bad_connections_topics_and_formats_fail_with_clear_errors() {
         .batch_execute("CREATE SOURCE used FROM KAFKA CONNECTION kafka (TOPIC 'used') FORMAT TEXT")
         .await
         .expect("source");
+    client
+        .batch_execute("CREATE SECRET pw AS 'hunter2'")
+        .await
+        .expect("secret");
+    assert_eq!(rows(&client, "SHOW CONNECTIONS").await, ["kafka"]);
+    assert_eq!(rows(&client, "SHOW SECRETS").await, ["pw"]);
     let e = sqlstate(&client, "DROP CONNECTION kafka").await;
     assert!(e.starts_with("2BP01"), "{e}");
     client
@@ -664,6 +670,7 @@ async fn a_debezium_sink_writes_before_and_after_images() {
             r#"{"after":null,"before":{"id":1,"v":"B"}}"#,
         ]
     );
+    assert_eq!(rows(&client, "SHOW SINKS").await, ["out"]);
     let e = sqlstate(
         &client,
         "CREATE SINK bad FROM t INTO KAFKA CONNECTION kafka (TOPIC 'x') FORMAT JSON ENVELOPE UPSERT",

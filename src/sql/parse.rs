@@ -7,7 +7,8 @@
 //! DECLARE c CURSOR FOR SUBSCRIBE ...
 //! FETCH [ALL | n] [FROM | IN] c [WITH (TIMEOUT [=] 'interval')]
 //! CLOSE c
-//! SHOW TABLES | VIEWS | MATERIALIZED VIEWS | INDEXES [ON | FROM name] | COLUMNS FROM name
+//! SHOW TABLES | VIEWS | MATERIALIZED VIEWS | SOURCES | SINKS | CONNECTIONS | SECRETS
+//!     | INDEXES [ON | FROM name] | COLUMNS FROM name
 //! SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | INDEX name
 //! EXPLAIN [MATERIALIZED] VIEW name
 //! ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX [IF EXISTS] name RENAME TO new_name
@@ -356,6 +357,9 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 "tables" => Some(ShowStatement::Objects(ObjectKind::Table)),
                 "views" => Some(ShowStatement::Objects(ObjectKind::View)),
                 "sources" => Some(ShowStatement::Objects(ObjectKind::Source)),
+                "sinks" => Some(ShowStatement::Objects(ObjectKind::Sink)),
+                "connections" => Some(ShowStatement::Objects(ObjectKind::Connection)),
+                "secrets" => Some(ShowStatement::Objects(ObjectKind::Secret)),
                 "materialized" if peek_word(parser, 2).as_deref() == Some("views") => {
                     parser.next_token();
                     Some(ShowStatement::Objects(ObjectKind::MaterializedView))

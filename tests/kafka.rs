@@ -491,14 +491,21 @@ async fn ingestion_survives_sigkill_with_every_record_exactly_once() {
     );
 }
 
-/// The broker goes away and comes back (empty: tansu's memory storage); the source keeps
-/// retrying and resumes at its next offset.
+/// The broker stops answering for a while (frozen with SIGSTOP: a network partition or a
+/// long pause) and comes back; reads go on meanwhile, and the source resumes at its next
+/// offset with nothing lost or repeated.
+///
+/// A broker restarted *without* its topics (what tansu's memory storage does) is not tested:
+/// librdkafka 2.12.1 crashes (SIGSEGV in `rd_kafka_metadata_cache_find`) on the metadata such
+/// a broker returns. A real Kafka broker keeps its topics across restarts.
 #[tokio::test]
-async fn a_source_resumes_after_the_broker_restarts() {
-    let (mut broker, _server, client) = setup().await;
+async fn a_source_resumes_after_the_broker_stops_answering() {
+    let (broker, _server, client) = setup().await;
     broker.create_topic("flaky", 1);
     client
-        .batch_execute("CREATE SOURCE flaky FROM KAFKA CONNECTION kafka (TOPIC 'flaky') FORMAT TEXT INCLUDE OFFSET")
+        .batch_execute(
+            "CREATE SOURCE flaky FROM KAFKA CONNECTION kafka (TOPIC 'flaky') FORMAT TEXT INCLUDE OFFSET",
+        )
         .await
         .expect("source");
     broker.produce_many("flaky", 0, &values(&["a", "b", "c"]));
@@ -506,14 +513,16 @@ async fn a_source_resumes_after_the_broker_restarts() {
         wait_for_count(&client, "SELECT count(*) FROM flaky", 3).await,
         3
     );
-    broker.stop();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    // Reads go on while the broker is down.
+    assert_eq!(
+        rows(&client, "SHOW SOURCE STATUSES").await,
+        ["flaky|kafka|running|NULL|3"]
+    );
+    broker.pause();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Reads go on while the broker does not answer.
     assert_eq!(count(&client, "SELECT count(*) FROM flaky").await, 3);
-    broker.restart();
-    broker.create_topic("flaky", 1);
-    // Offsets 0-2 again (the broker lost them) and then 3-4: only 3 and 4 are new.
-    broker.produce_many("flaky", 0, &values(&["a2", "b2", "c2", "d", "e"]));
+    broker.resume();
+    broker.produce_many("flaky", 0, &values(&["d", "e"]));
     assert_eq!(
         wait_for_count(&client, "SELECT count(*) FROM flaky", 5).await,
         5
@@ -522,6 +531,41 @@ async fn a_source_resumes_after_the_broker_restarts() {
         rows(&client, "SELECT text, \"offset\" FROM flaky ORDER BY 2").await,
         ["a|0", "b|1", "c|2", "d|3", "e|4"]
     );
+    assert_eq!(
+        rows(&client, "SHOW SOURCE STATUSES").await,
+        ["flaky|kafka|running|NULL|5"]
+    );
+}
+
+/// A source whose broker refuses connections reports itself stalled, with the error.
+#[tokio::test]
+async fn a_source_reports_a_stalled_state_while_its_broker_is_down() {
+    let (mut broker, _server, client) = setup().await;
+    broker.create_topic("down", 1);
+    client
+        .batch_execute("CREATE SOURCE down FROM KAFKA CONNECTION kafka (TOPIC 'down') FORMAT TEXT")
+        .await
+        .expect("source");
+    broker.produce_many("down", 0, &values(&["a"]));
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM down", 1).await,
+        1
+    );
+    broker.stop();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        let status: Vec<String> = rows(&client, "SHOW SOURCE STATUSES")
+            .await
+            .into_iter()
+            .map(|r| r.split('|').take(3).collect::<Vec<_>>().join("|"))
+            .collect();
+        if status == ["down|kafka|stalled"] || std::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, ["down|kafka|stalled"]);
+    assert_eq!(count(&client, "SELECT count(*) FROM down").await, 1);
 }
 
 /// The topic's latest value per key (UPSERT: a tombstone removes the key), as JSON text.

@@ -264,6 +264,74 @@ impl Coordinator {
         );
     }
 
+    /// `SHOW SOURCE STATUSES`: per source, its kind, state (`starting`, `running`,
+    /// `stalled`, `restarting` after a failed write), the last error while stalled, and the
+    /// records read since the server started.
+    pub(super) fn source_statuses(&self) -> (crate::repr::RelationDesc, Vec<Row>) {
+        use crate::repr::{ColumnType, RelationDesc, ScalarType};
+        let text = |nullable| ColumnType::new(ScalarType::String, nullable);
+        let desc = RelationDesc::new(
+            vec![
+                "name".into(),
+                "type".into(),
+                "status".into(),
+                "error".into(),
+                "records".into(),
+            ],
+            vec![
+                text(false),
+                text(false),
+                text(false),
+                text(true),
+                ColumnType::new(ScalarType::Int64, true),
+            ],
+        );
+        let mut rows = Vec::new();
+        for entry in self.catalog.entries() {
+            let CatalogItem::Source {
+                owner: None,
+                generator,
+                kafka,
+                ..
+            } = &entry.item
+            else {
+                continue;
+            };
+            let (kind, status, error, records) = if kafka.is_some() {
+                match self.kafka_sources.get(&entry.id).map(|s| &s.reader) {
+                    Some(Some(reader)) => {
+                        let s = reader.status();
+                        (
+                            "kafka",
+                            s.state.to_string(),
+                            s.error.map_or(Datum::Null, Datum::String),
+                            Datum::Int64(s.records as i64),
+                        )
+                    }
+                    Some(None) => ("kafka", "restarting".into(), Datum::Null, Datum::Null),
+                    None => ("kafka", "stopped".into(), Datum::Null, Datum::Null),
+                }
+            } else {
+                let running = generator.is_some() && self.generators.contains_key(&entry.id);
+                (
+                    "load-generator",
+                    if running { "running" } else { "stopped" }.into(),
+                    Datum::Null,
+                    Datum::Null,
+                )
+            };
+            rows.push(Row::new(vec![
+                Datum::String(entry.name.clone()),
+                Datum::String(kind.into()),
+                Datum::String(status),
+                error,
+                records,
+            ]));
+        }
+        rows.sort();
+        (desc, rows)
+    }
+
     /// Appends what the readers have queued, for every source with nothing in flight.
     pub(super) fn drive_kafka_sources(&mut self) {
         let ids: Vec<GlobalId> = self.kafka_sources.keys().copied().collect();

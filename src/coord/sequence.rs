@@ -77,6 +77,15 @@ impl Coordinator {
             Plan::CopyFrom(target) => {
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
             }
+            Plan::ShowSourceStatuses => {
+                let (desc, rows) = self.source_statuses();
+                let tag = format!("SHOW {}", rows.len());
+                let _ = reply.send(Ok(Executed::Response(ExecuteResponse::Rows {
+                    desc,
+                    rows,
+                    tag,
+                })));
+            }
             Plan::ShowRows { desc, rows } => {
                 let tag = format!("SHOW {}", rows.len());
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::Rows {
@@ -185,6 +194,7 @@ impl Coordinator {
             | Plan::ReadThenWrite {
                 returning: Some(r), ..
             } => Some(r.desc),
+            Plan::ShowSourceStatuses => Some(self.source_statuses().0),
             Plan::ShowVariable(name) => Some(RelationDesc::new(
                 vec![name],
                 vec![ColumnType::new(ScalarType::String, false)],

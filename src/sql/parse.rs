@@ -8,6 +8,7 @@
 //! FETCH [ALL | n] [FROM | IN] c [WITH (TIMEOUT [=] 'interval')]
 //! CLOSE c
 //! SHOW TABLES | VIEWS | MATERIALIZED VIEWS | SOURCES | SINKS | CONNECTIONS | SECRETS
+//! SHOW SOURCE STATUSES
 //!     | INDEXES [ON | FROM name] | COLUMNS FROM name
 //! SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | INDEX name
 //! EXPLAIN [MATERIALIZED] VIEW name
@@ -152,6 +153,8 @@ pub enum ShowStatement {
     },
     /// `SHOW variable` / `SHOW ALL`.
     Variable(String),
+    /// `SHOW SOURCE STATUSES`: each running source's state, from the coordinator.
+    SourceStatuses,
 }
 
 /// Parses SQL text into statements.
@@ -360,6 +363,10 @@ fn parse_own_statement(parser: &mut Parser) -> std::result::Result<Option<Statem
                 "sinks" => Some(ShowStatement::Objects(ObjectKind::Sink)),
                 "connections" => Some(ShowStatement::Objects(ObjectKind::Connection)),
                 "secrets" => Some(ShowStatement::Objects(ObjectKind::Secret)),
+                "source" if peek_word(parser, 2).as_deref() == Some("statuses") => {
+                    parser.next_token();
+                    Some(ShowStatement::SourceStatuses)
+                }
                 "materialized" if peek_word(parser, 2).as_deref() == Some("views") => {
                     parser.next_token();
                     Some(ShowStatement::Objects(ObjectKind::MaterializedView))

@@ -98,6 +98,26 @@ impl KafkaBroker {
         let _ = self.child.wait();
     }
 
+    /// Freezes the broker (SIGSTOP): connections stay open but nothing answers, as in a
+    /// network partition or a long pause. Topics and records survive, unlike `restart`.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a broker frozen by `pause` (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("runs kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// A client config with `bootstrap.servers` set to this broker, to build own clients on.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();

@@ -106,5 +106,6 @@ pub fn plan_show(scx: &StatementContext, show: &ShowStatement) -> Result<Plan> {
             })
         }
         ShowStatement::Variable(name) => Ok(Plan::ShowVariable(name.clone())),
+        ShowStatement::SourceStatuses => Ok(Plan::ShowSourceStatuses),
     }
 }

@@ -49,6 +49,8 @@ pub enum Plan {
         name: String,
         value: String,
     },
+    /// `SHOW SOURCE STATUSES` (rows made by the coordinator, which knows the readers).
+    ShowSourceStatuses,
     CreateSink {
         name: String,
         spec: Box<crate::storage::kafka::sink::KafkaSinkSpec>,

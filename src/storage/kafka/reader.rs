@@ -78,8 +78,20 @@ pub struct ReaderStart {
     pub source: String,
 }
 
+/// What a reader is doing, for `SHOW SOURCE STATUSES`.
+#[derive(Clone, Debug, Default)]
+pub struct ReaderStatus {
+    /// `starting`, `running` or `stalled`.
+    pub state: &'static str,
+    /// The last consumer error while stalled.
+    pub error: Option<String>,
+    /// Records read since the reader started.
+    pub records: u64,
+}
+
 /// The handle of a running reader. Dropping it stops the thread.
 pub struct KafkaReader {
+    status: Arc<Mutex<ReaderStatus>>,
     stop: Arc<AtomicBool>,
     /// In a mutex only to be `Sync` (the coordinator's state must be); one owner locks it.
     batches: Mutex<Receiver<IngestBatch>>,
@@ -94,14 +106,24 @@ impl KafkaReader {
         let thread_stop = stop.clone();
         let queued = Arc::new(AtomicUsize::new(0));
         let thread_queued = queued.clone();
+        let status = Arc::new(Mutex::new(ReaderStatus {
+            state: "starting",
+            ..Default::default()
+        }));
+        let thread_status = status.clone();
         std::thread::Builder::new()
             .name(format!("kafka-{}", start.source))
-            .spawn(move || run(start, tx, thread_stop, thread_queued))?;
+            .spawn(move || run(start, tx, thread_stop, thread_queued, thread_status))?;
         Ok(KafkaReader {
+            status,
             stop,
             batches: Mutex::new(rx),
             queued,
         })
+    }
+
+    pub fn status(&self) -> ReaderStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The next queued batch, if any.
@@ -132,7 +154,15 @@ fn run(
     tx: SyncSender<IngestBatch>,
     stop: Arc<AtomicBool>,
     queued: Arc<AtomicUsize>,
+    status: Arc<Mutex<ReaderStatus>>,
 ) {
+    let set_status = |state: &'static str, error: Option<String>, records: u64| {
+        if let Ok(mut s) = status.lock() {
+            s.state = state;
+            s.error = error;
+            s.records += records;
+        }
+    };
     let ReaderStart {
         client,
         spec,
@@ -167,7 +197,17 @@ fn run(
     while !stop.load(Ordering::Acquire) {
         if last_refresh.is_none_or(|t| t.elapsed() >= PARTITION_REFRESH) {
             last_refresh = Some(Instant::now());
-            assign_new_partitions(&consumer, &spec, &mut assigned, &next, &source);
+            match assign_new_partitions(&consumer, &spec, &mut assigned, &next, &source) {
+                // The broker answered: whatever stalled the reader is over.
+                Ok(()) => {
+                    set_status("running", None, 0);
+                    last_error = None;
+                }
+                Err(e) => {
+                    set_status("stalled", Some(e.clone()), 0);
+                    last_error = Some(e);
+                }
+            }
         }
         let wait = match batch_started {
             // At least 1 ms: an old batch waiting for the coordinator must not spin.
@@ -178,7 +218,9 @@ fn run(
         };
         match consumer.poll(wait) {
             Some(Ok(message)) => {
-                last_error = None;
+                if last_error.take().is_some() {
+                    set_status("running", None, 0);
+                }
                 let record = Record {
                     partition: message.partition(),
                     offset: message.offset(),
@@ -212,6 +254,7 @@ fn run(
                 let text = e.to_string();
                 if last_error.as_deref() != Some(text.as_str()) {
                     tracing::warn!(%source, error = %text, "kafka source: consumer error (retrying)");
+                    set_status("stalled", Some(text.clone()), 0);
                     last_error = Some(text);
                 }
             }
@@ -225,6 +268,7 @@ fn run(
             || batch.records as usize >= MAX_BATCH_RECORDS;
         if due && !batch.is_empty() {
             let full = std::mem::take(&mut batch);
+            set_status("running", None, full.records);
             batch_started = None;
             queued.fetch_add(1, Ordering::AcqRel);
             if !hand_over(&tx, full, &stop) {
@@ -260,16 +304,16 @@ fn assign_new_partitions(
     assigned: &mut Vec<i32>,
     next: &BTreeMap<i32, i64>,
     source: &str,
-) {
+) -> Result<(), String> {
     let metadata = match consumer.fetch_metadata(Some(&spec.topic), LOOKUP_TIMEOUT) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(%source, error = %e, "kafka source: cannot read the topic's partitions (retrying)");
-            return;
+            return Err(e.to_string());
         }
     };
     let Some(topic) = metadata.topics().iter().find(|t| t.name() == spec.topic) else {
-        return;
+        return Err(format!("topic \"{}\" is gone", spec.topic));
     };
     let new: Vec<i32> = topic
         .partitions()
@@ -278,7 +322,7 @@ fn assign_new_partitions(
         .filter(|p| !assigned.contains(p))
         .collect();
     if new.is_empty() {
-        return;
+        return Ok(());
     }
     let mut by_time = TopicPartitionList::new();
     let mut list = TopicPartitionList::new();
@@ -312,7 +356,7 @@ fn assign_new_partitions(
             }
             Err(e) => {
                 tracing::warn!(%source, error = %e, "kafka source: cannot look up START TIMESTAMP offsets (retrying)");
-                return;
+                return Err(e.to_string());
             }
         }
     }
@@ -320,9 +364,11 @@ fn assign_new_partitions(
         Ok(()) => {
             tracing::info!(%source, partitions = ?new, "kafka source: partitions assigned");
             assigned.extend(new);
+            Ok(())
         }
         Err(e) => {
-            tracing::warn!(%source, error = %e, "kafka source: cannot assign partitions (retrying)")
+            tracing::warn!(%source, error = %e, "kafka source: cannot assign partitions (retrying)");
+            Err(e.to_string())
         }
     }
 }

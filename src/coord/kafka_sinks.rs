@@ -23,15 +23,9 @@ impl Coordinator {
         };
         let spec = spec.clone();
         let name = entry.name.clone();
-        let connection = match self.catalog.get(spec.connection).map(|e| &e.item) {
-            Some(CatalogItem::Connection { kafka }) => kafka.clone(),
-            _ => {
-                return Err(super::error::AdapterError::Internal(format!(
-                    "the connection of sink {name} is missing"
-                )));
-            }
-        };
-        let client = self.kafka_client_settings(&connection)?;
+        let client = self
+            .connection_of(spec.connection)
+            .and_then(|c| self.kafka_client_settings(&c))?;
         let expr = match self.catalog.get(spec.from).map(|e| &e.item) {
             Some(CatalogItem::View { expr, .. }) => expr.clone(),
             Some(item) => RelationExpr::global_get(

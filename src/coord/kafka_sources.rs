@@ -12,10 +12,10 @@
 //! - A failed append (a full disk) stops the reader; the source restarts from what is
 //!   durable (its relations are read back from storage), so nothing is lost or repeated.
 
+use super::Executed;
 use super::coordinator::{Coordinator, Message};
 use super::error::{AdapterError, Result};
 use super::write::{Ack, PendingWrite};
-use super::{ExecuteResponse, Executed};
 use crate::catalog::{CatalogItem, SourceOutput};
 use crate::repr::{Datum, Diff, GlobalId, Row};
 use crate::sql::Statement;
@@ -80,7 +80,7 @@ impl Coordinator {
         Ok(settings)
     }
 
-    fn connection_of(&self, id: GlobalId) -> Result<KafkaConnection> {
+    pub(super) fn connection_of(&self, id: GlobalId) -> Result<KafkaConnection> {
         match self.catalog.get(id).map(|e| &e.item) {
             Some(CatalogItem::Connection { kafka }) => Ok(kafka.clone()),
             _ => Err(AdapterError::Internal(format!(
@@ -131,13 +131,9 @@ impl Coordinator {
                     })
                 }
                 Ok(_) => Ok(()),
-                Err(message) => Err(AdapterError::External {
-                    code: if message.ends_with("does not exist") {
-                        "42704"
-                    } else {
-                        "08001"
-                    },
-                    message,
+                Err(e) => Err(AdapterError::External {
+                    code: e.sqlstate(),
+                    message: e.to_string(),
                 }),
             };
             let _ = internal.send(Message::BrokerChecked(Box::new(BrokerChecked {
@@ -160,9 +156,7 @@ impl Coordinator {
             Ok(()) => self.sequence_ddl(plan, &stmt).await,
             Err(e) => Err(e),
         };
-        self.catalog_generation
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
-        let _ = reply.send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
+        self.reply_ddl(result, reply);
     }
 
     /// Starts the reader of Kafka source `main` (its relations are in the catalog), from
@@ -268,24 +262,6 @@ impl Coordinator {
     /// `stalled`, `restarting` after a failed write), the last error while stalled, and the
     /// records read since the server started.
     pub(super) fn source_statuses(&self) -> (crate::repr::RelationDesc, Vec<Row>) {
-        use crate::repr::{ColumnType, RelationDesc, ScalarType};
-        let text = |nullable| ColumnType::new(ScalarType::String, nullable);
-        let desc = RelationDesc::new(
-            vec![
-                "name".into(),
-                "type".into(),
-                "status".into(),
-                "error".into(),
-                "records".into(),
-            ],
-            vec![
-                text(false),
-                text(false),
-                text(false),
-                text(true),
-                ColumnType::new(ScalarType::Int64, true),
-            ],
-        );
         let mut rows = Vec::new();
         for entry in self.catalog.entries() {
             let CatalogItem::Source {
@@ -329,7 +305,7 @@ impl Coordinator {
             ]));
         }
         rows.sort();
-        (desc, rows)
+        (source_statuses_desc(), rows)
     }
 
     /// Appends what the readers have queued, for every source with nothing in flight.
@@ -378,8 +354,8 @@ impl Coordinator {
         }
         tracing::debug!(source = %id, records = batch.records, bytes = batch.bytes, "kafka source batch");
         let writes: Vec<(GlobalId, Vec<(Row, Diff)>)> = [
-            (source.data, batch.data),
-            (source.errors, batch.errors),
+            (source.data, batch.changes.data),
+            (source.errors, batch.changes.errors),
             (source.progress, progress),
         ]
         .into_iter()
@@ -463,4 +439,26 @@ impl Coordinator {
                 .unwrap_or_default()
         });
     }
+}
+
+/// The columns of `SHOW SOURCE STATUSES`.
+pub(super) fn source_statuses_desc() -> crate::repr::RelationDesc {
+    use crate::repr::{ColumnType, RelationDesc, ScalarType};
+    let text = |nullable| ColumnType::new(ScalarType::String, nullable);
+    RelationDesc::new(
+        vec![
+            "name".into(),
+            "type".into(),
+            "status".into(),
+            "error".into(),
+            "records".into(),
+        ],
+        vec![
+            text(false),
+            text(false),
+            text(false),
+            text(true),
+            ColumnType::new(ScalarType::Int64, true),
+        ],
+    )
 }

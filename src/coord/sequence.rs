@@ -69,10 +69,7 @@ impl Coordinator {
             | Plan::Drop { .. }
             | Plan::AlterRename { .. } => {
                 let result = self.sequence_ddl(plan, &stmt).await;
-                self.catalog_generation
-                    .fetch_add(1, std::sync::atomic::Ordering::Release);
-                let _ = reply
-                    .send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
+                self.reply_ddl(result, reply);
             }
             Plan::CopyFrom(target) => {
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
@@ -194,7 +191,7 @@ impl Coordinator {
             | Plan::ReadThenWrite {
                 returning: Some(r), ..
             } => Some(r.desc),
-            Plan::ShowSourceStatuses => Some(self.source_statuses().0),
+            Plan::ShowSourceStatuses => Some(super::kafka_sources::source_statuses_desc()),
             Plan::ShowVariable(name) => Some(RelationDesc::new(
                 vec![name],
                 vec![ColumnType::new(ScalarType::String, false)],
@@ -240,6 +237,14 @@ impl Coordinator {
             id: user_id(entry.id),
             record,
         })
+    }
+
+    /// Answers a DDL statement with its tag (or error); what sessions cached about
+    /// statements is invalid from now on.
+    pub(super) fn reply_ddl(&mut self, result: Result<String>, reply: Reply) {
+        self.catalog_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        let _ = reply.send(result.map(|tag| Executed::Response(ExecuteResponse::Command { tag })));
     }
 
     /// Executes a DDL plan; returns the command tag.
@@ -498,8 +503,8 @@ impl Coordinator {
         Ok(())
     }
 
-    /// A catalog item without data or dataflow (a connection, a secret), durable before
-    /// this returns. The name was free when planned; it is checked again here because a
+    /// A catalog item without data of its own (a connection, a secret, a sink), durable
+    /// before this returns. The name was free when planned; it is checked again here because a
     /// broker check may have run in between.
     async fn create_plain_item(
         &mut self,

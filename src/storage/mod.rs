@@ -213,7 +213,7 @@ impl Storage {
                 _lock: lock,
                 compacting: Default::default(),
             });
-            inner.replay(records)?;
+            inner.replay_log(&mut *inner.lock_log()?, records)?;
             let (appender, jobs) = std::sync::mpsc::sync_channel::<AppendJob>(APPEND_QUEUE);
             let appending = inner.clone();
             let appender_thread = std::thread::Builder::new()
@@ -316,12 +316,9 @@ impl Inner {
     /// soon as the log has it, and committed to the state store lazily after that.
     fn append(&self, job: AppendJob) {
         let AppendJob { ts, updates, done } = job;
-        let mut log = match self.log.lock() {
+        let mut log = match self.lock_log() {
             Ok(log) => log,
-            Err(_) => {
-                let e = StorageError::Internal("the append log's lock is poisoned".into());
-                return done(Err(e), updates);
-            }
+            Err(e) => return done(Err(e), updates),
         };
         let ids: Vec<(String, GlobalId)> =
             updates.iter().map(|(s, _)| (shard_name(*s), *s)).collect();
@@ -381,7 +378,8 @@ impl Inner {
         updates: &AppendUpdates,
     ) -> Result<PreparedAppend> {
         if log.needs_replay {
-            self.replay_log(log)?;
+            let records = log.log.records()?;
+            self.replay_log(log, records)?;
         }
         if log.since_checkpoint >= CHECKPOINT_EVERY {
             // The last try failed (a full disk): nothing of this append is written yet.
@@ -473,26 +471,20 @@ impl Inner {
         Ok(())
     }
 
-    /// Applies the log's records that the state store lacks (after a crash, or after the
-    /// store reopened), in order, then checkpoints.
-    fn replay_log(&self, log: &mut AppendLogState) -> Result<()> {
-        let records = log.log.records()?;
-        self.apply_records(records)?;
-        self.checkpoint(log)?;
-        log.needs_replay = false;
-        Ok(())
+    fn lock_log(&self) -> Result<std::sync::MutexGuard<'_, AppendLogState>> {
+        self.log
+            .lock()
+            .map_err(|_| StorageError::Internal("the append log's lock is poisoned".into()))
     }
 
-    /// At open: `records` are the log's, read by `AppendLog::open`.
-    fn replay(&self, records: Vec<Vec<u8>>) -> Result<()> {
+    /// Applies the log's `records` that the state store lacks (at open, after a crash; or
+    /// after the store reopened and lost its lazy commits), in order, then checkpoints.
+    fn replay_log(&self, log: &mut AppendLogState, records: Vec<Vec<u8>>) -> Result<()> {
         let n = records.len();
-        let mut log = self
-            .log
-            .lock()
-            .map_err(|_| StorageError::Internal("the append log's lock is poisoned".into()))?;
         let applied = self.apply_records(records)?;
-        self.checkpoint(&mut log)?;
-        if n > 0 {
+        self.checkpoint(log)?;
+        log.needs_replay = false;
+        if applied > 0 {
             tracing::info!(records = n, applied, "append log replayed");
         }
         Ok(())

@@ -98,22 +98,8 @@ pub fn parse_create_sink(parser: &mut Parser) -> Result<CreateSinkStatement, Par
     parser.expect_keyword(Keyword::FROM)?;
     let from = parser.parse_object_name(false)?;
     parser.expect_keyword(Keyword::INTO)?;
-    for word in ["kafka", "connection"] {
-        if peek_word(parser, 0).as_deref() != Some(word) {
-            return Err(ParserError::ParserError(format!(
-                "Expected: {}, found: {}",
-                word.to_uppercase(),
-                parser.peek_token().token
-            )));
-        }
-        parser.next_token();
-    }
-    let connection = parser.parse_object_name(false)?;
-    let options = if matches!(parser.peek_token().token, Token::LParen) {
-        parse_options(parser)?
-    } else {
-        vec![]
-    };
+    expect_words(parser, &["kafka"])?;
+    let (connection, options) = parse_connection_ref(parser)?;
     let mut statement = CreateSinkStatement {
         name,
         if_not_exists,
@@ -139,14 +125,7 @@ pub fn parse_create_sink(parser: &mut Parser) -> Result<CreateSinkStatement, Par
             }
             Some("envelope") => {
                 parser.next_token();
-                statement.envelope = Some(match parser.next_token().token {
-                    Token::Word(w) => w.value.to_lowercase(),
-                    other => {
-                        return Err(ParserError::ParserError(format!(
-                            "Expected: UPSERT or DEBEZIUM, found: {other}"
-                        )));
-                    }
-                });
+                statement.envelope = Some(parse_envelope(parser, "UPSERT or DEBEZIUM")?);
             }
             _ => break,
         }
@@ -198,19 +177,7 @@ pub fn parse_kafka_source(
     if_not_exists: bool,
     columns: Vec<(String, ast::DataType)>,
 ) -> Result<KafkaSourceStatement, ParserError> {
-    if peek_word(parser, 0).as_deref() != Some("connection") {
-        return Err(ParserError::ParserError(format!(
-            "Expected: CONNECTION, found: {}",
-            parser.peek_token().token
-        )));
-    }
-    parser.next_token();
-    let connection = parser.parse_object_name(false)?;
-    let options = if matches!(parser.peek_token().token, Token::LParen) {
-        parse_options(parser)?
-    } else {
-        vec![]
-    };
+    let (connection, options) = parse_connection_ref(parser)?;
     let mut statement = KafkaSourceStatement {
         name,
         if_not_exists,
@@ -237,16 +204,7 @@ pub fn parse_kafka_source(
                 parser.next_token();
                 parser.next_token();
                 statement.key_format = Some(parse_format(parser)?);
-                if peek_word(parser, 0).as_deref() != Some("value")
-                    || peek_word(parser, 1).as_deref() != Some("format")
-                {
-                    return Err(ParserError::ParserError(format!(
-                        "Expected: VALUE FORMAT, found: {}",
-                        parser.peek_token().token
-                    )));
-                }
-                parser.next_token();
-                parser.next_token();
+                expect_words(parser, &["value", "format"])?;
                 statement.value_format = Some(parse_format(parser)?);
             }
             (Some("include"), _) => {
@@ -273,19 +231,49 @@ pub fn parse_kafka_source(
             }
             (Some("envelope"), _) => {
                 parser.next_token();
-                statement.envelope = Some(match parser.next_token().token {
-                    Token::Word(w) => w.value.to_lowercase(),
-                    other => {
-                        return Err(ParserError::ParserError(format!(
-                            "Expected: NONE, UPSERT or DEBEZIUM, found: {other}"
-                        )));
-                    }
-                });
+                statement.envelope = Some(parse_envelope(parser, "NONE, UPSERT or DEBEZIUM")?);
             }
             _ => break,
         }
     }
     Ok(statement)
+}
+
+/// Consumes `words` (unquoted, any case), or fails at the first one missing.
+fn expect_words(parser: &mut Parser, words: &[&str]) -> Result<(), ParserError> {
+    for word in words {
+        if peek_word(parser, 0).as_deref() != Some(*word) {
+            return Err(ParserError::ParserError(format!(
+                "Expected: {}, found: {}",
+                word.to_uppercase(),
+                parser.peek_token().token
+            )));
+        }
+        parser.next_token();
+    }
+    Ok(())
+}
+
+/// `CONNECTION name [(options)]`.
+fn parse_connection_ref(parser: &mut Parser) -> Result<(ObjectName, Options), ParserError> {
+    expect_words(parser, &["connection"])?;
+    let connection = parser.parse_object_name(false)?;
+    let options = if matches!(parser.peek_token().token, Token::LParen) {
+        parse_options(parser)?
+    } else {
+        vec![]
+    };
+    Ok((connection, options))
+}
+
+/// The envelope's name after ENVELOPE, lowercased; `expected` names the choices.
+fn parse_envelope(parser: &mut Parser, expected: &str) -> Result<String, ParserError> {
+    match parser.next_token().token {
+        Token::Word(w) => Ok(w.value.to_lowercase()),
+        other => Err(ParserError::ParserError(format!(
+            "Expected: {expected}, found: {other}"
+        ))),
+    }
 }
 
 /// `TEXT | BYTES | JSON | CSV WITH n COLUMNS | CSV WITH HEADER [(...)] | other ...`; the
@@ -328,13 +316,7 @@ fn parse_format(parser: &mut Parser) -> Result<FormatSyntax, ParserError> {
                         )));
                     }
                 };
-                if peek_word(parser, 0).as_deref() != Some("columns") {
-                    return Err(ParserError::ParserError(format!(
-                        "Expected: COLUMNS, found: {}",
-                        parser.peek_token().token
-                    )));
-                }
-                parser.next_token();
+                expect_words(parser, &["columns"])?;
                 FormatSyntax::Csv { columns }
             }
         }

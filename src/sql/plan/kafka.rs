@@ -10,7 +10,7 @@ use super::context::StatementContext;
 use super::expr::{eval_constant, normalize_name};
 use super::source::SourceRelations;
 use super::statement::{Plan, table_name};
-use crate::catalog::{CatalogItem, SourceOutput};
+use crate::catalog::{ItemKind, SourceOutput};
 use crate::repr::{Datum, GlobalId, ScalarType};
 use crate::sql::parse::{
     CreateConnectionStatement, CreateSecretStatement, FormatSyntax, KafkaSourceStatement,
@@ -80,7 +80,9 @@ pub fn plan_create_connection(
                     OptionValue::Expr(e) if option != "sasl password" => {
                         SettingValue::Text(string(scx, e, option)?)
                     }
-                    OptionValue::Secret(s) => SettingValue::Secret(secret(scx, s)?),
+                    OptionValue::Secret(s) => {
+                        SettingValue::Secret(item_of_kind(scx, s, ItemKind::Secret)?)
+                    }
                     _ => {
                         return Err(PlanError::InvalidParameter(format!(
                             "{} must be {}",
@@ -116,18 +118,7 @@ pub fn plan_create_connection(
 
 pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatement) -> Result<Plan> {
     let name = table_name(&ks.name)?;
-    let conn_entry = scx
-        .catalog
-        .resolve(&normalize_name(&ks.connection)?)
-        .map_err(|_| {
-            PlanError::UnknownObject(format!("connection \"{}\" does not exist", ks.connection))
-        })?;
-    if !matches!(conn_entry.item, CatalogItem::Connection { .. }) {
-        return Err(PlanError::WrongObjectType(format!(
-            "\"{}\" is not a connection",
-            conn_entry.name
-        )));
-    }
+    let connection = item_of_kind(scx, &ks.connection, ItemKind::Connection)?;
     let mut topic = None;
     let mut start_offsets = vec![];
     let mut start_timestamp = None;
@@ -235,7 +226,7 @@ pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatemen
         (Some(n), Some(k)) => Some((key_format(k)?, Some(n.clone()))),
     };
     let spec = KafkaSourceSpec {
-        connection: conn_entry.id,
+        connection,
         topic,
         start_offsets,
         start_timestamp,
@@ -297,7 +288,7 @@ pub fn plan_create_sink(
             from.name
         )));
     };
-    let connection = connection_id(scx, &cs.connection)?;
+    let connection = item_of_kind(scx, &cs.connection, ItemKind::Connection)?;
     let mut topic = None;
     for (option, value) in &cs.options {
         match (option.as_str(), value) {
@@ -376,18 +367,24 @@ pub fn plan_create_sink(
     })
 }
 
-fn connection_id(scx: &StatementContext, name: &ast::ObjectName) -> Result<GlobalId> {
+/// The id of the item `name`, which must be of `kind` (a connection or a secret).
+fn item_of_kind(
+    scx: &StatementContext,
+    name: &ast::ObjectName,
+    kind: ItemKind,
+) -> Result<GlobalId> {
+    let what = kind.as_str();
     let entry = scx
         .catalog
         .resolve(&normalize_name(name)?)
-        .map_err(|_| PlanError::UnknownObject(format!("connection \"{name}\" does not exist")))?;
-    match entry.item {
-        CatalogItem::Connection { .. } => Ok(entry.id),
-        _ => Err(PlanError::WrongObjectType(format!(
-            "\"{}\" is not a connection",
+        .map_err(|_| PlanError::UnknownObject(format!("{what} \"{name}\" does not exist")))?;
+    if entry.item.kind() != kind {
+        return Err(PlanError::WrongObjectType(format!(
+            "\"{}\" is not a {what}",
             entry.name
-        ))),
+        )));
     }
+    Ok(entry.id)
 }
 
 fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Result<Format> {
@@ -483,20 +480,6 @@ fn string(scx: &StatementContext, e: &ast::Expr, option: &str) -> Result<String>
         _ => Err(PlanError::InvalidParameter(format!(
             "{} must be a string",
             option.to_uppercase()
-        ))),
-    }
-}
-
-fn secret(scx: &StatementContext, name: &ast::ObjectName) -> Result<GlobalId> {
-    let entry = scx
-        .catalog
-        .resolve(&normalize_name(name)?)
-        .map_err(|_| PlanError::UnknownObject(format!("secret \"{name}\" does not exist")))?;
-    match entry.item {
-        CatalogItem::Secret { .. } => Ok(entry.id),
-        _ => Err(PlanError::WrongObjectType(format!(
-            "\"{}\" is not a secret",
-            entry.name
         ))),
     }
 }

@@ -12,7 +12,6 @@
 
 use super::envelope::{Changes, EnvelopeState, Record};
 use super::spec::KafkaSourceSpec;
-use crate::repr::{Diff, Row};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -40,8 +39,8 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Changes read from the topic, and how far they reach.
 #[derive(Default)]
 pub struct IngestBatch {
-    pub data: Vec<(Row, Diff)>,
-    pub errors: Vec<(Row, Diff)>,
+    /// Changes of the data and errors relations.
+    pub changes: Changes,
     /// Per partition read in this batch: the next offset to read.
     pub offsets: BTreeMap<i32, i64>,
     pub records: u64,
@@ -55,8 +54,8 @@ impl IngestBatch {
 
     /// Appends `other`, a later batch.
     pub fn absorb(&mut self, other: IngestBatch) {
-        self.data.extend(other.data);
-        self.errors.extend(other.errors);
+        self.changes.data.extend(other.changes.data);
+        self.changes.errors.extend(other.changes.errors);
         self.offsets.extend(other.offsets);
         self.records += other.records;
         self.bytes += other.bytes;
@@ -236,13 +235,7 @@ fn run(
                 {
                     continue;
                 }
-                let mut changes = Changes {
-                    data: std::mem::take(&mut batch.data),
-                    errors: std::mem::take(&mut batch.errors),
-                };
-                envelope.apply(&record, &mut changes);
-                batch.data = changes.data;
-                batch.errors = changes.errors;
+                envelope.apply(&record, &mut batch.changes);
                 batch.records += 1;
                 batch.bytes += (record.key.map_or(0, <[u8]>::len)
                     + record.value.map_or(0, <[u8]>::len)) as u64;

@@ -237,7 +237,6 @@ impl SinkState {
             if let Some(p) = &payload {
                 record = record.payload(&p[..]);
             }
-            let mut record = record;
             loop {
                 match producer.send(record) {
                     Ok(()) => break,

@@ -83,15 +83,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // The port first: a client that connects while the data directory is replayed waits
+    // in the listen backlog instead of being refused, and a taken port fails at once.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let client = freshet::coord::start(freshet::coord::Config {
         data_dir: args.data_dir.clone(),
         workers,
     })
     .await
     .map_err(|e| format!("cannot start: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     tracing::info!(
         listen = %args.listen,
         data_dir = %args.data_dir.display(),

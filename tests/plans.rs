@@ -24,8 +24,16 @@ fn apply_ddl(catalog: &mut Catalog, next_id: &mut u64, sql: &str) {
                 name,
                 desc,
                 defaults,
+                keys,
                 ..
-            } => (name, CatalogItem::Table { desc, defaults }),
+            } => (
+                name,
+                CatalogItem::Table {
+                    desc,
+                    defaults,
+                    keys,
+                },
+            ),
             Plan::CreateView {
                 name,
                 desc,

@@ -194,3 +194,40 @@ async fn reads_right_after_a_restart_wait_for_the_views_to_be_rebuilt() {
     drop(restarted);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[tokio::test]
+async fn primary_keys_are_enforced_against_rows_written_before_a_restart() {
+    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-restart-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let server = TestServer::start_with(2, data).expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE users (id integer PRIMARY KEY, email text UNIQUE);
+             INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');
+             DELETE FROM users WHERE id = 2;",
+        )
+        .await
+        .unwrap();
+    let data = server.kill();
+    let restarted = TestServer::start_with(2, data.clone()).expect("server restarts");
+    let client = connect(&restarted).await;
+    let duplicate = client
+        .batch_execute("INSERT INTO users VALUES (1, 'c@x')")
+        .await
+        .expect_err("a key written before the restart is still taken");
+    assert_eq!(
+        duplicate.code(),
+        Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+    );
+    // The key deleted before the restart is free.
+    client
+        .batch_execute("INSERT INTO users VALUES (2, 'b@x')")
+        .await
+        .expect("a deleted key can be used again");
+    let n = rows(&client, "SELECT count(*) FROM users").await;
+    assert_eq!(n, vec![vec![Some("2".to_string())]]);
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(data);
+}

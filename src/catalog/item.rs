@@ -16,12 +16,26 @@ pub struct CatalogEntry {
     pub item: CatalogItem,
 }
 
+/// A PRIMARY KEY or UNIQUE constraint of a table: no two rows have equal values in
+/// `columns`, where a row with a NULL in any of them never conflicts (PostgreSQL's NULLS
+/// DISTINCT). A primary key's columns are NOT NULL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UniqueKey {
+    /// The constraint's name (`t_pkey`, `t_a_key`, or as written).
+    pub name: String,
+    /// Column positions, in key order.
+    pub columns: Vec<usize>,
+    pub primary: bool,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum CatalogItem {
     Table {
         desc: RelationDesc,
         /// Per column: the SQL text of its DEFAULT expression, planned at each INSERT.
         defaults: Vec<Option<String>>,
+        /// PRIMARY KEY (first, if any) and UNIQUE constraints, enforced on every write.
+        keys: Vec<UniqueKey>,
     },
     /// A view is inlined into every query that reads it (unless it has an index).
     View {

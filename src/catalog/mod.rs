@@ -11,7 +11,7 @@
 
 mod item;
 
-pub use item::{CatalogEntry, CatalogItem, ItemKind, SourceOutput};
+pub use item::{CatalogEntry, CatalogItem, ItemKind, SourceOutput, UniqueKey};
 
 use crate::repr::GlobalId;
 use crate::sql::{PlanError, Result};

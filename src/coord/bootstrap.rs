@@ -63,6 +63,13 @@ impl Coordinator {
                 entry.item,
                 CatalogItem::MaterializedView { .. } | CatalogItem::Index { .. }
             );
+            if let CatalogItem::Table { desc, keys, .. } = &entry.item {
+                let rows = table_rows
+                    .iter()
+                    .find(|(t, _)| *t == id)
+                    .map_or(&[][..], |(_, rows)| rows.as_slice());
+                self.writes.unique.add_table(id, desc, keys, rows)?;
+            }
             self.catalog.insert(entry);
             if is_table {
                 self.create_table_input(id);

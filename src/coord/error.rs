@@ -41,6 +41,13 @@ pub enum AdapterError {
     /// A failure of an outside system (a Kafka broker), with the SQLSTATE that fits it.
     #[error("{message}")]
     External { message: String, code: &'static str },
+    /// A write that would give two rows the same value of a PRIMARY KEY or UNIQUE key.
+    #[error("duplicate key value violates unique constraint \"{constraint}\"")]
+    UniqueViolation {
+        constraint: String,
+        table: String,
+        detail: String,
+    },
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -72,6 +79,7 @@ impl AdapterError {
             AdapterError::CopyField { source, .. } => source.sqlstate(),
             AdapterError::ActiveTransaction(_) => "25001",
             AdapterError::External { code, .. } => code,
+            AdapterError::UniqueViolation { .. } => "23505",
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
         }
@@ -81,6 +89,7 @@ impl AdapterError {
     pub fn detail(&self) -> Option<String> {
         match self {
             AdapterError::CopyField { context, .. } => Some(context.clone()),
+            AdapterError::UniqueViolation { detail, .. } => Some(detail.clone()),
             AdapterError::DependentObjects { dependents, .. } => Some(
                 dependents
                     .iter()

@@ -32,6 +32,7 @@ mod session;
 mod sources;
 mod subscribe;
 mod timestamp;
+mod unique;
 pub mod vars;
 mod write;
 

@@ -258,6 +258,7 @@ impl Coordinator {
                 name,
                 desc,
                 defaults,
+                keys,
                 if_not_exists,
             } => {
                 if self.name_taken(&name, if_not_exists)? {
@@ -268,7 +269,11 @@ impl Coordinator {
                     id,
                     name,
                     create_sql,
-                    item: CatalogItem::Table { desc, defaults },
+                    item: CatalogItem::Table {
+                        desc,
+                        defaults,
+                        keys,
+                    },
                 };
                 let read_ts = self.oracle.read_ts();
                 // The table's record and its shard, in one transaction.
@@ -280,6 +285,10 @@ impl Coordinator {
                     },
                 ])
                 .await?;
+                if let CatalogItem::Table { desc, keys, .. } = &entry.item {
+                    // An empty table breaks no key.
+                    self.writes.unique.add_table(id, desc, keys, &[])?;
+                }
                 self.catalog.insert(entry);
                 self.create_table_input(id);
                 Ok("CREATE TABLE".into())
@@ -493,6 +502,7 @@ impl Coordinator {
             if self.arrangements.remove(id) {
                 self.cluster.send(WorkerCommand::Drop { id: *id });
             }
+            self.time_dependent.remove(id);
             if let CatalogItem::Table { .. } | CatalogItem::Source { .. } = entry.item {
                 self.writes.forget_table(*id);
             }
@@ -560,6 +570,9 @@ impl Coordinator {
             _ => return,
         };
         let expr = crate::optimize::optimize(expr, &self.catalog);
+        if expr.contains_temporal_filter() {
+            self.time_dependent.insert(id);
+        }
         let desc = DataflowDesc {
             debug_name: entry.name.clone(),
             id,

@@ -11,6 +11,7 @@
 
 use super::coordinator::{Coordinator, Message};
 use super::error::{AdapterError, Result};
+use super::unique::UniqueKeys;
 use super::{ExecuteResponse, Executed, SessionInfo, Writes};
 use crate::catalog::CatalogItem;
 use crate::dataflow::command::WorkerCommand;
@@ -36,11 +37,14 @@ pub struct WriteQueue {
     in_flight: usize,
     rtw_waiting: VecDeque<ReadThenWrite>,
     rtw_active: bool,
+    /// Counts of the key values of constrained tables, including queued writes.
+    pub(super) unique: UniqueKeys,
 }
 
 impl WriteQueue {
     /// Drops queued writes to a table that no longer exists.
     pub fn forget_table(&mut self, id: GlobalId) {
+        self.unique.forget_table(id);
         for pending in &mut self.pending {
             pending.writes.retain(|(table, _)| *table != id);
         }
@@ -346,7 +350,21 @@ impl Coordinator {
     }
 
     /// Queues a write for the next group commit, starting one if there is room.
+    /// Queues a write for the next group commit, unless it breaks a PRIMARY KEY or UNIQUE
+    /// constraint (then its writer gets the error and nothing is written).
     pub(super) fn queue_write(&mut self, write: PendingWrite) {
+        let catalog = &self.catalog;
+        let checked = self.writes.unique.check_and_count(&write.writes, |id| {
+            catalog
+                .get(id)
+                .map_or_else(|| id.to_string(), |e| e.name.clone())
+        });
+        if let Err(error) = checked {
+            if self.fail_ack(write.ack, &error) {
+                self.end_read_then_write();
+            }
+            return;
+        }
         self.writes.pending.push(write);
         self.maybe_start_append();
     }
@@ -464,24 +482,9 @@ impl Coordinator {
             }
             Err(error) => {
                 tracing::warn!(%error, "table write failed");
+                self.writes.unique.revert(&writes);
                 for ack in acks {
-                    match ack {
-                        Ack::Statement {
-                            reply,
-                            ends_read_then_write,
-                            ..
-                        } => {
-                            ended_rtw |= ends_read_then_write;
-                            let _ = reply.send(Err(error.clone()));
-                        }
-                        Ack::Commit(reply) => {
-                            let _ = reply.send(Err(error.clone()));
-                        }
-                        Ack::Generator { source, .. } => self.generator_committed(source, None),
-                        Ack::KafkaSource { source, .. } => {
-                            self.kafka_source_committed(source, None)
-                        }
-                    }
+                    ended_rtw |= self.fail_ack(ack, &error);
                 }
             }
         }
@@ -489,6 +492,27 @@ impl Coordinator {
             self.end_read_then_write();
         }
         self.maybe_start_append();
+    }
+
+    /// Tells the writer behind `ack` that its write failed with `error`; returns whether it
+    /// was the write of the active read-then-write (the next may start).
+    fn fail_ack(&mut self, ack: Ack, error: &AdapterError) -> bool {
+        match ack {
+            Ack::Statement {
+                reply,
+                ends_read_then_write,
+                ..
+            } => {
+                let _ = reply.send(Err(error.clone()));
+                return ends_read_then_write;
+            }
+            Ack::Commit(reply) => {
+                let _ = reply.send(Err(error.clone()));
+            }
+            Ack::Generator { source, .. } => self.generator_committed(source, None),
+            Ack::KafkaSource { source, .. } => self.kafka_source_committed(source, None),
+        }
+        false
     }
 
     /// With no writes queued or in flight, moves every table to a new timestamp so that time

@@ -272,6 +272,21 @@ impl RelationExpr {
         }
     }
 
+    /// Whether a filter anywhere in this expression compares with `mz_now()` (a temporal
+    /// filter: its result changes as time passes, with no write).
+    pub fn contains_temporal_filter(&self) -> bool {
+        let mut stack = vec![self];
+        while let Some(expr) = stack.pop() {
+            if let RelationExpr::Filter { predicates, .. } = expr
+                && predicates.iter().any(super::ScalarExpr::contains_mz_now)
+            {
+                return true;
+            }
+            stack.extend(expr.children());
+        }
+        false
+    }
+
     /// Every global id this expression reads.
     pub fn global_ids(&self) -> std::collections::BTreeSet<GlobalId> {
         let mut out = std::collections::BTreeSet::new();

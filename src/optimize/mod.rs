@@ -2,10 +2,12 @@
 //! turn the planner's literal translation into something cheap to maintain.
 //!
 //! Order: inline views → flatten joins → push predicates down (turning cross-input equalities
-//! into join equivalences) → top-k below filtered windows → drop identity projections.
+//! into join equivalences) → order join inputs along their equalities → top-k below filtered
+//! windows → drop identity projections.
 
 mod inline_views;
 mod join;
+mod join_order;
 mod predicate_pushdown;
 mod window_topk;
 
@@ -20,6 +22,7 @@ pub fn optimize(expr: RelationExpr, catalog: &Catalog) -> RelationExpr {
     let expr = join::flatten(expr);
     let expr = predicate_pushdown::pushdown(expr);
     let expr = join::flatten(expr);
+    let expr = join_order::order_joins(expr);
     let expr = window_topk::window_topk(expr);
     remove_identity_projects(expr)
 }

@@ -48,6 +48,8 @@ pub enum PlanError {
     UnknownObject(String),
     #[error("schema \"{0}\" does not exist")]
     UnknownSchema(String),
+    #[error("column \"{0}\" named in key does not exist")]
+    UnknownKeyColumn(String),
     #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
     #[error("{0}")]
@@ -79,6 +81,7 @@ impl PlanError {
             PlanError::WrongObjectType(_) => "42809",
             PlanError::UnknownObject(_) => "42704",
             PlanError::UnknownSchema(_) => "3F000",
+            PlanError::UnknownKeyColumn(_) => "42703",
             PlanError::DuplicateColumn(_) => "42701",
             PlanError::InvalidParameter(_) => "22023",
             PlanError::Eval(e) => e.sqlstate(),

@@ -11,6 +11,7 @@
 //! | `func.rs` | functions, operators, casts and coercion (type resolution) |
 //! | `scope.rs` | name resolution, including correlated (outer) references |
 //! | `show.rs` | SHOW over the catalog |
+//! | `table_keys.rs` | PRIMARY KEY / UNIQUE constraints of CREATE TABLE |
 //! | `context.rs` | per-statement state: parameters, CTEs, `Let` bindings |
 //! | `types.rs` | SQL type names |
 //!
@@ -28,6 +29,7 @@ pub mod series;
 pub mod show;
 pub mod source;
 pub mod statement;
+pub mod table_keys;
 pub mod temporal;
 pub mod time_windows;
 pub mod types;

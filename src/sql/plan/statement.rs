@@ -21,6 +21,7 @@ pub enum Plan {
         name: String,
         desc: RelationDesc,
         defaults: Vec<Option<String>>,
+        keys: Vec<crate::catalog::UniqueKey>,
         if_not_exists: bool,
     },
     CreateView {
@@ -551,11 +552,6 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
     {
         return Err(PlanError::unsupported("this CREATE TABLE form"));
     }
-    if !ct.constraints.is_empty() {
-        return Err(PlanError::unsupported(
-            "table constraints (PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK)",
-        ));
-    }
     let name = table_name(&ct.name)?;
     if scx.catalog.name_exists(&name) && !ct.if_not_exists {
         return Err(PlanError::AlreadyExists(name));
@@ -575,6 +571,8 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
             match &option.option {
                 ast::ColumnOption::Null => nullable = true,
                 ast::ColumnOption::NotNull => nullable = false,
+                // Planned with the table constraints, in `table_keys.rs`.
+                ast::ColumnOption::PrimaryKey(_) | ast::ColumnOption::Unique(_) => {}
                 ast::ColumnOption::Default(e) => {
                     // Check the default now; it is planned again at each INSERT so that
                     // functions like now() are evaluated then.
@@ -587,13 +585,21 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
             }
         }
         names.push(column_name);
-        types.push(ColumnType::new(typ, nullable));
+        types.push((typ, nullable));
         defaults.push(default);
     }
+    let mut nullable: Vec<bool> = types.iter().map(|(_, n)| *n).collect();
+    let keys = super::table_keys::plan_table_keys(&name, &names, &mut nullable, ct)?;
+    let types = types
+        .into_iter()
+        .zip(nullable)
+        .map(|((typ, _), nullable)| ColumnType::new(typ, nullable))
+        .collect();
     Ok(Plan::CreateTable {
         name,
         desc: RelationDesc::new(names, types),
         defaults,
+        keys,
         if_not_exists: ct.if_not_exists,
     })
 }
@@ -715,11 +721,10 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
     let mut keys = Vec::new();
     let mut key_sql = Vec::new();
     for column in &ci.columns {
-        if column.operator_class.is_some()
-            || column.column.options.sort.is_some()
-            || column.column.options.nulls_first.is_some()
-        {
-            return Err(PlanError::unsupported("index column options"));
+        // ASC / DESC and NULLS FIRST / LAST are accepted: an index serves lookups by equal
+        // key values and never orders a result (ORDER BY alone does), so they change nothing.
+        if column.operator_class.is_some() {
+            return Err(PlanError::unsupported("index operator classes"));
         }
         let mut ecx = ExprContext::new(scx, rel.clone(), scope.clone(), "index expressions");
         ecx.now_is_constant = false;

@@ -60,6 +60,9 @@ fn main() -> std::process::ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Parsing and planning recurse over the statement (up to `PARSER_RECURSION_LIMIT`
+        // levels of nesting); the stack is reserved, not committed, until used.
+        .thread_stack_size(16 << 20)
         .build()
     {
         Ok(rt) => rt,

@@ -12,7 +12,8 @@
 //! - `FRESHET_CORPUS_POSTGRES_URL`: run one-off mode against a real PostgreSQL instead (each
 //!   script in a new database), which checks the runner and the corpus's expectations;
 //! - `FRESHET_CORPUS_REPORT=path`: where the report goes (default
-//!   `target/corpus-report.md`); `docs/conformance.md` quotes it.
+//!   `target/corpus-report.md`; every failure goes beside it in `corpus-report.failures.tsv`);
+//!   `docs/conformance.md` quotes it.
 
 mod corpus;
 mod support;
@@ -356,6 +357,22 @@ fn corpus_passes_in_one_off_and_view_modes() {
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/corpus-report.md"));
     let _ = std::fs::write(&report_path, &text);
+    // Every failure, one per line, for whoever works through them.
+    let mut all_failures = String::new();
+    for report in &reports {
+        for (path, outcome, _) in &report.files {
+            for failure in &outcome.failures {
+                all_failures.push_str(&format!(
+                    "{}\t{path}:{}\t{}\t{}\n",
+                    report.mode.name(),
+                    failure.line,
+                    failure.cause,
+                    failure.sql.replace('\n', " ")
+                ));
+            }
+        }
+    }
+    let _ = std::fs::write(report_path.with_extension("failures.tsv"), all_failures);
     println!("{text}");
     for report in &reports {
         let (records, passed) = report.totals();

@@ -6,6 +6,8 @@
 #[allow(dead_code)]
 pub mod kafka_broker;
 #[allow(dead_code)]
+pub mod postgres;
+#[allow(dead_code)]
 pub mod server;
 
 /// A tokio-postgres client connected to `server` (its connection driven on a task).

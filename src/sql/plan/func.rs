@@ -143,8 +143,19 @@ fn retype_literal(expr: ScalarExpr, to: &ScalarType) -> ScalarExpr {
     }
 }
 
-/// Evaluates `expr` now if it reads no column; a failure is a plan-time error.
+/// Evaluates `expr` now if it reads no column; a failure is a plan-time error. A strict
+/// function with a NULL literal argument is NULL, whatever its other arguments (PostgreSQL's
+/// constant folding: `col / 0 = NULL` is NULL and never divides).
 fn fold_constant(expr: ScalarExpr, typ: &ScalarType) -> Result<ScalarExpr> {
+    if let ScalarExpr::Call { func, args } = &expr
+        && func.propagates_nulls()
+        && !matches!(func, Func::MzNow)
+        && args
+            .iter()
+            .any(|a| matches!(a, ScalarExpr::Literal(Ok(d), _) if d.is_null()))
+    {
+        return Ok(ScalarExpr::literal(Datum::Null, typ.clone()));
+    }
     if !expr.columns().is_empty() || !is_foldable(&expr) {
         return Ok(expr);
     }

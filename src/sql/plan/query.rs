@@ -590,6 +590,9 @@ fn plan_select(
             scope.items.truncate(arity);
         }
     }
+    // With GROUP BY or aggregates, `*` stands for the FROM columns, each of which must be
+    // grouped (PostgreSQL), not for the grouped relation's columns.
+    let grouped_from_scope = grouping_ref.map(|g| g.ungrouped_scope.clone());
     // Window functions, then the SELECT list.
     let window_calls = super::window::collect_window_calls(&select.projection, order_by);
     let combined;
@@ -632,6 +635,10 @@ fn plan_select(
                         "SELECT * with no tables specified is not valid".into(),
                     ));
                 }
+                if let Some(from_scope) = &grouped_from_scope {
+                    grouped_wildcard(&mut ecx, from_scope, None, &mut outputs)?;
+                    continue;
+                }
                 for (c, item) in ecx.scope.items.iter().enumerate().take(input_arity) {
                     if item.level == 0 && !item.hidden {
                         outputs.push((ScalarExpr::Column(c), item.column.clone()));
@@ -648,6 +655,13 @@ fn plan_select(
                         return Err(PlanError::unsupported(format!("{e}.*")));
                     }
                 };
+                if let Some(from_scope) = &grouped_from_scope {
+                    if !from_scope.has_table(&table) {
+                        return Err(PlanError::MissingFromEntry(table));
+                    }
+                    grouped_wildcard(&mut ecx, from_scope, Some(&table), &mut outputs)?;
+                    continue;
+                }
                 if !ecx.scope.has_table(&table) {
                     return Err(PlanError::MissingFromEntry(table));
                 }
@@ -773,6 +787,34 @@ fn plan_select(
         finishing,
         prefix: k,
     })
+}
+
+/// `*` (or `table.*`) of a grouped SELECT: the columns of `from_scope` (the FROM clause, in
+/// its order), each planned as a column reference through the grouping, so each resolves to
+/// its group key or fails as not grouped.
+fn grouped_wildcard(
+    ecx: &mut ExprContext,
+    from_scope: &Scope,
+    table: Option<&str>,
+    outputs: &mut Vec<(ScalarExpr, String)>,
+) -> Result<()> {
+    let columns: Vec<(Option<String>, String)> = from_scope
+        .items
+        .iter()
+        .filter(|i| i.level == 0 && !i.hidden)
+        .filter(|i| table.is_none_or(|t| i.table.as_deref() == Some(t)))
+        .map(|i| (i.table.clone(), i.column.clone()))
+        .collect();
+    for (table, column) in columns {
+        let ident = |name: &str| ast::Ident::with_quote('"', name);
+        let reference = match &table {
+            Some(t) => Expr::CompoundIdentifier(vec![ident(t), ident(&column)]),
+            None => Expr::Identifier(ident(&column)),
+        };
+        let (expr, _) = ecx.plan_expr(&reference)?;
+        outputs.push((expr, column));
+    }
+    Ok(())
 }
 
 fn check_wildcard_options(options: &ast::WildcardAdditionalOptions) -> Result<()> {
@@ -1043,21 +1085,29 @@ fn plan_grouping(
     let mut key_exprs: Vec<ScalarExpr> = (0..k).map(ScalarExpr::Column).collect();
     let mut exprs: Vec<(Expr, usize)> = Vec::new();
     let mut key_names: Vec<(Option<String>, String)> = Vec::new();
-    for (i, g) in group_exprs.iter().enumerate() {
+    for g in group_exprs {
         let resolved = resolve_group_by_item(g, projection, &ecx.scope)?;
         let (e, _) = ecx.plan_expr(&resolved)?;
-        key_exprs.push(e.clone());
-        exprs.push((resolved.clone(), k + i));
-        if g != &resolved {
-            exprs.push((g.clone(), k + i));
-        }
-        key_names.push(match &e {
-            ScalarExpr::Column(c) => {
-                let item = &ecx.scope.items[*c];
-                (item.table.clone(), item.column.clone())
+        // A key listed twice (`GROUP BY t.a, a`) is one key: it makes the same groups, and
+        // a second output column of the same name would make references to it ambiguous.
+        let index = match key_exprs[k..].iter().position(|x| *x == e) {
+            Some(p) => k + p,
+            None => {
+                key_names.push(match &e {
+                    ScalarExpr::Column(c) => {
+                        let item = &ecx.scope.items[*c];
+                        (item.table.clone(), item.column.clone())
+                    }
+                    _ => (None, "?column?".into()),
+                });
+                key_exprs.push(e);
+                key_exprs.len() - 1
             }
-            _ => (None, "?column?".into()),
-        });
+        };
+        exprs.push((resolved.clone(), index));
+        if g != &resolved {
+            exprs.push((g.clone(), index));
+        }
     }
     // Aggregates.
     let mut aggregates: Vec<AggregateExpr> = Vec::new();

@@ -8,7 +8,8 @@
 //! - `FRESHET_CORPUS=core | all | <substrings,...>`: which scripts (`all` adds `random/` and
 //!   `index/`; substrings pick scripts by path);
 //! - `FRESHET_CORPUS_MODES=one-off,views`: which modes;
-//! - `FRESHET_CORPUS_DIR`: where the corpus is (default `../shared/sqllogictest`);
+//! - `FRESHET_CORPUS_DIR`: where the corpus is (default `../shared/sqllogictest`, else
+//!   `/work/shared/sqllogictest`);
 //! - `FRESHET_CORPUS_POSTGRES_URL`: run one-off mode against a real PostgreSQL instead (each
 //!   script in a new database), which checks the runner and the corpus's expectations;
 //! - `FRESHET_CORPUS_REPORT=path`: where the report goes (default
@@ -105,18 +106,28 @@ impl Databases for FreshPostgresDatabases {
 }
 
 fn corpus_dir() -> Result<PathBuf, String> {
-    let dir = match std::env::var("FRESHET_CORPUS_DIR") {
-        Ok(dir) => PathBuf::from(dir),
-        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sqllogictest"),
+    let candidates: Vec<PathBuf> = match std::env::var("FRESHET_CORPUS_DIR") {
+        Ok(dir) => vec![PathBuf::from(dir)],
+        Err(_) => vec![
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sqllogictest"),
+            // Where the workspace keeps it when the checkout is elsewhere (a CI clone).
+            PathBuf::from("/work/shared/sqllogictest"),
+        ],
     };
-    if dir.join("select1.test").is_file() {
-        Ok(dir)
-    } else {
-        Err(format!(
-            "the sqllogictest corpus is not at {} (set FRESHET_CORPUS_DIR)",
-            dir.display()
-        ))
-    }
+    candidates
+        .iter()
+        .find(|dir| dir.join("select1.test").is_file())
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "the sqllogictest corpus is not at {} (set FRESHET_CORPUS_DIR)",
+                candidates
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        })
 }
 
 /// Every `.test` file under `dir`, sorted, relative to `root`.

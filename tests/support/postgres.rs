@@ -22,8 +22,9 @@ pub struct Postgres {
 impl Postgres {
     pub fn start() -> Result<Postgres, String> {
         let bin = bin_dir()?;
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("postgres-{}", std::process::id()));
+        // The system temp dir, not the target dir: when the cluster runs as another user, that
+        // user must be able to reach it (a checkout under /root is not reachable).
+        let dir = std::env::temp_dir().join(format!("freshet-postgres-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

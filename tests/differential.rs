@@ -11,7 +11,7 @@ mod support;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use support::postgres::Postgres;
 use support::server::TestServer;
@@ -146,16 +146,6 @@ fn write(rng: &mut ChaCha8Rng) -> String {
     }
 }
 
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
-
 /// The rows of `sql` as text, sorted (a multiset).
 async fn sorted_rows(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
     let messages = client.simple_query(sql).await.map_err(|e| {
@@ -183,7 +173,9 @@ async fn materialized_views_equal_postgres_after_every_batch() {
     println!("seed {seed}, {batches} batches, {queries} queries");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let postgres = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
-    let pg = connect(&postgres.url()).await;
+    let pg = support::connect_url(&postgres.url())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let server = TestServer::start().expect("freshet starts");
     let freshet = support::connect(&server).await;
     for t in TABLES {

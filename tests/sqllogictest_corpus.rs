@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use corpus::run::{Databases, Mode, Outcome};
 use corpus::script;
@@ -64,16 +64,6 @@ struct FreshPostgresDatabases {
 }
 
 impl FreshPostgresDatabases {
-    async fn connect(url: &str) -> Result<Client, String> {
-        let (client, connection) = tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(client)
-    }
-
     fn database_url(&self) -> String {
         let base = self
             .url
@@ -85,7 +75,7 @@ impl FreshPostgresDatabases {
 
 impl Databases for FreshPostgresDatabases {
     async fn fresh(&mut self) -> Result<Client, String> {
-        let admin = Self::connect(&self.url).await?;
+        let admin = support::connect_url(&self.url).await?;
         self.created += 1;
         let name = format!("corpus_{}", self.created);
         for sql in [
@@ -97,11 +87,11 @@ impl Databases for FreshPostgresDatabases {
                 .await
                 .map_err(|e| format!("{sql}: {e}"))?;
         }
-        Self::connect(&self.database_url()).await
+        support::connect_url(&self.database_url()).await
     }
 
     async fn reconnect(&mut self) -> Result<Client, String> {
-        Self::connect(&self.database_url()).await
+        support::connect_url(&self.database_url()).await
     }
 }
 

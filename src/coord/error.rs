@@ -43,11 +43,7 @@ pub enum AdapterError {
     External { message: String, code: &'static str },
     /// A write that would give two rows the same value of a PRIMARY KEY or UNIQUE key.
     #[error("duplicate key value violates unique constraint \"{constraint}\"")]
-    UniqueViolation {
-        constraint: String,
-        table: String,
-        detail: String,
-    },
+    UniqueViolation { constraint: String, detail: String },
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]

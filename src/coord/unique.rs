@@ -54,7 +54,7 @@ impl UniqueKeys {
             counts: vec![HashMap::new(); keys.len()],
         };
         let mut deltas = BTreeMap::new();
-        table.check(rows, "", &mut deltas)?;
+        table.check(rows, &mut deltas)?;
         table.apply(&deltas, 1);
         self.tables.insert(id, table);
         Ok(())
@@ -65,17 +65,13 @@ impl UniqueKeys {
     }
 
     /// Checks the writes of one statement or transaction against every key of the tables
-    /// they touch, and if none breaks, counts them. `table_name` names a table for errors.
-    pub fn check_and_count(
-        &mut self,
-        writes: &[(GlobalId, Vec<(Row, Diff)>)],
-        table_name: impl Fn(GlobalId) -> String,
-    ) -> Result<()> {
+    /// they touch, and if none breaks, counts them.
+    pub fn check_and_count(&mut self, writes: &[(GlobalId, Vec<(Row, Diff)>)]) -> Result<()> {
         let mut all = Vec::new();
         for (id, updates) in writes {
             if let Some(table) = self.tables.get(id) {
                 let mut deltas = BTreeMap::new();
-                table.check(updates, &table_name(*id), &mut deltas)?;
+                table.check(updates, &mut deltas)?;
                 all.push((*id, deltas));
             }
         }
@@ -122,7 +118,7 @@ impl TableKeys {
     }
 
     /// Fills `deltas` from `updates` and fails if a key value would be held by two rows.
-    fn check(&self, updates: &[(Row, Diff)], table: &str, deltas: &mut Deltas) -> Result<()> {
+    fn check(&self, updates: &[(Row, Diff)], deltas: &mut Deltas) -> Result<()> {
         self.collect_deltas(updates, deltas);
         for ((k, value), delta) in deltas.iter() {
             let now = self.counts[*k].get(value).copied().unwrap_or(0);
@@ -141,7 +137,6 @@ impl TableKeys {
                     .collect();
                 return Err(AdapterError::UniqueViolation {
                     constraint: key.name.clone(),
-                    table: table.to_string(),
                     detail: format!(
                         "Key ({})=({}) already exists.",
                         names.join(", "),

@@ -353,13 +353,7 @@ impl Coordinator {
     /// Queues a write for the next group commit, unless it breaks a PRIMARY KEY or UNIQUE
     /// constraint (then its writer gets the error and nothing is written).
     pub(super) fn queue_write(&mut self, write: PendingWrite) {
-        let catalog = &self.catalog;
-        let checked = self.writes.unique.check_and_count(&write.writes, |id| {
-            catalog
-                .get(id)
-                .map_or_else(|| id.to_string(), |e| e.name.clone())
-        });
-        if let Err(error) = checked {
+        if let Err(error) = self.writes.unique.check_and_count(&write.writes) {
             if self.fail_ack(write.ack, &error) {
                 self.end_read_then_write();
             }

@@ -30,27 +30,26 @@ pub fn order_joins(expr: RelationExpr) -> RelationExpr {
             equivalences,
         };
     }
-    let order = choose_order(&inputs, &equivalences);
+    // Column ranges `[lo, hi)` of the inputs in the original numbering.
+    let mut ranges = Vec::with_capacity(inputs.len());
+    let mut offset = 0;
+    for input in &inputs {
+        ranges.push((offset, offset + input.arity()));
+        offset += input.arity();
+    }
+    let order = choose_order(&inputs, &ranges, &equivalences);
     if order.iter().copied().eq(0..inputs.len()) {
         return RelationExpr::Join {
             inputs,
             equivalences,
         };
     }
-    // Column ranges of the inputs in the original numbering.
-    let mut starts = Vec::with_capacity(inputs.len());
-    let mut offset = 0;
-    for input in &inputs {
-        starts.push(offset);
-        offset += input.arity();
-    }
-    let total = offset;
     // old column => new column.
-    let mut new_of_old = vec![0; total];
+    let mut new_of_old = vec![0; offset];
     let mut next = 0;
     for &i in &order {
-        for c in 0..inputs[i].arity() {
-            new_of_old[starts[i] + c] = next;
+        for slot in &mut new_of_old[ranges[i].0..ranges[i].1] {
+            *slot = next;
             next += 1;
         }
     }
@@ -91,19 +90,17 @@ fn input_of(expr: &ScalarExpr, ranges: &[(usize, usize)]) -> Option<usize> {
     columns.iter().all(|c| *c >= lo && *c < hi).then_some(input)
 }
 
-fn choose_order(inputs: &[RelationExpr], equivalences: &[Vec<ScalarExpr>]) -> Vec<usize> {
-    let mut ranges = Vec::with_capacity(inputs.len());
-    let mut offset = 0;
-    for input in inputs {
-        ranges.push((offset, offset + input.arity()));
-        offset += input.arity();
-    }
+fn choose_order(
+    inputs: &[RelationExpr],
+    ranges: &[(usize, usize)],
+    equivalences: &[Vec<ScalarExpr>],
+) -> Vec<usize> {
     // Per class: the inputs its members read on their own, and whether it holds a constant.
     let classes: Vec<(Vec<usize>, bool)> = equivalences
         .iter()
         .map(|class| {
             let mut readers: Vec<usize> =
-                class.iter().filter_map(|e| input_of(e, &ranges)).collect();
+                class.iter().filter_map(|e| input_of(e, ranges)).collect();
             readers.sort_unstable();
             readers.dedup();
             let constant = class.iter().any(|e| e.columns().is_empty());

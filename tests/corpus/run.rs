@@ -97,6 +97,20 @@ enum Reply {
     Timeout,
 }
 
+impl Reply {
+    /// The rows, or the failure cause: `<what>: <message>` (`error: ...` when `what` is
+    /// `None`), or `<what>: timeout` (`timeout`).
+    fn rows(self, what: Option<&str>) -> Result<Vec<Vec<Option<String>>>, String> {
+        match (self, what) {
+            (Reply::Rows(rows), _) => Ok(rows),
+            (Reply::Error(message), Some(what)) => Err(format!("{what}: {message}")),
+            (Reply::Error(message), None) => Err(format!("error: {message}")),
+            (Reply::Timeout, Some(what)) => Err(format!("{what}: timeout")),
+            (Reply::Timeout, None) => Err("timeout".into()),
+        }
+    }
+}
+
 struct Runner {
     client: Client,
     outcome: Outcome,
@@ -192,8 +206,10 @@ impl Runner {
                     self.fail(record, "wrong result".into())
                 }
             }
-            (_, Reply::Error(message)) => self.fail(record, format!("error: {message}")),
-            (_, Reply::Timeout) => self.fail(record, "timeout".into()),
+            (_, failed) => {
+                let cause = failed.rows(None).err().unwrap_or_default();
+                self.fail(record, cause)
+            }
         }
         Ok(())
     }
@@ -293,11 +309,11 @@ impl Runner {
             "CREATE MATERIALIZED VIEW {name} ({}) AS {sql}",
             columns.join(", ")
         );
-        Ok(match self.send(&create, dbs).await? {
-            Reply::Rows(_) => Ok(name),
-            Reply::Error(message) => Err(format!("create view: {message}")),
-            Reply::Timeout => Err("create view: timeout".into()),
-        })
+        Ok(self
+            .send(&create, dbs)
+            .await?
+            .rows(Some("create view"))
+            .map(|_| name))
     }
 
     /// Reads a view created for a query record, checks it, and drops it.
@@ -327,14 +343,10 @@ impl Runner {
         let _ = self
             .send(&format!("DROP MATERIALIZED VIEW {name}"), dbs)
             .await?;
-        let mut view_rows = match read {
-            Reply::Rows(rows) => rendered(&rows, types),
-            Reply::Error(message) => {
-                self.fail(record, format!("read view: {message}"));
-                return Ok(());
-            }
-            Reply::Timeout => {
-                self.fail(record, "read view: timeout".into());
+        let mut view_rows = match read.rows(Some("read view")) {
+            Ok(rows) => rendered(&rows, types),
+            Err(cause) => {
+                self.fail(record, cause);
                 return Ok(());
             }
         };
@@ -348,14 +360,10 @@ impl Runner {
         }
         // The order is the query's: take it from the one-off query, whose rows must be the
         // view's.
-        let mut query_rows = match self.send(record.sql(), dbs).await? {
-            Reply::Rows(rows) => rendered(&rows, types),
-            Reply::Error(message) => {
-                self.fail(record, format!("error: {message}"));
-                return Ok(());
-            }
-            Reply::Timeout => {
-                self.fail(record, "timeout".into());
+        let mut query_rows = match self.send(record.sql(), dbs).await?.rows(None) {
+            Ok(rows) => rendered(&rows, types),
+            Err(cause) => {
+                self.fail(record, cause);
                 return Ok(());
             }
         };

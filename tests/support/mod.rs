@@ -19,11 +19,20 @@ pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
         addr.ip(),
         addr.port()
     );
-    let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+    connect_url(&config).await.expect("connects")
+}
+
+/// A tokio-postgres client for a connection string (any server: Freshet or PostgreSQL), its
+/// connection driven on a task until the client is dropped or the server goes away.
+#[allow(dead_code)]
+pub async fn connect_url(url: &str) -> Result<tokio_postgres::Client, String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .expect("connects");
-    tokio::spawn(connection);
-    client
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
 }
 
 /// The rows of `sql` (simple protocol) as text, NULL as `NULL`.

@@ -149,7 +149,6 @@ fn retype_literal(expr: ScalarExpr, to: &ScalarType) -> ScalarExpr {
 fn fold_constant(expr: ScalarExpr, typ: &ScalarType) -> Result<ScalarExpr> {
     if let ScalarExpr::Call { func, args } = &expr
         && func.propagates_nulls()
-        && !matches!(func, Func::MzNow)
         && args
             .iter()
             .any(|a| matches!(a, ScalarExpr::Literal(Ok(d), _) if d.is_null()))

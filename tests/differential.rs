@@ -1,5 +1,6 @@
-//! Differential test against a real PostgreSQL 15: random tables, random queries, random
-//! batches of INSERT / UPDATE / DELETE. Every query is a materialized view in Freshet,
+//! Differential test against a real PostgreSQL 15: random tables, random queries (joins,
+//! aggregates, subqueries, set operations, top-k, WITH RECURSIVE, window functions, FILTER),
+//! random batches of INSERT / UPDATE / DELETE. Every query is a materialized view in Freshet,
 //! created before any row exists; after every batch (applied to both databases) each view
 //! must equal, as a multiset of rows, the same query run by PostgreSQL.
 //!
@@ -66,7 +67,7 @@ fn predicate(rng: &mut ChaCha8Rng, t: &str) -> String {
 
 fn query(rng: &mut ChaCha8Rng) -> String {
     let (x, y) = (table(rng), table(rng));
-    match rng.random_range(0..16) {
+    match rng.random_range(0..21) {
         0 => format!("SELECT a, b, c FROM {x} t WHERE {}", predicate(rng, "t")),
         1 => format!(
             "SELECT t.a, u.b, t.c FROM {x} t JOIN {y} u ON t.a = u.a WHERE {}",
@@ -120,9 +121,42 @@ fn query(rng: &mut ChaCha8Rng) -> String {
              GROUP BY t.c",
             table(rng)
         ),
-        _ => format!(
+        15 => format!(
             "SELECT a, max(b) FROM (SELECT a, b FROM {x} UNION ALL SELECT b, a FROM {y}) s \
              WHERE a IS NOT NULL GROUP BY a"
+        ),
+        // Transitive closure: values are small integers, so the recursion is finite.
+        16 => format!(
+            "WITH RECURSIVE r(s, d) AS (SELECT a, b FROM {x} WHERE a IS NOT NULL \
+             UNION SELECT r.s, e.b FROM r JOIN {x} e ON r.d = e.a) SELECT s, d FROM r"
+        ),
+        // Paths of at most three steps, counted with their multiplicities.
+        17 => format!(
+            "WITH RECURSIVE r(n, depth) AS (SELECT a, 0 FROM {x} WHERE {} \
+             UNION ALL SELECT e.b, r.depth + 1 FROM r JOIN {y} e ON e.a = r.n \
+             WHERE r.depth < 3) SELECT n, depth, count(*) FROM r GROUP BY n, depth",
+            predicate(rng, x)
+        ),
+        // Window functions. Rows equal in their order keys are equal in every column, but
+        // which of them comes first is undefined: each query has one function whose value
+        // depends on the position among equal rows (lag, a ROWS frame), so that the multiset
+        // of results is defined.
+        18 => format!(
+            "SELECT a, b, c, sum(b) OVER (PARTITION BY a ORDER BY b, c) AS running, \
+             lag(c, 1, 'none') OVER (PARTITION BY a ORDER BY b, c) AS prev FROM {x}"
+        ),
+        19 => format!(
+            "SELECT a, c, rank() OVER (PARTITION BY c ORDER BY a), \
+             count(*) OVER (PARTITION BY c) AS n, \
+             first_value(b) OVER (PARTITION BY c ORDER BY a, b ROWS BETWEEN UNBOUNDED \
+             PRECEDING AND UNBOUNDED FOLLOWING) AS first, \
+             count(*) OVER (PARTITION BY c ORDER BY a, b ROWS BETWEEN 1 PRECEDING AND \
+             1 FOLLOWING) AS near FROM {x} t WHERE {}",
+            predicate(rng, "t")
+        ),
+        _ => format!(
+            "SELECT c, count(*) FILTER (WHERE a > 2) AS big, \
+             sum(b) FILTER (WHERE a IS NULL OR b < 3) AS small FROM {x} GROUP BY c"
         ),
     }
 }

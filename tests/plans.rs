@@ -53,8 +53,17 @@ fn apply_ddl(catalog: &mut Catalog, next_id: &mut u64, sql: &str) {
                 on,
                 keys,
                 key_sql,
+                unique,
                 ..
-            } => (name, CatalogItem::Index { on, keys, key_sql }),
+            } => (
+                name,
+                CatalogItem::Index {
+                    on,
+                    keys,
+                    key_sql,
+                    unique,
+                },
+            ),
             other => panic!("not DDL: {other:?}"),
         };
         catalog.insert(CatalogEntry {

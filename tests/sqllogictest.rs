@@ -49,8 +49,8 @@ impl Engine {
     }
 }
 
-/// An error from a database, displayed as the server's message alone (for `statement error`
-/// regexes) and carrying the SQLSTATE when the server sent one.
+/// An error from a database, displayed as psql shows it (the message, then any `DETAIL:` line)
+/// for `statement error` regexes, and carrying the SQLSTATE when the server sent one.
 #[derive(Debug)]
 struct SltError {
     message: String,
@@ -69,7 +69,10 @@ impl From<tokio_postgres::Error> for SltError {
     fn from(err: tokio_postgres::Error) -> Self {
         match err.as_db_error() {
             Some(db) => SltError {
-                message: db.message().to_string(),
+                message: match db.detail() {
+                    Some(detail) => format!("{}\nDETAIL:  {detail}", db.message()),
+                    None => db.message().to_string(),
+                },
                 sqlstate: Some(db.code().code().to_string()),
             },
             None => SltError {

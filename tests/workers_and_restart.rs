@@ -196,7 +196,7 @@ async fn reads_right_after_a_restart_wait_for_the_views_to_be_rebuilt() {
 }
 
 #[tokio::test]
-async fn primary_keys_are_enforced_against_rows_written_before_a_restart() {
+async fn primary_keys_and_unique_indexes_are_enforced_against_rows_written_before_a_restart() {
     let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("freshet-restart-keys-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
@@ -204,8 +204,9 @@ async fn primary_keys_are_enforced_against_rows_written_before_a_restart() {
     let client = connect(&server).await;
     client
         .batch_execute(
-            "CREATE TABLE users (id integer PRIMARY KEY, email text UNIQUE);
-             INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');
+            "CREATE TABLE users (id integer PRIMARY KEY, email text UNIQUE, nick text);
+             INSERT INTO users VALUES (1, 'a@x', 'ann'), (2, 'b@x', 'bob');
+             CREATE UNIQUE INDEX users_nick ON users (nick);
              DELETE FROM users WHERE id = 2;",
         )
         .await
@@ -214,16 +215,25 @@ async fn primary_keys_are_enforced_against_rows_written_before_a_restart() {
     let restarted = TestServer::start_with(2, data.clone()).expect("server restarts");
     let client = connect(&restarted).await;
     let duplicate = client
-        .batch_execute("INSERT INTO users VALUES (1, 'c@x')")
+        .batch_execute("INSERT INTO users VALUES (1, 'c@x', 'cy')")
         .await
         .expect_err("a key written before the restart is still taken");
     assert_eq!(
         duplicate.code(),
         Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
     );
-    // The key deleted before the restart is free.
+    let duplicate = client
+        .batch_execute("INSERT INTO users VALUES (3, 'c@x', 'ann')")
+        .await
+        .expect_err("the unique index still holds after the restart");
+    let db = duplicate.as_db_error().expect("a server error");
+    assert_eq!(
+        db.message(),
+        "duplicate key value violates unique constraint \"users_nick\""
+    );
+    // The keys deleted before the restart are free.
     client
-        .batch_execute("INSERT INTO users VALUES (2, 'b@x')")
+        .batch_execute("INSERT INTO users VALUES (2, 'b@x', 'bob')")
         .await
         .expect("a deleted key can be used again");
     let n = rows(&client, "SELECT count(*) FROM users").await;

@@ -52,6 +52,9 @@ pub enum CatalogItem {
         on: GlobalId,
         keys: Vec<ScalarExpr>,
         key_sql: Vec<String>,
+        /// For `CREATE UNIQUE INDEX` on a table: the key it enforces on the table's writes
+        /// (its columns are `keys`, which are then plain column references).
+        unique: Option<UniqueKey>,
     },
     /// A relation fed by a source (a load generator or a Kafka topic): stored in a shard like
     /// a table's, but written only by its source. The item a `CREATE SOURCE` names carries

@@ -70,6 +70,27 @@ impl Coordinator {
                     .map_or(&[][..], |(_, rows)| rows.as_slice());
                 self.writes.unique.add_table(id, desc, keys, rows)?;
             }
+            if let CatalogItem::Index {
+                on,
+                unique: Some(key),
+                ..
+            } = &entry.item
+            {
+                let desc = match self.catalog.get(*on).map(|e| &e.item) {
+                    Some(CatalogItem::Table { desc, .. }) => desc.clone(),
+                    _ => {
+                        return Err(AdapterError::Internal(format!(
+                            "unique index {} is not on a table",
+                            entry.name
+                        )));
+                    }
+                };
+                let rows = table_rows
+                    .iter()
+                    .find(|(t, _)| t == on)
+                    .map_or(&[][..], |(_, rows)| rows.as_slice());
+                self.writes.unique.add_key(*on, &desc, key, rows)?;
+            }
             self.catalog.insert(entry);
             if is_table {
                 self.create_table_input(id);

@@ -44,6 +44,9 @@ pub enum AdapterError {
     /// A write that would give two rows the same value of a PRIMARY KEY or UNIQUE key.
     #[error("duplicate key value violates unique constraint \"{constraint}\"")]
     UniqueViolation { constraint: String, detail: String },
+    /// A `CREATE UNIQUE INDEX` over rows that already share a key value.
+    #[error("could not create unique index \"{index}\"")]
+    UniqueIndexDuplicates { index: String, detail: String },
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -75,7 +78,9 @@ impl AdapterError {
             AdapterError::CopyField { source, .. } => source.sqlstate(),
             AdapterError::ActiveTransaction(_) => "25001",
             AdapterError::External { code, .. } => code,
-            AdapterError::UniqueViolation { .. } => "23505",
+            AdapterError::UniqueViolation { .. } | AdapterError::UniqueIndexDuplicates { .. } => {
+                "23505"
+            }
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
         }
@@ -85,7 +90,8 @@ impl AdapterError {
     pub fn detail(&self) -> Option<String> {
         match self {
             AdapterError::CopyField { context, .. } => Some(context.clone()),
-            AdapterError::UniqueViolation { detail, .. } => Some(detail.clone()),
+            AdapterError::UniqueViolation { detail, .. }
+            | AdapterError::UniqueIndexDuplicates { detail, .. } => Some(detail.clone()),
             AdapterError::DependentObjects { dependents, .. } => Some(
                 dependents
                     .iter()

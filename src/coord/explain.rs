@@ -57,6 +57,18 @@ fn write_expr(expr: &RelationExpr, catalog: &Catalog, depth: usize, out: &mut St
             id: Id::Local(l), ..
         } => format!("Get l{}", l.0),
         RelationExpr::Let { id, .. } => format!("Let l{}", id.0),
+        RelationExpr::LetRec { ids, limit, .. } => {
+            let ids: Vec<String> = ids.iter().map(|id| format!("l{}", id.0)).collect();
+            match limit {
+                Some(limit) => format!(
+                    "LetRec {} ({} at {} rounds)",
+                    ids.join(", "),
+                    if limit.error { "error" } else { "return" },
+                    limit.rounds
+                ),
+                None => format!("LetRec {}", ids.join(", ")),
+            }
+        }
         RelationExpr::Map { scalars: s, .. } => format!("Map ({})", scalars(s)),
         RelationExpr::Filter { predicates, .. } => format!("Filter {}", scalars(predicates)),
         RelationExpr::Project { outputs, .. } => format!(

@@ -65,6 +65,16 @@ impl Coordinator {
         expr: RelationExpr,
         conn_id: u32,
     ) -> impl std::future::Future<Output = Result<Vec<(Row, Diff)>>> + Send + 'static {
+        let cancel = self.cancel_watch(conn_id);
+        self.start_read_until(expr, cancel)
+    }
+
+    /// `start_read`, cancelled when `cancel` changes or its sender goes away.
+    pub(super) fn start_read_until(
+        &mut self,
+        expr: RelationExpr,
+        cancel: tokio::sync::watch::Receiver<u64>,
+    ) -> impl std::future::Future<Output = Result<Vec<(Row, Diff)>>> + Send + 'static {
         let expr = crate::optimize::optimize(expr, &self.catalog);
         let constant = eval_constant(&expr);
         let mut pending = None;
@@ -108,7 +118,6 @@ impl Coordinator {
             pending = Some((rx, ts, transient));
         }
         let workers = self.cluster.workers();
-        let cancel = self.cancel_watch(conn_id);
         let internal = self.internal_tx.clone();
         async move {
             match (constant, pending) {

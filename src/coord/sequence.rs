@@ -5,7 +5,7 @@ use super::coordinator::Coordinator;
 use super::error::{AdapterError, Result};
 use super::sources::SourceFeed;
 use super::{ExecuteResponse, Executed, SessionInfo, StatementDesc};
-use crate::catalog::{CatalogEntry, CatalogItem, ItemKind};
+use crate::catalog::{CatalogEntry, CatalogItem, ItemKind, UniqueKey};
 use crate::dataflow::command::{DataflowDesc, DataflowExport, WorkerCommand};
 use crate::expr::RelationExpr;
 use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
@@ -412,20 +412,38 @@ impl Coordinator {
                 on,
                 keys,
                 key_sql,
+                unique,
                 if_not_exists,
             } => {
                 if self.name_taken(&name, if_not_exists)? {
                     return Ok("CREATE INDEX".into());
+                }
+                if let Some(key) = &unique {
+                    self.enforce_unique_index(on, key).await?;
                 }
                 let id = self.allocate_id();
                 let entry = CatalogEntry {
                     id,
                     name,
                     create_sql,
-                    item: CatalogItem::Index { on, keys, key_sql },
+                    item: CatalogItem::Index {
+                        on,
+                        keys,
+                        key_sql,
+                        unique,
+                    },
                 };
-                self.persist_catalog(vec![Self::catalog_put(&entry)?])
-                    .await?;
+                let persisted = self.persist_catalog(vec![Self::catalog_put(&entry)?]).await;
+                if let (
+                    Err(_),
+                    CatalogItem::Index {
+                        unique: Some(key), ..
+                    },
+                ) = (&persisted, &entry.item)
+                {
+                    self.writes.unique.drop_key(on, &key.name);
+                }
+                persisted?;
                 self.catalog.insert(entry);
                 self.create_item_dataflow(id);
                 Ok("CREATE INDEX".into())
@@ -482,6 +500,29 @@ impl Coordinator {
         }
     }
 
+    /// Starts enforcing a unique index's key on table `on`, after checking the table's rows.
+    ///
+    /// The coordinator handles nothing else until this returns, so no write is queued
+    /// meanwhile. The rows checked are what a read at the read timestamp sees, plus the
+    /// writes in flight or queued (which commit later): every row the table will hold once
+    /// those commit. Later writes are checked against the key when they are queued.
+    async fn enforce_unique_index(&mut self, on: GlobalId, key: &UniqueKey) -> Result<()> {
+        let desc = match self.catalog.get(on).map(|e| &e.item) {
+            Some(CatalogItem::Table { desc, .. }) => desc.clone(),
+            _ => {
+                return Err(AdapterError::Internal(format!(
+                    "unique index on {on}, which is not a table"
+                )));
+            }
+        };
+        // Nothing cancels this read but the server going away.
+        let (_cancel_tx, cancel) = tokio::sync::watch::channel(0);
+        let read = self.start_read_until(RelationExpr::global_get(on, desc.types.clone()), cancel);
+        let mut rows = read.await?;
+        rows.extend(self.writes.unapplied_updates(on));
+        self.writes.unique.add_key(on, &desc, key, &rows)
+    }
+
     /// Drops `ids` (dependents before what they depend on): dataflows, shards, catalog.
     async fn drop_items(&mut self, ids: &[GlobalId]) -> Result<()> {
         // Records and the shards of dropped tables go in one transaction.
@@ -503,8 +544,16 @@ impl Coordinator {
                 self.cluster.send(WorkerCommand::Drop { id: *id });
             }
             self.time_dependent.remove(id);
-            if let CatalogItem::Table { .. } | CatalogItem::Source { .. } = entry.item {
-                self.writes.forget_table(*id);
+            match &entry.item {
+                CatalogItem::Table { .. } | CatalogItem::Source { .. } => {
+                    self.writes.forget_table(*id);
+                }
+                CatalogItem::Index {
+                    on,
+                    unique: Some(key),
+                    ..
+                } => self.writes.unique.drop_key(*on, &key.name),
+                _ => {}
             }
             self.generators.remove(id);
             self.kafka_sources.remove(id);

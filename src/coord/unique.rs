@@ -60,6 +60,52 @@ impl UniqueKeys {
         Ok(())
     }
 
+    /// Starts enforcing one more key (a `CREATE UNIQUE INDEX`) on table `id`, whose rows,
+    /// with every write queued or in flight, are `rows`. Fails, changing nothing, if two of
+    /// them share a value of the key.
+    pub fn add_key(
+        &mut self,
+        id: GlobalId,
+        desc: &RelationDesc,
+        key: &UniqueKey,
+        rows: &[(Row, Diff)],
+    ) -> Result<()> {
+        let mut counts: HashMap<Row, Diff> = HashMap::new();
+        for (row, diff) in rows {
+            if let Some(value) = TableKeys::key_value(key, row) {
+                *counts.entry(value).or_insert(0) += diff;
+            }
+        }
+        counts.retain(|_, count| *count != 0);
+        if let Some((value, _)) = counts.iter().find(|(_, count)| **count > 1) {
+            return Err(AdapterError::UniqueIndexDuplicates {
+                index: key.name.clone(),
+                detail: format!("Key {} is duplicated.", key_text(key, desc, value)),
+            });
+        }
+        let table = self.tables.entry(id).or_insert_with(|| TableKeys {
+            keys: Vec::new(),
+            desc: desc.clone(),
+            counts: Vec::new(),
+        });
+        table.keys.push(key.clone());
+        table.counts.push(counts);
+        Ok(())
+    }
+
+    /// Stops enforcing the key named `name` on table `id` (its unique index was dropped).
+    pub fn drop_key(&mut self, id: GlobalId, name: &str) {
+        if let Some(table) = self.tables.get_mut(&id) {
+            if let Some(k) = table.keys.iter().position(|key| key.name == name) {
+                table.keys.remove(k);
+                table.counts.remove(k);
+            }
+            if table.keys.is_empty() {
+                self.tables.remove(&id);
+            }
+        }
+    }
+
     pub fn forget_table(&mut self, id: GlobalId) {
         self.tables.remove(&id);
     }
@@ -95,6 +141,22 @@ impl UniqueKeys {
     }
 }
 
+/// A key value as PostgreSQL's error details show it: `(a, b)=(1, x)`.
+fn key_text(key: &UniqueKey, desc: &RelationDesc, value: &Row) -> String {
+    let names: Vec<&str> = key
+        .columns
+        .iter()
+        .map(|&c| desc.names[c].as_str())
+        .collect();
+    let values: Vec<String> = key
+        .columns
+        .iter()
+        .zip(value.iter())
+        .map(|(&c, d)| format_datum(d, &desc.types[c].scalar_type))
+        .collect();
+    format!("({})=({})", names.join(", "), values.join(", "))
+}
+
 /// Per key index: key value => net change of its count.
 type Deltas = BTreeMap<(usize, Row), Diff>;
 
@@ -124,24 +186,9 @@ impl TableKeys {
             let now = self.counts[*k].get(value).copied().unwrap_or(0);
             if now + delta > 1 {
                 let key = &self.keys[*k];
-                let names: Vec<&str> = key
-                    .columns
-                    .iter()
-                    .map(|&c| self.desc.names[c].as_str())
-                    .collect();
-                let values: Vec<String> = key
-                    .columns
-                    .iter()
-                    .zip(value.iter())
-                    .map(|(&c, d)| format_datum(d, &self.desc.types[c].scalar_type))
-                    .collect();
                 return Err(AdapterError::UniqueViolation {
                     constraint: key.name.clone(),
-                    detail: format!(
-                        "Key ({})=({}) already exists.",
-                        names.join(", "),
-                        values.join(", ")
-                    ),
+                    detail: format!("Key {} already exists.", key_text(key, &self.desc, value)),
                 });
             }
         }

@@ -19,6 +19,7 @@ use crate::expr::{EvalError, RelationExpr};
 use crate::repr::{Datum, Diff, GlobalId, RelationDesc, Row, Timestamp};
 use crate::sql::plan::Returning;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 type ExecReply = oneshot::Sender<Result<Executed>>;
@@ -33,8 +34,9 @@ const MAX_APPENDS_IN_FLIGHT: usize = 1;
 #[derive(Default)]
 pub struct WriteQueue {
     pending: Vec<PendingWrite>,
-    /// Appends started and not yet reported done (at most `MAX_APPENDS_IN_FLIGHT`).
-    in_flight: usize,
+    /// The writes of appends started and not yet reported done, in start order (at most
+    /// `MAX_APPENDS_IN_FLIGHT`). Kept to count them into a new unique key.
+    in_flight: VecDeque<Arc<Writes>>,
     rtw_waiting: VecDeque<ReadThenWrite>,
     rtw_active: bool,
     /// Counts of the key values of constrained tables, including queued writes.
@@ -42,6 +44,19 @@ pub struct WriteQueue {
 }
 
 impl WriteQueue {
+    /// The updates to table `id` queued or in flight: written, but not yet in what a read
+    /// at the read timestamp sees.
+    pub fn unapplied_updates(&self, id: GlobalId) -> Vec<(Row, Diff)> {
+        let in_flight = self.in_flight.iter().map(|w| w.as_slice());
+        let pending = self.pending.iter().map(|p| p.writes.as_slice());
+        in_flight
+            .chain(pending)
+            .flatten()
+            .filter(|(table, _)| *table == id)
+            .flat_map(|(_, updates)| updates.iter().cloned())
+            .collect()
+    }
+
     /// Drops queued writes to a table that no longer exists.
     pub fn forget_table(&mut self, id: GlobalId) {
         self.unique.forget_table(id);
@@ -79,7 +94,7 @@ pub(super) enum Ack {
 
 pub struct AppendResult {
     ts: Timestamp,
-    writes: Writes,
+    writes: Arc<Writes>,
     acks: Vec<Ack>,
     /// The shards to merge batches of, once durable.
     result: Result<Vec<GlobalId>>,
@@ -349,7 +364,6 @@ impl Coordinator {
         Ok((updates, response))
     }
 
-    /// Queues a write for the next group commit, starting one if there is room.
     /// Queues a write for the next group commit, unless it breaks a PRIMARY KEY or UNIQUE
     /// constraint (then its writer gets the error and nothing is written).
     pub(super) fn queue_write(&mut self, write: PendingWrite) {
@@ -381,7 +395,7 @@ impl Coordinator {
 
     /// Starts a durable append of everything queued, unless enough are in flight already.
     fn maybe_start_append(&mut self) {
-        if self.writes.in_flight >= MAX_APPENDS_IN_FLIGHT || self.writes.pending.is_empty() {
+        if self.writes.in_flight.len() >= MAX_APPENDS_IN_FLIGHT || self.writes.pending.is_empty() {
             return;
         }
         let pending = std::mem::take(&mut self.writes.pending);
@@ -393,25 +407,23 @@ impl Coordinator {
             }
             acks.push(p.ack);
         }
-        let writes: Writes = merged.into_iter().collect();
+        let writes: Arc<Writes> = Arc::new(merged.into_iter().collect());
         let ts = self.oracle.write_ts();
         tracing::debug!(ts, statements = acks.len(), "group commit");
-        self.writes.in_flight += 1;
+        self.writes.in_flight.push_back(writes.clone());
         let internal = self.internal_tx.clone();
         let started = std::time::Instant::now();
         // Completions are sent from storage's appender thread in start order, so the
         // coordinator applies appends in timestamp order.
         self.storage.start_append(
             ts,
-            std::sync::Arc::new(writes),
+            writes,
             Box::new(move |result, writes| {
                 tracing::debug!(
                     ts,
                     micros = started.elapsed().as_micros() as u64,
                     "append durable"
                 );
-                // Storage has let go of its reference: this unwraps without copying.
-                let writes = std::sync::Arc::try_unwrap(writes).unwrap_or_else(|w| (*w).clone());
                 let _ = internal.send(Message::AppendDone(AppendResult {
                     ts,
                     writes,
@@ -429,11 +441,14 @@ impl Coordinator {
             acks,
             result,
         } = done;
+        let started = self.writes.in_flight.pop_front();
         assert!(
-            self.writes.in_flight > 0,
-            "an append finished that was never started"
+            started.is_some_and(|w| Arc::ptr_eq(&w, &writes)),
+            "appends finish in the order they started"
         );
-        self.writes.in_flight -= 1;
+        // Storage has let go of its reference, and the queue's went above: this unwraps
+        // without copying.
+        let writes = Arc::try_unwrap(writes).unwrap_or_else(|w| (*w).clone());
         let mut ended_rtw = false;
         match result {
             Ok(piled_up) => {
@@ -512,7 +527,7 @@ impl Coordinator {
     /// With no writes queued or in flight, moves every table to a new timestamp so that time
     /// passes for views and subscriptions even when nothing changes.
     pub(super) fn advance_idle_tables(&mut self) {
-        if self.writes.in_flight > 0 || !self.writes.pending.is_empty() {
+        if !self.writes.in_flight.is_empty() || !self.writes.pending.is_empty() {
             return;
         }
         let ts = self.oracle.write_ts();

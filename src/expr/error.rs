@@ -30,6 +30,13 @@ pub enum EvalError {
     FeatureNotSupported(String),
     #[error("{0}")]
     Internal(String),
+    #[error("argument of ntile must be greater than zero")]
+    InvalidArgumentForNtile,
+    #[error("argument of nth_value must be greater than zero")]
+    InvalidArgumentForNthValue,
+    /// A `LetRec` (WITH RECURSIVE) still changing after this many rounds.
+    #[error("recursive query did not finish within {rounds} rounds")]
+    RecursionLimit { rounds: u64 },
 }
 
 impl EvalError {
@@ -46,6 +53,9 @@ impl EvalError {
             EvalError::NullConstraintViolation { .. } => "23502",
             EvalError::FeatureNotSupported(_) => "0A000",
             EvalError::Internal(_) => "XX000",
+            EvalError::RecursionLimit { .. } => "54000",
+            EvalError::InvalidArgumentForNtile => "22014",
+            EvalError::InvalidArgumentForNthValue => "22016",
         }
     }
 }

@@ -15,5 +15,5 @@ pub mod temporal_filter;
 
 pub use error::EvalError;
 pub use func::{AggregateFunc, Func, TableFunc};
-pub use relation::{AggregateExpr, ColumnOrder, Id, LocalId, RelationExpr};
+pub use relation::{AggregateExpr, ColumnOrder, Id, LocalId, RecursionLimit, RelationExpr};
 pub use scalar::ScalarExpr;

@@ -32,6 +32,15 @@ pub struct ColumnOrder {
     pub nulls_last: bool,
 }
 
+/// What a `LetRec` does after `rounds` rounds without reaching its fixed point: with `error`,
+/// its result holds an error (as data); without, the bindings keep their values of round
+/// `rounds` (Materialize's `RETURN AT RECURSION LIMIT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecursionLimit {
+    pub rounds: u64,
+    pub error: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RelationExpr {
     /// The given rows, all at the dataflow's start time; or an error at that time.
@@ -108,6 +117,19 @@ pub enum RelationExpr {
         input: Box<RelationExpr>,
         keys: Vec<Vec<ScalarExpr>>,
     },
+    /// Mutually recursive bindings: in `values` and in `body`, `Get(ids[i])` means the fixed
+    /// point of `values[i]`. Every binding starts empty; each round computes every value from
+    /// the bindings of the previous round, until a round changes nothing. With `limit`, at
+    /// most `limit.rounds` rounds run (see [`RecursionLimit`]). At each time `t`, the output
+    /// is `body` over the bindings' fixed point of the inputs at `t`; a change at `t` is
+    /// carried through the rounds again from the previous fixed point.
+    /// (Last, so that the encoding of stored plans keeps its variant numbers.)
+    LetRec {
+        ids: Vec<LocalId>,
+        values: Vec<RelationExpr>,
+        limit: Option<RecursionLimit>,
+        body: Box<RelationExpr>,
+    },
 }
 
 impl RelationExpr {
@@ -119,7 +141,7 @@ impl RelationExpr {
     pub fn typ(&self) -> Vec<ColumnType> {
         match self {
             RelationExpr::Constant { typ, .. } | RelationExpr::Get { typ, .. } => typ.clone(),
-            RelationExpr::Let { body, .. } => body.typ(),
+            RelationExpr::Let { body, .. } | RelationExpr::LetRec { body, .. } => body.typ(),
             RelationExpr::Map { input, scalars } => {
                 let mut typ = input.typ();
                 for scalar in scalars {
@@ -256,6 +278,10 @@ impl RelationExpr {
         match self {
             RelationExpr::Constant { .. } | RelationExpr::Get { .. } => vec![],
             RelationExpr::Let { value, body, .. } => vec![value, body],
+            RelationExpr::LetRec { values, body, .. } => values
+                .iter()
+                .chain(std::iter::once(body.as_ref()))
+                .collect(),
             RelationExpr::Map { input, .. }
             | RelationExpr::Filter { input, .. }
             | RelationExpr::Project { input, .. }

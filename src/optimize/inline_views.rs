@@ -30,6 +30,37 @@ fn renumber_locals(expr: RelationExpr) -> RelationExpr {
                     body: Box::new(body),
                 }
             }
+            RelationExpr::LetRec {
+                ids,
+                values,
+                limit,
+                body,
+            } => {
+                // The bindings are visible in every value and in the body.
+                let fresh: Vec<LocalId> = ids
+                    .iter()
+                    .map(|_| LocalId(NEXT_INLINED_LOCAL.fetch_add(1, Ordering::Relaxed)))
+                    .collect();
+                let shadowed: Vec<Option<LocalId>> = ids
+                    .iter()
+                    .zip(&fresh)
+                    .map(|(id, new)| map.insert(*id, *new))
+                    .collect();
+                let values = values.into_iter().map(|v| go(v, map)).collect();
+                let body = go(*body, map);
+                for (id, previous) in ids.iter().zip(shadowed) {
+                    match previous {
+                        Some(previous) => map.insert(*id, previous),
+                        None => map.remove(id),
+                    };
+                }
+                RelationExpr::LetRec {
+                    ids: fresh,
+                    values,
+                    limit,
+                    body: Box::new(body),
+                }
+            }
             RelationExpr::Get {
                 id: Id::Local(l),
                 typ,

@@ -40,6 +40,17 @@ pub(crate) fn map_children(
             value: Box::new(f(*value)),
             body: Box::new(f(*body)),
         },
+        LetRec {
+            ids,
+            values,
+            limit,
+            body,
+        } => LetRec {
+            ids,
+            values: values.into_iter().map(&mut *f).collect(),
+            limit,
+            body: Box::new(f(*body)),
+        },
         Map { input, scalars } => Map {
             input: Box::new(f(*input)),
             scalars,

@@ -54,6 +54,9 @@ pub enum PlanError {
     DuplicateColumn(String),
     #[error("{0}")]
     InvalidParameter(String),
+    /// A WITH RECURSIVE query of a shape PostgreSQL refuses (42P19).
+    #[error("{0}")]
+    InvalidRecursion(String),
     #[error("{0}")]
     Eval(#[from] EvalError),
 }
@@ -84,6 +87,7 @@ impl PlanError {
             PlanError::UnknownKeyColumn(_) => "42703",
             PlanError::DuplicateColumn(_) => "42701",
             PlanError::InvalidParameter(_) => "22023",
+            PlanError::InvalidRecursion(_) => "42P19",
             PlanError::Eval(e) => e.sqlstate(),
         }
     }

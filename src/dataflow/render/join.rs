@@ -9,15 +9,15 @@
 //! When `Ii` is a published collection and an index on it is arranged by exactly the key, the
 //! join reads that index instead of arranging `Ii` again.
 
-use super::{Context, Errs, Oks, eval_all, split};
+use super::{Context, Errs, Oks, RenderTime, eval_all, split};
 use crate::expr::{Id, RelationExpr, ScalarExpr};
 use crate::repr::Row;
 
-pub fn render<'s>(
-    cx: &mut Context<'s, '_>,
+pub fn render<'s, T: RenderTime>(
+    cx: &mut Context<'s, '_, T>,
     inputs: &[RelationExpr],
     equivalences: &[Vec<ScalarExpr>],
-) -> (Oks<'s>, Errs<'s>) {
+) -> (Oks<'s, T>, Errs<'s, T>) {
     let (mut acc, mut errs) = cx.render(&inputs[0]);
     let mut acc_arity = inputs[0].arity();
     for input in &inputs[1..] {
@@ -50,14 +50,14 @@ pub fn render<'s>(
             } if !right_key.is_empty()
                 && right_key.iter().all(|k| matches!(k, ScalarExpr::Column(_))) =>
             {
-                cx.import_index(*g, &right_key)
+                T::index_join(cx, left.clone(), *g, &right_key)
             }
             _ => None,
         };
         acc = match index {
-            Some((right, right_errs)) => {
+            Some((joined, right_errs)) => {
                 errs = errs.concat(right_errs);
-                left.join_core(right, |_k, l: &Row, r: &Row| Some(l.concat(r)))
+                joined
             }
             None => {
                 let (right_rows, right_errs) = cx.render(input);

@@ -9,31 +9,140 @@
 //! - `Join`, `Reduce`, `TopK`, `Threshold`: see `join.rs`, `reduce.rs`, `topk.rs`.
 //! - `Union` concatenates; `Negate` negates diffs; `Let` renders its value once and every
 //!   `Get` of it reuses those collections.
+//! - `LetRec`: see `recursion.rs`. Its values are rendered in a nested scope whose times are
+//!   `(time, round)`; every operator above renders the same there ([`RenderTime`]).
 
 mod join;
+mod recursion;
 mod reduce;
 mod topk;
 
 use super::command::{DataflowDesc, DataflowExport};
 use super::traces::{TraceBundle, TraceManager};
 use crate::expr::{EvalError, Id, LocalId, RelationExpr, ScalarExpr};
-use crate::repr::{Datum, Diff, Row, Timestamp};
-use differential_dataflow::operators::arrange::ShutdownButton;
+use crate::repr::{Datum, Diff, GlobalId, Row, Timestamp};
+use differential_dataflow::lattice::Lattice;
+use differential_dataflow::operators::arrange::{Arranged, ShutdownButton, TraceAgent};
+use differential_dataflow::trace::implementations::ValSpine;
 use differential_dataflow::{AsCollection, VecCollection};
 use std::collections::BTreeMap;
 use timely::dataflow::Scope;
 use timely::dataflow::operators::CapabilitySet;
+use timely::order::Product;
 use timely::progress::Antichain;
+use timely::progress::timestamp::Refines;
 
-pub type Oks<'s> = VecCollection<'s, Timestamp, Row, Diff>;
-pub type Errs<'s> = VecCollection<'s, Timestamp, EvalError, Diff>;
+pub type Oks<'s, T = Timestamp> = VecCollection<'s, T, Row, Diff>;
+pub type Errs<'s, T = Timestamp> = VecCollection<'s, T, EvalError, Diff>;
 
-pub(super) struct Context<'s, 't> {
-    scope: Scope<'s, Timestamp>,
-    as_of: Timestamp,
+/// Rows arranged by a key row (the left side of a join step).
+pub type KeyedRows<'s, T> = Arranged<'s, TraceAgent<ValSpine<Row, Row, T, Diff>>>;
+
+/// The times rendering works in: the dataflow's own, and inside a `LetRec` the pairs
+/// `(time, round)`. What differs between them: reading published arrangements (only the
+/// dataflow's own scope can; a `LetRec` enters what its values read), and the dataflow time
+/// a temporal filter compares with.
+pub(super) trait RenderTime:
+    timely::progress::Timestamp + Lattice + Refines<Timestamp>
+{
+    /// The dataflow time of this time.
+    fn outer(&self) -> Timestamp;
+    /// This time with its dataflow time replaced by `outer`.
+    fn with_outer(&self, outer: Timestamp) -> Self;
+    /// Renders a `Get` of a published collection.
+    fn import<'s>(cx: &mut Context<'s, '_, Self>, id: GlobalId) -> (Oks<'s, Self>, Errs<'s, Self>);
+    /// Joins `left` with the published index on `source` arranged by exactly `key`, if one
+    /// exists and this scope can read it.
+    fn index_join<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        left: KeyedRows<'s, Self>,
+        source: GlobalId,
+        key: &[ScalarExpr],
+    ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)>;
+    /// Renders a `LetRec`.
+    fn render_letrec<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        letrec: &RelationExpr,
+    ) -> (Oks<'s, Self>, Errs<'s, Self>);
+}
+
+impl RenderTime for Timestamp {
+    fn outer(&self) -> Timestamp {
+        *self
+    }
+    fn with_outer(&self, outer: Timestamp) -> Self {
+        outer
+    }
+    fn import<'s>(cx: &mut Context<'s, '_, Self>, id: GlobalId) -> (Oks<'s>, Errs<'s>) {
+        cx.import(id)
+    }
+    fn index_join<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        left: KeyedRows<'s, Self>,
+        source: GlobalId,
+        key: &[ScalarExpr],
+    ) -> Option<(Oks<'s>, Errs<'s>)> {
+        let (right, right_errs) = cx.import_index(source, key)?;
+        let joined = left.join_core(right, |_k, l: &Row, r: &Row| Some(l.concat(r)));
+        Some((joined, right_errs))
+    }
+    fn render_letrec<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        letrec: &RelationExpr,
+    ) -> (Oks<'s>, Errs<'s>) {
+        recursion::render(cx, letrec)
+    }
+}
+
+impl RenderTime for Product<Timestamp, u64> {
+    fn outer(&self) -> Timestamp {
+        self.outer
+    }
+    fn with_outer(&self, outer: Timestamp) -> Self {
+        Product::new(outer, self.inner)
+    }
+    fn import<'s>(
+        _cx: &mut Context<'s, '_, Self>,
+        id: GlobalId,
+    ) -> (Oks<'s, Self>, Errs<'s, Self>) {
+        // `recursion::render` enters every collection the values read before rendering them.
+        panic!("MIR invariant violated: recursive value reads {id}, which was not entered");
+    }
+    fn index_join<'s>(
+        _cx: &mut Context<'s, '_, Self>,
+        _left: KeyedRows<'s, Self>,
+        _source: GlobalId,
+        _key: &[ScalarExpr],
+    ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)> {
+        None
+    }
+    fn render_letrec<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        _letrec: &RelationExpr,
+    ) -> (Oks<'s, Self>, Errs<'s, Self>) {
+        // A second level of rounds would need times `((time, round), round)`.
+        let error =
+            EvalError::FeatureNotSupported("WITH RECURSIVE nested inside a recursive query".into());
+        let data = if cx.worker_index == 0 {
+            vec![(error, cx.as_of, 1)]
+        } else {
+            vec![]
+        };
+        (
+            constant_collection(cx.scope, Vec::new()),
+            constant_collection(cx.scope, data),
+        )
+    }
+}
+
+pub(super) struct Context<'s, 't, T: RenderTime = Timestamp> {
+    scope: Scope<'s, T>,
+    as_of: T,
     worker_index: usize,
     traces: &'t mut TraceManager,
-    lets: BTreeMap<LocalId, (Oks<'s>, Errs<'s>)>,
+    lets: BTreeMap<LocalId, (Oks<'s, T>, Errs<'s, T>)>,
+    /// Published collections already brought into this scope (inside a `LetRec`).
+    globals: BTreeMap<GlobalId, (Oks<'s, T>, Errs<'s, T>)>,
     buttons: Vec<ShutdownButton<CapabilitySet<Timestamp>>>,
 }
 
@@ -50,6 +159,7 @@ pub(super) fn build(
         worker_index,
         traces,
         lets: BTreeMap::new(),
+        globals: BTreeMap::new(),
         buttons: Vec::new(),
     };
     let (oks, errs) = cx.render(&desc.expr);
@@ -100,10 +210,11 @@ pub fn eval_all(exprs: &[ScalarExpr], row: &[Datum]) -> Result<Row, EvalError> {
 }
 
 /// Splits a collection of results into its successes and its errors.
-pub fn split<'s, D>(
-    results: VecCollection<'s, Timestamp, Result<D, EvalError>, Diff>,
-) -> (VecCollection<'s, Timestamp, D, Diff>, Errs<'s>)
+pub fn split<'s, T, D>(
+    results: VecCollection<'s, T, Result<D, EvalError>, Diff>,
+) -> (VecCollection<'s, T, D, Diff>, Errs<'s, T>)
 where
+    T: timely::progress::Timestamp,
     D: differential_dataflow::Data,
 {
     let oks = results.clone().flat_map(|r| r.ok());
@@ -115,7 +226,10 @@ where
 /// ordinary predicates is inserted at the start of its validity interval and retracted at its
 /// end. `(row, t, d)` ⇒ `(row, max(t, lower), d)` and `(row, max(t, upper), -d)`, or nothing
 /// when the interval is empty by then.
-fn render_temporal_filter<'s>(oks: Oks<'s>, predicates: &[ScalarExpr]) -> (Oks<'s>, Errs<'s>) {
+fn render_temporal_filter<'s, T: RenderTime>(
+    oks: Oks<'s, T>,
+    predicates: &[ScalarExpr],
+) -> (Oks<'s, T>, Errs<'s, T>) {
     use crate::expr::temporal_filter;
     use timely::dataflow::operators::vec::Map;
     let split_predicates = temporal_filter::split(predicates)
@@ -136,13 +250,14 @@ fn render_temporal_filter<'s>(oks: Oks<'s>, predicates: &[ScalarExpr]) -> (Oks<'
                 Err(e) => vec![(Err(e), time, diff)],
                 Ok(None) => vec![],
                 Ok(Some((lower, upper))) => {
-                    let start = time.max(lower);
+                    let start = time.outer().max(lower);
                     match upper {
                         Some(upper) if upper <= start => vec![],
-                        Some(upper) => {
-                            vec![(Ok(row.clone()), start, diff), (Ok(row), upper, -diff)]
-                        }
-                        None => vec![(Ok(row), start, diff)],
+                        Some(upper) => vec![
+                            (Ok(row.clone()), time.with_outer(start), diff),
+                            (Ok(row), time.with_outer(upper), -diff),
+                        ],
+                        None => vec![(Ok(row), time.with_outer(start), diff)],
                     }
                 }
             }
@@ -151,34 +266,36 @@ fn render_temporal_filter<'s>(oks: Oks<'s>, predicates: &[ScalarExpr]) -> (Oks<'
     split(results)
 }
 
-impl<'s, 't> Context<'s, 't> {
-    fn empty_errs(&self) -> Errs<'s> {
-        let data: Vec<(EvalError, Timestamp, Diff)> = Vec::new();
+impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
+    fn empty_errs(&self) -> Errs<'s, T> {
+        let data: Vec<(EvalError, T, Diff)> = Vec::new();
         constant_collection(self.scope, data)
     }
 
-    pub(super) fn render(&mut self, expr: &RelationExpr) -> (Oks<'s>, Errs<'s>) {
+    pub(super) fn render(&mut self, expr: &RelationExpr) -> (Oks<'s, T>, Errs<'s, T>) {
         match expr {
             RelationExpr::Constant { rows, .. } => {
-                let as_of = self.as_of;
+                let as_of = self.as_of.clone();
                 let emit = self.worker_index == 0;
                 match rows {
                     Ok(rows) => {
-                        let data: Vec<(Row, Timestamp, Diff)> = if emit {
-                            rows.iter().map(|(r, d)| (r.clone(), as_of, *d)).collect()
+                        let data: Vec<(Row, T, Diff)> = if emit {
+                            rows.iter()
+                                .map(|(r, d)| (r.clone(), as_of.clone(), *d))
+                                .collect()
                         } else {
                             vec![]
                         };
                         (constant_collection(self.scope, data), self.empty_errs())
                     }
                     Err(e) => {
-                        let data: Vec<(EvalError, Timestamp, Diff)> = if emit {
+                        let data: Vec<(EvalError, T, Diff)> = if emit {
                             vec![(e.clone(), as_of, 1)]
                         } else {
                             vec![]
                         };
                         (
-                            constant_collection(self.scope, Vec::<(Row, Timestamp, Diff)>::new()),
+                            constant_collection(self.scope, Vec::<(Row, T, Diff)>::new()),
                             constant_collection(self.scope, data),
                         )
                     }
@@ -192,7 +309,11 @@ impl<'s, 't> Context<'s, 't> {
             },
             RelationExpr::Get {
                 id: Id::Global(id), ..
-            } => self.import(*id),
+            } => match self.globals.get(id) {
+                Some((oks, errs)) => (oks.clone(), errs.clone()),
+                None => T::import(self, *id),
+            },
+            RelationExpr::LetRec { .. } => T::render_letrec(self, expr),
             RelationExpr::Let { id, value, body } => {
                 let value = self.render(value);
                 let shadowed = self.lets.insert(*id, value);
@@ -300,7 +421,9 @@ impl<'s, 't> Context<'s, 't> {
             RelationExpr::ArrangeBy { input, .. } => self.render(input),
         }
     }
+}
 
+impl<'s, 't> Context<'s, 't, Timestamp> {
     /// Imports a published arrangement as of `as_of`, as a collection of rows.
     fn import(&mut self, id: crate::repr::GlobalId) -> (Oks<'s>, Errs<'s>) {
         let since = Antichain::from_elem(self.as_of);
@@ -368,10 +491,10 @@ pub type ImportedRows<'s> = differential_dataflow::operators::arrange::Arranged<
 >;
 
 /// A collection holding exactly `data` (each update at its own time).
-pub fn constant_collection<'s, D: differential_dataflow::Data>(
-    scope: Scope<'s, Timestamp>,
-    data: Vec<(D, Timestamp, Diff)>,
-) -> VecCollection<'s, Timestamp, D, Diff> {
+pub fn constant_collection<'s, T: timely::progress::Timestamp, D: differential_dataflow::Data>(
+    scope: Scope<'s, T>,
+    data: Vec<(D, T, Diff)>,
+) -> VecCollection<'s, T, D, Diff> {
     use timely::dataflow::operators::vec::ToStream;
     data.to_stream(scope).as_collection()
 }

@@ -8,18 +8,18 @@
 //! - Otherwise: the group's values (with multiplicities) are re-read when it changes and each
 //!   `AggregateFunc` evaluated over them.
 
-use super::{Errs, Oks, eval_all, split};
+use super::{Errs, Oks, RenderTime, eval_all, split};
 use crate::expr::{AggregateExpr, AggregateFunc, EvalError, ScalarExpr};
 use crate::repr::{Datum, Diff, Row};
 use differential_dataflow::difference::{Abelian, IsZero, Monoid, Multiply, Semigroup};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub fn render<'s>(
-    (oks, errs): (Oks<'s>, Errs<'s>),
+pub fn render<'s, T: RenderTime>(
+    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
     group_key: &[ScalarExpr],
     aggregates: &[AggregateExpr],
-) -> (Oks<'s>, Errs<'s>) {
+) -> (Oks<'s, T>, Errs<'s, T>) {
     let key = group_key.to_vec();
     if aggregates.is_empty() {
         let (keys, key_errs) = split(oks.map(move |row| eval_all(&key, &row)));
@@ -273,11 +273,11 @@ fn finish(aggregates: &[AggregateExpr], slots: &[Slot], acc: &Accums) -> Result<
         .collect()
 }
 
-fn accumulable<'s>(
-    (oks, errs): (Oks<'s>, Errs<'s>),
+fn accumulable<'s, T: RenderTime>(
+    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
     key: Vec<ScalarExpr>,
     aggregates: Vec<AggregateExpr>,
-) -> (Oks<'s>, Errs<'s>) {
+) -> (Oks<'s, T>, Errs<'s, T>) {
     let (slots, n_ints, n_nums) = layout(&aggregates);
     let aggs = aggregates.clone();
     let slots2 = slots.clone();

@@ -2,18 +2,18 @@
 //! `order_key`, ties broken by the whole row. A change to a group recomputes that group
 //! only; other groups are untouched.
 
-use super::{Errs, Oks};
+use super::{Errs, Oks, RenderTime};
 use crate::expr::ColumnOrder;
 use crate::expr::func::compare_rows;
 use crate::repr::{Diff, Row};
 
-pub fn render<'s>(
-    (oks, errs): (Oks<'s>, Errs<'s>),
+pub fn render<'s, T: RenderTime>(
+    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
     group_key: &[usize],
     order_key: &[ColumnOrder],
     limit: Option<usize>,
     offset: usize,
-) -> (Oks<'s>, Errs<'s>) {
+) -> (Oks<'s, T>, Errs<'s, T>) {
     let group_key = group_key.to_vec();
     let order = order_key.to_vec();
     let keyed = oks.map(move |row| (row.project(&group_key), row));

@@ -362,6 +362,10 @@ fn sorted_records<'a>(
 ) -> Result<Vec<&'a [Datum]>, EvalError> {
     let mut records = Vec::new();
     for (d, n) in inputs.iter() {
+        // A NULL record is a row an aggregate's FILTER left out.
+        if d.is_null() {
+            continue;
+        }
         let Datum::Array(fields) = d else {
             return Err(EvalError::Internal(
                 "ordered aggregate input is not a record".into(),

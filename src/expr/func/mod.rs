@@ -16,6 +16,7 @@ mod string;
 mod table;
 pub mod temporal;
 pub mod window;
+pub mod window_value;
 
 pub use aggregate::AggregateFunc;
 pub use compare::{compare_rows, sql_order};

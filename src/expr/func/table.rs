@@ -38,6 +38,16 @@ pub enum TableFunc {
         row_types: Vec<ColumnType>,
         time_type: ScalarType,
     },
+    /// A value per row of a window partition (the `WindowPartition` aggregate's output):
+    /// appends each row's columns (of types `row_types`) and `func`'s value for it (of type
+    /// `value_type`). See `window_value.rs`.
+    WindowValues {
+        func: Box<super::window_value::WindowValueFunc>,
+        order: Vec<super::window::WindowOrder>,
+        frame: super::window_value::WindowFrame,
+        row_types: Vec<ColumnType>,
+        value_type: ColumnType,
+    },
 }
 
 impl TableFunc {
@@ -49,6 +59,15 @@ impl TableFunc {
             TableFunc::WindowNumbering { row_types, .. } => {
                 let mut types = row_types.clone();
                 types.push(ColumnType::new(ScalarType::Int64, false));
+                types
+            }
+            TableFunc::WindowValues {
+                row_types,
+                value_type,
+                ..
+            } => {
+                let mut types = row_types.clone();
+                types.push(value_type.clone());
                 types
             }
             TableFunc::HopWindows { time_type, .. } => {
@@ -137,6 +156,14 @@ impl TableFunc {
                     .first()
                     .ok_or_else(|| EvalError::Internal("session windows without input".into()))?;
                 session_windows(partition, *gap_micros)
+            }
+            TableFunc::WindowValues {
+                func, order, frame, ..
+            } => {
+                let partition = args
+                    .first()
+                    .ok_or_else(|| EvalError::Internal("window values without input".into()))?;
+                super::window_value::evaluate_partition(func, partition, order, frame)
             }
             TableFunc::WindowNumbering { func, order, .. } => {
                 let partition = args

@@ -25,6 +25,39 @@ pub struct SessionContext {
     pub conn_id: u32,
 }
 
+/// A binding made while planning, wrapped around the statement's expression at the end.
+pub enum LetBinding {
+    Let(LocalId, RelationExpr),
+    /// Recursive bindings (WITH RECURSIVE): see `RelationExpr::LetRec`.
+    Rec {
+        ids: Vec<LocalId>,
+        values: Vec<RelationExpr>,
+        limit: Option<crate::expr::RecursionLimit>,
+    },
+}
+
+impl LetBinding {
+    /// `body` inside `bindings`, the first outermost.
+    pub fn wrap(bindings: Vec<LetBinding>, mut body: RelationExpr) -> RelationExpr {
+        for binding in bindings.into_iter().rev() {
+            body = match binding {
+                LetBinding::Let(id, value) => RelationExpr::Let {
+                    id,
+                    value: Box::new(value),
+                    body: Box::new(body),
+                },
+                LetBinding::Rec { ids, values, limit } => RelationExpr::LetRec {
+                    ids,
+                    values,
+                    limit,
+                    body: Box::new(body),
+                },
+            };
+        }
+        body
+    }
+}
+
 pub struct StatementContext<'a> {
     pub catalog: &'a Catalog,
     pub session: SessionContext,
@@ -37,7 +70,7 @@ pub struct StatementContext<'a> {
     /// Uids of outer scope items referenced while each recorder was active.
     recorders: RefCell<Vec<BTreeSet<u64>>>,
     /// Let bindings created while planning, to wrap around the final expression.
-    pub lets: RefCell<Vec<(LocalId, RelationExpr)>>,
+    pub lets: RefCell<Vec<LetBinding>>,
 }
 
 impl<'a> StatementContext<'a> {
@@ -77,7 +110,7 @@ impl<'a> StatementContext<'a> {
         }
         let id = self.fresh_local();
         let typ = value.typ();
-        self.lets.borrow_mut().push((id, value));
+        self.lets.borrow_mut().push(LetBinding::Let(id, value));
         RelationExpr::Get {
             id: crate::expr::Id::Local(id),
             typ,
@@ -85,16 +118,9 @@ impl<'a> StatementContext<'a> {
     }
 
     /// Wraps `body` in the accumulated `Let` bindings (innermost last).
-    pub fn wrap_lets(&self, mut body: RelationExpr) -> RelationExpr {
+    pub fn wrap_lets(&self, body: RelationExpr) -> RelationExpr {
         let lets = std::mem::take(&mut *self.lets.borrow_mut());
-        for (id, value) in lets.into_iter().rev() {
-            body = RelationExpr::Let {
-                id,
-                value: Box::new(value),
-                body: Box::new(body),
-            };
-        }
-        body
+        LetBinding::wrap(lets, body)
     }
 
     /// A scope of fresh items for columns of one relation.

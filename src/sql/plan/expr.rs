@@ -45,6 +45,17 @@ pub struct ExprContext<'s, 'a> {
 
 pub type Typed = (ScalarExpr, ScalarType);
 
+/// A subquery planned against the distinct values of the outer columns it refers to.
+pub struct CorrelatedQuery {
+    /// Rows `prefix ++ columns`: the outer columns' values, then the subquery's columns.
+    pub rel: RelationExpr,
+    /// The positions, in the outer relation, of the prefix columns.
+    pub positions: Vec<usize>,
+    /// The subquery's own column types and names.
+    pub types: Vec<ColumnType>,
+    pub names: Vec<String>,
+}
+
 /// Plans `e` (which must not read any column), casts it to `typ` and evaluates it: the
 /// value of a statement option or a window size.
 pub fn eval_constant(
@@ -782,6 +793,17 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         query: &ast::Query,
         forced: &[usize],
     ) -> Result<(RelationExpr, Vec<usize>, Vec<ColumnType>)> {
+        let planned = self.plan_correlated_query(query, forced)?;
+        Ok((planned.rel, planned.positions, planned.types))
+    }
+
+    /// `plan_subquery_relation`, also returning the subquery's output column names (for a
+    /// LATERAL subquery in FROM).
+    pub fn plan_correlated_query(
+        &mut self,
+        query: &ast::Query,
+        forced: &[usize],
+    ) -> Result<CorrelatedQuery> {
         self.rel = self.scx.bind(std::mem::replace(
             &mut self.rel,
             RelationExpr::constant(vec![], vec![]),
@@ -812,9 +834,16 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         positions.sort_unstable();
         // Pass 2: plan against the distinct values of exactly those columns.
         let outer = self.outer_for(&positions);
-        let planned = query::plan_subquery(self.scx, query, &outer, self.now_is_constant)?;
-        let typ = planned.typ()[positions.len()..].to_vec();
-        Ok((planned, positions, typ))
+        let planned = query::plan_query(self.scx, query, &outer, self.now_is_constant)?;
+        let names = planned.column_names();
+        let planned = planned.into_relation();
+        let types = planned.typ()[positions.len()..].to_vec();
+        Ok(CorrelatedQuery {
+            rel: planned,
+            positions,
+            types,
+            names,
+        })
     }
 
     /// The outer context for a subquery that may reference the columns at `positions`.

@@ -13,17 +13,128 @@ use crate::expr::{RelationExpr, ScalarExpr};
 use crate::sql::{PlanError, Result};
 use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor};
 
+/// `preceding` (the FROM items before this one, and the outer columns) combined with one
+/// comma-separated FROM item: a cross product, or for a `LATERAL` subquery a lateral join.
+pub fn plan_from_item(
+    scx: &StatementContext,
+    preceding: (RelationExpr, Scope),
+    twj: &ast::TableWithJoins,
+    now_is_constant: bool,
+) -> Result<(RelationExpr, Scope)> {
+    if is_lateral(&twj.relation) {
+        let (rel, scope) = plan_lateral(
+            scx,
+            preceding,
+            &twj.relation,
+            JoinKind::Inner,
+            &JoinConstraint::None,
+            now_is_constant,
+        )?;
+        return plan_joins(scx, rel, scope, &twj.joins, now_is_constant);
+    }
+    let (rel, scope) = plan_table_with_joins(scx, twj, now_is_constant)?;
+    Ok((
+        query::cross_join(preceding.0, rel),
+        preceding.1.concat(scope),
+    ))
+}
+
+fn is_lateral(factor: &TableFactor) -> bool {
+    matches!(factor, TableFactor::Derived { lateral: true, .. })
+}
+
+/// A `LATERAL (subquery)` joined to `left`: the subquery is planned once against the distinct
+/// values of the left columns it references (as a correlated subquery is), then joined back
+/// on those columns, NULL matching NULL. Its rows come first as those columns, hidden.
+fn plan_lateral(
+    scx: &StatementContext,
+    (left, left_scope): (RelationExpr, Scope),
+    factor: &TableFactor,
+    kind: JoinKind,
+    constraint: &JoinConstraint,
+    now_is_constant: bool,
+) -> Result<(RelationExpr, Scope)> {
+    let TableFactor::Derived {
+        subquery,
+        alias,
+        sample,
+        ..
+    } = factor
+    else {
+        return Err(PlanError::Syntax(
+            "LATERAL applies to a subquery here".into(),
+        ));
+    };
+    if sample.is_some() {
+        return Err(PlanError::unsupported("TABLESAMPLE"));
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        return Err(PlanError::InvalidColumnReference(
+            "the LATERAL subquery of a RIGHT or FULL JOIN cannot refer to the left side".into(),
+        ));
+    }
+    let mut ecx = ExprContext::new(scx, left, left_scope.clone(), "FROM");
+    ecx.now_is_constant = now_is_constant;
+    let super::expr::CorrelatedQuery {
+        rel: planned,
+        positions,
+        types,
+        names,
+    } = ecx.plan_correlated_query(subquery, &[])?;
+    let left = ecx.rel;
+    let k = positions.len();
+    // The names are the subquery's own columns (the prefix has none).
+    let mut names = names;
+    let table = match alias {
+        Some(_) => Some(apply_alias(alias.as_ref(), &mut names, "")?),
+        None => None,
+    };
+    let prefix_types = planned.typ()[..k].to_vec();
+    let mut right_scope = Scope::default();
+    for typ in prefix_types {
+        right_scope.push(scx.item(None, "?lateral?", typ, true));
+    }
+    let output_types: Vec<crate::repr::ColumnType> = types;
+    right_scope = right_scope.concat(scx.scope_for(table.as_deref(), &names, &output_types));
+    let la = left_scope.len();
+    let lateral: Vec<(usize, usize)> = positions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, la + i))
+        .collect();
+    plan_join(
+        scx,
+        left,
+        left_scope,
+        planned,
+        right_scope,
+        kind,
+        constraint,
+        &lateral,
+        now_is_constant,
+    )
+}
+
 pub fn plan_table_with_joins(
     scx: &StatementContext,
     twj: &ast::TableWithJoins,
     now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
-    let (mut rel, mut scope) = plan_table_factor(scx, &twj.relation, now_is_constant)?;
-    for join in &twj.joins {
+    let (rel, scope) = plan_table_factor(scx, &twj.relation, now_is_constant)?;
+    plan_joins(scx, rel, scope, &twj.joins, now_is_constant)
+}
+
+fn plan_joins(
+    scx: &StatementContext,
+    mut rel: RelationExpr,
+    mut scope: Scope,
+    joins: &[ast::Join],
+    now_is_constant: bool,
+) -> Result<(RelationExpr, Scope)> {
+    for join in joins {
         if join.global {
             return Err(PlanError::unsupported("GLOBAL JOIN"));
         }
-        let (right, right_scope) = plan_table_factor(scx, &join.relation, now_is_constant)?;
         let (kind, constraint) = match &join.join_operator {
             JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c),
             JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
@@ -32,6 +143,18 @@ pub fn plan_table_with_joins(
             JoinOperator::CrossJoin(c) => (JoinKind::Inner, c),
             other => return Err(PlanError::unsupported(format!("join {other:?}"))),
         };
+        if is_lateral(&join.relation) {
+            (rel, scope) = plan_lateral(
+                scx,
+                (rel, scope),
+                &join.relation,
+                kind,
+                constraint,
+                now_is_constant,
+            )?;
+            continue;
+        }
+        let (right, right_scope) = plan_table_factor(scx, &join.relation, now_is_constant)?;
         (rel, scope) = plan_join(
             scx,
             rel,
@@ -40,6 +163,7 @@ pub fn plan_table_with_joins(
             right_scope,
             kind,
             constraint,
+            &[],
             now_is_constant,
         )?;
     }
@@ -123,7 +247,10 @@ fn plan_table_factor(
             sample,
         } => {
             if *lateral {
-                return Err(PlanError::unsupported("LATERAL subqueries"));
+                // `plan_from_item` and `plan_joins` plan these with what precedes them.
+                return Err(PlanError::unsupported(
+                    "LATERAL here (it may follow a comma or JOIN in FROM)",
+                ));
             }
             if sample.is_some() {
                 return Err(PlanError::unsupported("TABLESAMPLE"));
@@ -192,6 +319,7 @@ fn plan_join(
     right_scope: Scope,
     kind: JoinKind,
     constraint: &JoinConstraint,
+    lateral: &[(usize, usize)],
     now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     let la = left_scope.len();
@@ -199,7 +327,12 @@ fn plan_join(
     let left = scx.bind(left);
     let right = scx.bind(right);
     let mut scope = left_scope.clone().concat(right_scope.clone());
-    let product = RelationExpr::join(vec![left.clone(), right.clone()], vec![]);
+    // A lateral subquery's rows belong to the left rows whose columns they carry.
+    let lateral_eqs = lateral
+        .iter()
+        .map(|(l, r)| vec![ScalarExpr::Column(*l), ScalarExpr::Column(*r)])
+        .collect();
+    let product = RelationExpr::join(vec![left.clone(), right.clone()], lateral_eqs);
     // The join predicate, and for USING / NATURAL the columns merged into one.
     let mut using_pairs: Vec<(usize, usize)> = Vec::new();
     let predicate = match constraint {

@@ -7,6 +7,7 @@
 //! | `query.rs` | SELECT, set operations, VALUES, WITH, GROUP BY, ORDER BY / LIMIT |
 //! | `from.rs` | FROM items and joins (outer joins lowered to inner joins + unmatched rows) |
 //! | `expr.rs` | scalar expressions, and subqueries decorrelated into joins |
+//! | `recursive.rs` | WITH RECURSIVE (as `LetRec` bindings) |
 //! | `window.rs` | ranking window functions |
 //! | `func.rs` | functions, operators, casts and coercion (type resolution) |
 //! | `scope.rs` | name resolution, including correlated (outer) references |
@@ -24,6 +25,7 @@ pub mod from;
 pub mod func;
 pub mod kafka;
 pub mod query;
+pub mod recursive;
 pub mod scope;
 pub mod series;
 pub mod show;

@@ -6,7 +6,7 @@
 //! operations and LIMIT all act per prefix, which is what makes correlated subqueries correct
 //! when the caller joins the result back on the prefix (see `expr.rs`).
 
-use super::context::{CteBinding, StatementContext};
+use super::context::{CteBinding, LetBinding, StatementContext};
 use super::expr::{ExprContext, Grouping, normalize_ident, normalize_name};
 use super::func::{self, CastContext};
 use super::scope::Scope;
@@ -146,33 +146,41 @@ pub fn plan_query(
         }
     }
     let ctes_before = scx.ctes.borrow().len();
-    if let Some(with) = &query.with {
-        if with.recursive {
-            return Err(PlanError::unsupported("WITH RECURSIVE"));
+    let result = match &query.with {
+        Some(with) if with.recursive => {
+            super::recursive::plan_recursive_ctes(scx, with, now_is_constant)
         }
-        for cte in &with.cte_tables {
-            let planned = plan_query(scx, &cte.query, &Outer::none(), now_is_constant)?;
-            let mut names = planned.column_names();
-            for (i, column) in cte.alias.columns.iter().enumerate() {
-                if i < names.len() {
-                    names[i] = normalize_ident(&column.name);
-                }
-            }
-            let types = planned.column_types();
-            let rel = planned.into_relation();
-            let id = scx.fresh_local();
-            scx.lets.borrow_mut().push((id, rel));
-            scx.ctes.borrow_mut().push(CteBinding {
-                name: normalize_ident(&cte.alias.name),
-                id,
-                names,
-                types,
-            });
-        }
+        Some(with) => with
+            .cte_tables
+            .iter()
+            .try_for_each(|cte| plan_cte(scx, cte, now_is_constant)),
+        None => Ok(()),
     }
-    let result = plan_query_body(scx, query, outer, now_is_constant);
+    .and_then(|()| plan_query_body(scx, query, outer, now_is_constant));
     scx.ctes.borrow_mut().truncate(ctes_before);
     result
+}
+
+/// Plans one (non-recursive) CTE and makes it visible to what follows it.
+pub fn plan_cte(scx: &StatementContext, cte: &ast::Cte, now_is_constant: bool) -> Result<()> {
+    let planned = plan_query(scx, &cte.query, &Outer::none(), now_is_constant)?;
+    let mut names = planned.column_names();
+    for (i, column) in cte.alias.columns.iter().enumerate() {
+        if i < names.len() {
+            names[i] = normalize_ident(&column.name);
+        }
+    }
+    let types = planned.column_types();
+    let rel = planned.into_relation();
+    let id = scx.fresh_local();
+    scx.lets.borrow_mut().push(LetBinding::Let(id, rel));
+    scx.ctes.borrow_mut().push(CteBinding {
+        name: normalize_ident(&cte.alias.name),
+        id,
+        names,
+        types,
+    });
+    Ok(())
 }
 
 fn plan_query_body(
@@ -247,7 +255,11 @@ fn plan_query_body(
 }
 
 /// A LIMIT or OFFSET value: a non-negative integer constant (NULL or ALL = no limit).
-fn constant_count(scx: &StatementContext, expr: &Expr, clause: &str) -> Result<Option<usize>> {
+pub(super) fn constant_count(
+    scx: &StatementContext,
+    expr: &Expr,
+    clause: &str,
+) -> Result<Option<usize>> {
     if let Expr::Value(v) = expr
         && let ast::Value::Null = v.value
     {
@@ -314,7 +326,7 @@ fn resolve_output_column(expr: &Expr, scope: &Scope, prefix: usize) -> Result<Op
     }
 }
 
-fn plan_set_expr(
+pub(super) fn plan_set_expr(
     scx: &StatementContext,
     set_expr: &SetExpr,
     outer: &Outer,
@@ -526,9 +538,7 @@ fn plan_select(
     // FROM: the prefix rows joined with every FROM item.
     let (mut rel, mut scope) = (outer.rel.clone(), outer.scope.clone());
     for twj in &select.from {
-        let (r, s) = super::from::plan_table_with_joins(scx, twj, now_is_constant)?;
-        rel = cross_join(rel, r);
-        scope = scope.concat(s);
+        (rel, scope) = super::from::plan_from_item(scx, (rel, scope), twj, now_is_constant)?;
     }
     // WHERE
     if let Some(selection) = &select.selection {
@@ -600,7 +610,7 @@ fn plan_select(
         let mut wcx = ExprContext::new(scx, rel, scope, "window definitions");
         wcx.grouping = grouping_ref;
         wcx.now_is_constant = now_is_constant;
-        let windows = super::window::plan_windows(&mut wcx, &window_calls)?;
+        let windows = super::window::plan_windows(&mut wcx, &window_calls, &select.named_window)?;
         let mut exprs = grouping_ref.map(|g| g.exprs.clone()).unwrap_or_default();
         exprs.extend(windows);
         combined = Grouping {
@@ -837,7 +847,6 @@ fn check_select_clauses(select: &ast::Select) -> Result<()> {
         || !select.cluster_by.is_empty()
         || !select.distribute_by.is_empty()
         || !select.sort_by.is_empty()
-        || !select.named_window.is_empty()
         || select.qualify.is_some()
         || !select.connect_by.is_empty()
     {
@@ -1226,18 +1235,18 @@ fn resolve_group_by_item(g: &Expr, projection: &[SelectItem], scope: &Scope) -> 
     }
 }
 
-fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<func::AggregatePlan> {
+pub(super) fn plan_aggregate_call(
+    ecx: &mut ExprContext,
+    call: &ast::Function,
+) -> Result<func::AggregatePlan> {
     let name = normalize_name(&call.name)?.pop().unwrap_or_default();
     let ordered_set = matches!(
         name.as_str(),
         "percentile_cont" | "percentile_disc" | "mode"
     );
-    if call.filter.is_some()
-        || (!call.within_group.is_empty() && !ordered_set)
-        || call.null_treatment.is_some()
-    {
+    if (!call.within_group.is_empty() && !ordered_set) || call.null_treatment.is_some() {
         return Err(PlanError::unsupported(format!(
-            "{name} with FILTER or WITHIN GROUP"
+            "{name} with WITHIN GROUP or IGNORE NULLS"
         )));
     }
     let (args, distinct, order_by): (Vec<&ast::FunctionArg>, bool, Vec<ast::OrderByExpr>) =
@@ -1272,7 +1281,8 @@ fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<fu
         match arg {
             ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) if name == "count" => {}
             ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
-                if contains_aggregate(e) {
+                // A window aggregate may take a GROUP BY aggregate: `sum(count(*)) OVER ()`.
+                if call.over.is_none() && contains_aggregate(e) {
                     ecx.clause = saved;
                     return Err(PlanError::Grouping(
                         "aggregate function calls cannot be nested".into(),
@@ -1294,7 +1304,44 @@ fn plan_aggregate_call(ecx: &mut ExprContext, call: &ast::Function) -> Result<fu
         order.push((e, t, o.desc, o.nulls_last));
     }
     ecx.clause = saved;
-    func::plan_aggregate(&name, planned, distinct, order)
+    let mut plan = func::plan_aggregate(&name, planned, distinct, order)?;
+    if let Some(filter) = &call.filter {
+        filter_aggregate_inputs(ecx, filter, &mut plan)?;
+    }
+    Ok(plan)
+}
+
+/// `agg(...) FILTER (WHERE p)`: rows where `p` is not true give the aggregate no input. Every
+/// aggregate a user can call skips NULL inputs (the records of ordered aggregates too, see
+/// `expr/func/aggregate.rs`), so its input becomes NULL on those rows.
+fn filter_aggregate_inputs(
+    ecx: &mut ExprContext,
+    filter: &Expr,
+    plan: &mut func::AggregatePlan,
+) -> Result<()> {
+    if contains_aggregate(filter) {
+        return Err(PlanError::Grouping(
+            "aggregate functions are not allowed in FILTER".into(),
+        ));
+    }
+    let saved = ecx.clause;
+    ecx.clause = "FILTER";
+    let predicate = ecx.plan_predicate(filter);
+    ecx.clause = saved;
+    let predicate = predicate?;
+    let types = ecx.rel.typ();
+    for agg in &mut plan.aggregates {
+        if matches!(agg.func, AggregateFunc::Any | AggregateFunc::All) {
+            return Err(PlanError::unsupported("FILTER on this aggregate"));
+        }
+        let typ = agg.expr.typ(&types).scalar_type;
+        agg.expr = ScalarExpr::If {
+            cond: Box::new(predicate.clone()),
+            then: Box::new(agg.expr.clone()),
+            els: Box::new(ScalarExpr::null(typ)),
+        };
+    }
+    Ok(())
 }
 
 fn contains_aggregate(expr: &Expr) -> bool {

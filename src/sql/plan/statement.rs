@@ -61,6 +61,8 @@ pub enum Plan {
         on: GlobalId,
         keys: Vec<ScalarExpr>,
         key_sql: Vec<String>,
+        /// `CREATE UNIQUE INDEX`: the key to enforce on the table.
+        unique: Option<crate::catalog::UniqueKey>,
         if_not_exists: bool,
     },
     /// Drops `ids` (which exist), and with `cascade` everything depending on them.
@@ -693,16 +695,42 @@ fn plan_create_view(scx: &StatementContext, cv: &ast::CreateView) -> Result<Plan
     })
 }
 
+/// The key a `CREATE UNIQUE INDEX` enforces: only on a table, whose writes can be checked,
+/// and only over plain columns (an expression key would need its value computed per write).
+fn unique_index_key(
+    on: &crate::catalog::CatalogEntry,
+    keys: &[ScalarExpr],
+    name: &str,
+) -> Result<crate::catalog::UniqueKey> {
+    if !matches!(on.item, CatalogItem::Table { .. }) {
+        return Err(PlanError::unsupported(format!(
+            "unique indexes on a {} (only tables enforce unique keys)",
+            on.item.kind().as_str()
+        )));
+    }
+    let mut columns = Vec::with_capacity(keys.len());
+    for key in keys {
+        match key {
+            ScalarExpr::Column(c) => columns.push(*c),
+            _ => return Err(PlanError::unsupported("unique indexes on expressions")),
+        }
+    }
+    Ok(crate::catalog::UniqueKey {
+        name: name.to_string(),
+        columns,
+        primary: false,
+    })
+}
+
 fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Plan> {
-    if ci.unique
-        || ci.concurrently
+    if ci.concurrently
         || ci.predicate.is_some()
         || !ci.include.is_empty()
         || ci.using.is_some()
         || !ci.with.is_empty()
     {
         return Err(PlanError::unsupported(
-            "this CREATE INDEX form (UNIQUE, CONCURRENTLY, USING, INCLUDE, WHERE, WITH)",
+            "this CREATE INDEX form (CONCURRENTLY, USING, INCLUDE, WHERE, WITH)",
         ));
     }
     let on_parts = normalize_name(&ci.table_name)?;
@@ -759,11 +787,17 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
     if scx.catalog.name_exists(&name) && !ci.if_not_exists {
         return Err(PlanError::AlreadyExists(name));
     }
+    let unique = if ci.unique {
+        Some(unique_index_key(on, &keys, &name)?)
+    } else {
+        None
+    };
     Ok(Plan::CreateIndex {
         name,
         on: on.id,
         keys,
         key_sql,
+        unique,
         if_not_exists: ci.if_not_exists,
     })
 }

@@ -77,6 +77,7 @@ fn scalars_of(node: &RelationExpr) -> Vec<&ScalarExpr> {
         RelationExpr::Constant { .. }
         | RelationExpr::Get { .. }
         | RelationExpr::Let { .. }
+        | RelationExpr::LetRec { .. }
         | RelationExpr::Project { .. }
         | RelationExpr::TopK { .. }
         | RelationExpr::Negate { .. }

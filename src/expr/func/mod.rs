@@ -12,6 +12,7 @@ mod cast;
 pub use cast::json_of;
 mod compare;
 mod scalar_eval;
+pub mod set_returning;
 mod string;
 mod table;
 pub mod temporal;
@@ -80,6 +81,10 @@ pub enum Func {
     /// it may only appear in temporal filters (`temporal_filter.rs`), which the dataflow turns
     /// into the times rows enter and leave.
     MzNow,
+    /// `ARRAY[a, b, ...]`: the arguments (already of one type, NULLs kept) as an array.
+    MakeArray,
+    /// `array[i]`: the element at 1-based position `i`, NULL outside the array.
+    ArrayIndex,
 }
 
 /// Named scalar functions.
@@ -161,6 +166,7 @@ impl Func {
                 | Func::IsTrue
                 | Func::IsFalse
                 | Func::MakeRecord
+                | Func::MakeArray
                 | Func::Greatest
                 | Func::Least
                 | Func::Named(NamedFunc::ConcatAll)

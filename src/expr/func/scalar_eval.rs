@@ -57,7 +57,25 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
         Func::Neg => arith::negate(arg(0)?)?,
         Func::Cast(to) => cast::cast(arg(0)?, to)?,
         Func::Concat => Datum::String(format!("{}{}", text(arg(0)?)?, text(arg(1)?)?)),
-        Func::MakeRecord => Datum::Array(args.to_vec()),
+        Func::MakeRecord | Func::MakeArray => Datum::Array(args.to_vec()),
+        Func::ArrayIndex => match (arg(0)?, arg(1)?) {
+            (Datum::Array(elements), index) => {
+                let index = match index {
+                    Datum::Int16(i) => i64::from(*i),
+                    Datum::Int32(i) => i64::from(*i),
+                    Datum::Int64(i) => *i,
+                    other => {
+                        return Err(EvalError::Internal(format!("array index {other:?}")));
+                    }
+                };
+                usize::try_from(index - 1)
+                    .ok()
+                    .and_then(|i| elements.get(i))
+                    .cloned()
+                    .unwrap_or(Datum::Null)
+            }
+            (other, _) => return Err(EvalError::Internal(format!("subscript of {other:?}"))),
+        },
         Func::MzNow => {
             return Err(EvalError::Internal(
                 "mz_now() evaluated outside a temporal filter".into(),
@@ -594,6 +612,11 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
         Func::MakeRecord => {
             ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
         }
+        Func::MakeArray => ColumnType::new(ScalarType::Array(Box::new(first())), false),
+        Func::ArrayIndex => match args.first().map(|a| &a.scalar_type) {
+            Some(ScalarType::Array(element)) => t((**element).clone()),
+            _ => t(ScalarType::Unknown),
+        },
         Func::Greatest | Func::Least => ColumnType::new(first(), args.iter().all(|a| a.nullable)),
         Func::Named(named) => named_output_type(*named, args, nullable),
     }

@@ -48,6 +48,12 @@ pub enum TableFunc {
         row_types: Vec<ColumnType>,
         value_type: ColumnType,
     },
+    /// A set-returning function of one value (`unnest`, `jsonb_each`, ...): appends its
+    /// columns, of types `output`, one row per value it returns.
+    SetReturning {
+        func: super::set_returning::SetFunc,
+        output: Vec<ColumnType>,
+    },
 }
 
 impl TableFunc {
@@ -61,6 +67,7 @@ impl TableFunc {
                 types.push(ColumnType::new(ScalarType::Int64, false));
                 types
             }
+            TableFunc::SetReturning { output, .. } => output.clone(),
             TableFunc::WindowValues {
                 row_types,
                 value_type,
@@ -157,6 +164,7 @@ impl TableFunc {
                     .ok_or_else(|| EvalError::Internal("session windows without input".into()))?;
                 session_windows(partition, *gap_micros)
             }
+            TableFunc::SetReturning { func, .. } => func.eval(args),
             TableFunc::WindowValues {
                 func, order, frame, ..
             } => {

@@ -420,8 +420,60 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 let arg = self.plan_expr(e)?;
                 func::plan_function(name, vec![arg])
             }
+            Expr::Array(array) => self.plan_array(array),
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let (mut planned, mut typ) = self.plan_expr(root)?;
+                for access in access_chain {
+                    let ast::AccessExpr::Subscript(ast::Subscript::Index { index }) = access else {
+                        return Err(PlanError::unsupported(format!(
+                            "array slices and field access ({expr})"
+                        )));
+                    };
+                    let ScalarType::Array(element) = typ else {
+                        return Err(PlanError::DatatypeMismatch(format!(
+                            "cannot subscript type {} because it does not support subscripting",
+                            typ.sql_name()
+                        )));
+                    };
+                    let (i, it) = self.plan_expr(index)?;
+                    let i = func::plan_cast(i, &it, &ScalarType::Int32, CastContext::Implicit)?;
+                    planned = ScalarExpr::call(crate::expr::Func::ArrayIndex, vec![planned, i]);
+                    typ = *element;
+                }
+                Ok((planned, typ))
+            }
             other => Err(PlanError::unsupported(format!("expression {other}"))),
         }
+    }
+
+    /// `ARRAY[e1, e2, ...]`: the elements coerced to their common type.
+    fn plan_array(&mut self, array: &ast::Array) -> Result<Typed> {
+        let mut elements = Vec::with_capacity(array.elem.len());
+        for e in &array.elem {
+            elements.push(self.plan_expr(e)?);
+        }
+        let types: Vec<ScalarType> = elements.iter().map(|(_, t)| t.clone()).collect();
+        let common = func::common_type(&types, "ARRAY")?;
+        let common = match common {
+            ScalarType::Unknown if elements.is_empty() => {
+                return Err(PlanError::DatatypeMismatch(
+                    "cannot determine type of empty array".into(),
+                ));
+            }
+            ScalarType::Unknown => ScalarType::String,
+            ScalarType::Array(_) => {
+                return Err(PlanError::unsupported("multidimensional arrays"));
+            }
+            other => other,
+        };
+        let args = elements
+            .into_iter()
+            .map(|(e, t)| func::plan_cast(e, &t, &common, CastContext::Implicit))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((
+            ScalarExpr::call(crate::expr::Func::MakeArray, args),
+            ScalarType::Array(Box::new(common)),
+        ))
     }
 
     fn plan_predicate_operand(&mut self, expr: &Expr) -> Result<Typed> {

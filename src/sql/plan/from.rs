@@ -21,6 +21,10 @@ pub fn plan_from_item(
     twj: &ast::TableWithJoins,
     now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
+    if let Some(call) = set_function_call(&twj.relation)? {
+        let (rel, scope) = plan_set_function(scx, preceding, call, now_is_constant)?;
+        return plan_joins(scx, rel, scope, &twj.joins, now_is_constant);
+    }
     if is_lateral(&twj.relation) {
         let (rel, scope) = plan_lateral(
             scx,
@@ -37,6 +41,92 @@ pub fn plan_from_item(
         query::cross_join(preceding.0, rel),
         preceding.1.concat(scope),
     ))
+}
+
+/// A set-returning function call in FROM: its name, arguments and alias.
+struct SetFunctionCall<'a> {
+    name: String,
+    args: Vec<&'a ast::Expr>,
+    alias: Option<&'a ast::TableAlias>,
+}
+
+fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>> {
+    let (name, args, alias, ordinality) = match factor {
+        TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            with_ordinality,
+            ..
+        } => (
+            name,
+            super::set_functions::expr_args(&args.args)?,
+            alias,
+            *with_ordinality,
+        ),
+        TableFactor::Function {
+            name,
+            args,
+            alias,
+            with_ordinality,
+            ..
+        } => (
+            name,
+            super::set_functions::expr_args(args)?,
+            alias,
+            *with_ordinality,
+        ),
+        TableFactor::UNNEST {
+            alias,
+            array_exprs,
+            with_offset,
+            with_ordinality,
+            ..
+        } => {
+            if *with_offset || *with_ordinality || array_exprs.len() != 1 {
+                return Err(PlanError::unsupported(
+                    "unnest of several arrays, WITH OFFSET or WITH ORDINALITY",
+                ));
+            }
+            return Ok(Some(SetFunctionCall {
+                name: "unnest".into(),
+                args: array_exprs.iter().collect(),
+                alias: alias.as_ref(),
+            }));
+        }
+        _ => return Ok(None),
+    };
+    let [ast::ObjectNamePart::Identifier(ident)] = name.0.as_slice() else {
+        return Ok(None);
+    };
+    let name = normalize_ident(ident);
+    if !super::set_functions::is_set_function(&name) {
+        return Ok(None);
+    }
+    if ordinality {
+        return Err(PlanError::unsupported("WITH ORDINALITY"));
+    }
+    Ok(Some(SetFunctionCall {
+        name,
+        args,
+        alias: alias.as_ref(),
+    }))
+}
+
+fn plan_set_function(
+    scx: &StatementContext,
+    preceding: (RelationExpr, Scope),
+    call: SetFunctionCall,
+    now_is_constant: bool,
+) -> Result<(RelationExpr, Scope)> {
+    super::set_functions::plan(
+        scx,
+        preceding,
+        &call.name,
+        &call.args,
+        call.alias,
+        now_is_constant,
+    )
 }
 
 fn is_lateral(factor: &TableFactor) -> bool {
@@ -143,6 +233,36 @@ fn plan_joins(
             JoinOperator::CrossJoin(c) => (JoinKind::Inner, c),
             other => return Err(PlanError::unsupported(format!("join {other:?}"))),
         };
+        if let Some(call) = set_function_call(&join.relation)? {
+            // The function sees the rows so far (implicitly LATERAL).
+            if kind != JoinKind::Inner {
+                return Err(PlanError::unsupported(
+                    "an outer join with a set-returning function",
+                ));
+            }
+            (rel, scope) = plan_set_function(scx, (rel, scope), call, now_is_constant)?;
+            match constraint {
+                JoinConstraint::None => {}
+                JoinConstraint::On(e) => {
+                    let arity = scope.len();
+                    let mut ecx = ExprContext::new(scx, rel, scope, "JOIN/ON");
+                    ecx.now_is_constant = now_is_constant;
+                    let predicate = ecx.plan_predicate(e)?;
+                    rel = ecx
+                        .rel
+                        .filter(vec![predicate])
+                        .project((0..arity).collect());
+                    scope = ecx.scope;
+                    scope.items.truncate(arity);
+                }
+                _ => {
+                    return Err(PlanError::unsupported(
+                        "USING or NATURAL with a set-returning function",
+                    ));
+                }
+            }
+            continue;
+        }
         if is_lateral(&join.relation) {
             (rel, scope) = plan_lateral(
                 scx,
@@ -183,6 +303,10 @@ fn plan_table_factor(
     factor: &TableFactor,
     now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
+    if let Some(call) = set_function_call(factor)? {
+        let one_row = RelationExpr::constant(vec![crate::repr::Row::empty()], vec![]);
+        return plan_set_function(scx, (one_row, Scope::default()), call, now_is_constant);
+    }
     match factor {
         TableFactor::Table {
             name,
@@ -205,23 +329,6 @@ fn plan_table_factor(
                     super::time_windows::plan(scx, &normalize_ident(ident), &function_args.args)?;
                 let table = apply_alias(alias.as_ref(), &mut names, &table_name)?;
                 let scope = scx.scope_for(Some(&table), &names, &types);
-                return Ok((rel, scope));
-            }
-            if let Some(function_args) = args
-                && let [ast::ObjectNamePart::Identifier(ident)] = name.0.as_slice()
-                && normalize_ident(ident) == "generate_series"
-            {
-                let (rel, typ) = super::series::plan(scx, &function_args.args)?;
-                let mut names = vec!["generate_series".to_string()];
-                if let Some(a) = alias.as_ref().filter(|a| a.columns.is_empty()) {
-                    names[0] = normalize_ident(&a.name);
-                }
-                let table = apply_alias(alias.as_ref(), &mut names, "generate_series")?;
-                let scope = scx.scope_for(
-                    Some(&table),
-                    &names,
-                    &[crate::repr::ColumnType::new(typ, false)],
-                );
                 return Ok((rel, scope));
             }
             if args.is_some()

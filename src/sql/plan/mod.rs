@@ -27,7 +27,7 @@ pub mod kafka;
 pub mod query;
 pub mod recursive;
 pub mod scope;
-pub mod series;
+pub mod set_functions;
 pub mod show;
 pub mod source;
 pub mod statement;

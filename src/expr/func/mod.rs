@@ -85,6 +85,14 @@ pub enum Func {
     MakeArray,
     /// `array[i]`: the element at 1-based position `i`, NULL outside the array.
     ArrayIndex,
+    /// `x op ANY (array)` (`all`: `ALL`): `compare` evaluated on each row `[x, element]`,
+    /// combined with three-valued OR (AND): TRUE (FALSE) as soon as one is, else NULL if one
+    /// is NULL, else FALSE (TRUE), which is also the answer for an empty array. A NULL array
+    /// gives NULL.
+    ArrayQuantified {
+        compare: Box<crate::expr::ScalarExpr>,
+        all: bool,
+    },
 }
 
 /// Named scalar functions.
@@ -167,6 +175,7 @@ impl Func {
                 | Func::IsFalse
                 | Func::MakeRecord
                 | Func::MakeArray
+                | Func::ArrayQuantified { .. }
                 | Func::Greatest
                 | Func::Least
                 | Func::Named(NamedFunc::ConcatAll)

@@ -58,6 +58,27 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
         Func::Cast(to) => cast::cast(arg(0)?, to)?,
         Func::Concat => Datum::String(format!("{}{}", text(arg(0)?)?, text(arg(1)?)?)),
         Func::MakeRecord | Func::MakeArray => Datum::Array(args.to_vec()),
+        Func::ArrayQuantified { compare, all } => match arg(1)? {
+            Datum::Null => Datum::Null,
+            Datum::Array(elements) => {
+                let x = arg(0)?;
+                let decisive = !*all;
+                let mut null = false;
+                for element in elements {
+                    match compare.eval(&[x.clone(), element.clone()])? {
+                        Datum::Bool(b) if b == decisive => return Ok(Datum::Bool(decisive)),
+                        Datum::Null => null = true,
+                        _ => {}
+                    }
+                }
+                if null {
+                    Datum::Null
+                } else {
+                    Datum::Bool(!decisive)
+                }
+            }
+            other => return Err(EvalError::Internal(format!("ANY over {other:?}"))),
+        },
         Func::ArrayIndex => match (arg(0)?, arg(1)?) {
             (Datum::Array(elements), index) => {
                 let index = match index {
@@ -613,6 +634,7 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
             ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
         }
         Func::MakeArray => ColumnType::new(ScalarType::Array(Box::new(first())), false),
+        Func::ArrayQuantified { .. } => ColumnType::new(ScalarType::Bool, true),
         Func::ArrayIndex => match args.first().map(|a| &a.scalar_type) {
             Some(ScalarType::Array(element)) => t((**element).clone()),
             _ => t(ScalarType::Unknown),

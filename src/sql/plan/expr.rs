@@ -319,7 +319,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 Expr::Subquery(q) => {
                     self.plan_quantified_subquery(left, &binary_op_name(compare_op)?, q, true)
                 }
-                _ => Err(PlanError::unsupported("ANY over an array")),
+                array => self.plan_array_quantified(left, compare_op, array, false),
             },
             Expr::AllOp {
                 left,
@@ -329,7 +329,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 Expr::Subquery(q) => {
                     self.plan_quantified_subquery(left, &binary_op_name(compare_op)?, q, false)
                 }
-                _ => Err(PlanError::unsupported("ALL over an array")),
+                array => self.plan_array_quantified(left, compare_op, array, true),
             },
             Expr::Exists { subquery, negated } => {
                 let exists = self.plan_exists(subquery)?;
@@ -444,6 +444,56 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }
             other => Err(PlanError::unsupported(format!("expression {other}"))),
         }
+    }
+
+    /// `x op ANY (array)` / `x op ALL (array)`: the comparison is planned once for `x` and an
+    /// element, and evaluated per element (see `Func::ArrayQuantified`). An untyped literal
+    /// (`'{1,2}'`) is an array of `x`'s type, as in PostgreSQL.
+    fn plan_array_quantified(
+        &mut self,
+        left: &Expr,
+        op: &ast::BinaryOperator,
+        array: &Expr,
+        all: bool,
+    ) -> Result<Typed> {
+        let (x, xt) = self.plan_expr(left)?;
+        let (a, at) = self.plan_expr(array)?;
+        let (a, element) = match at {
+            ScalarType::Array(element) => (a, *element),
+            ScalarType::Unknown => {
+                let want = ScalarType::Array(Box::new(xt.clone()));
+                (
+                    func::plan_cast(a, &ScalarType::Unknown, &want, CastContext::Explicit)?,
+                    xt.clone(),
+                )
+            }
+            other => {
+                return Err(PlanError::DatatypeMismatch(format!(
+                    "op ANY/ALL (array) requires array on right side, not {}",
+                    other.sql_name()
+                )));
+            }
+        };
+        let (compare, typ) = func::plan_binary_op(
+            &binary_op_name(op)?,
+            (ScalarExpr::Column(0), xt),
+            (ScalarExpr::Column(1), element),
+        )?;
+        if typ != ScalarType::Bool {
+            return Err(PlanError::DatatypeMismatch(
+                "op ANY/ALL (array) requires operator to yield boolean".into(),
+            ));
+        }
+        Ok((
+            ScalarExpr::call(
+                crate::expr::Func::ArrayQuantified {
+                    compare: Box::new(compare),
+                    all,
+                },
+                vec![x, a],
+            ),
+            ScalarType::Bool,
+        ))
     }
 
     /// `ARRAY[e1, e2, ...]`: the elements coerced to their common type.

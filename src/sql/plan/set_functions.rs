@@ -155,12 +155,7 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
             Err(args) => return Err(no_such(&args)),
         },
         "jsonb_array_elements" | "jsonb_array_elements_text" => {
-            let text = name.ends_with("_text");
-            let typ = if text {
-                ScalarType::String
-            } else {
-                ScalarType::Jsonb
-            };
+            let (text, typ) = text_or_jsonb(name);
             set(
                 SetFunc::JsonbArrayElements { text },
                 vec![jsonb(args)?],
@@ -169,12 +164,7 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
             )
         }
         "jsonb_each" | "jsonb_each_text" => {
-            let text = name.ends_with("_text");
-            let typ = if text {
-                ScalarType::String
-            } else {
-                ScalarType::Jsonb
-            };
+            let (text, typ) = text_or_jsonb(name);
             set(
                 SetFunc::JsonbEach { text },
                 vec![jsonb(args)?],
@@ -190,6 +180,15 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
         ),
         _ => return Err(PlanError::UnknownFunction(format!("{name} in FROM"))),
     })
+}
+
+/// Whether a jsonb function returns text (its `_text` form), and the type of its values.
+fn text_or_jsonb(name: &str) -> (bool, ScalarType) {
+    if name.ends_with("_text") {
+        (true, ScalarType::String)
+    } else {
+        (false, ScalarType::Jsonb)
+    }
 }
 
 /// `generate_series(start, stop [, step])`: over integers (integer when every argument is

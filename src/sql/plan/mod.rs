@@ -23,6 +23,7 @@ pub mod context;
 pub mod expr;
 pub mod from;
 pub mod func;
+pub mod grouping_sets;
 pub mod kafka;
 pub mod query;
 pub mod recursive;

@@ -560,6 +560,7 @@ fn plan_select(
         }
         ast::GroupByExpr::All(_) => return Err(PlanError::unsupported("GROUP BY ALL")),
     };
+    let (group_exprs, grouping_sets) = super::grouping_sets::expand(&group_exprs)?;
     let mut aggregate_calls = Vec::new();
     for item in &select.projection {
         if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
@@ -581,6 +582,7 @@ fn plan_select(
             scope,
             outer,
             &group_exprs,
+            grouping_sets.as_deref(),
             &aggregate_calls,
             &select.projection,
             now_is_constant,
@@ -1081,6 +1083,7 @@ fn plan_grouping(
     scope: Scope,
     outer: &Outer,
     group_exprs: &[Expr],
+    grouping_sets: Option<&[Vec<usize>]>,
     aggregate_calls: &[ast::Function],
     projection: &[SelectItem],
     now_is_constant: bool,
@@ -1094,6 +1097,8 @@ fn plan_grouping(
     let mut key_exprs: Vec<ScalarExpr> = (0..k).map(ScalarExpr::Column).collect();
     let mut exprs: Vec<(Expr, usize)> = Vec::new();
     let mut key_names: Vec<(Option<String>, String)> = Vec::new();
+    // Per GROUP BY expression, its key column.
+    let mut key_of_expr: Vec<usize> = Vec::with_capacity(group_exprs.len());
     for g in group_exprs {
         let resolved = resolve_group_by_item(g, projection, &ecx.scope)?;
         let (e, _) = ecx.plan_expr(&resolved)?;
@@ -1113,6 +1118,7 @@ fn plan_grouping(
                 key_exprs.len() - 1
             }
         };
+        key_of_expr.push(index);
         exprs.push((resolved.clone(), index));
         if g != &resolved {
             exprs.push((g.clone(), index));
@@ -1129,35 +1135,126 @@ fn plan_grouping(
     }
     let n_keys = key_exprs.len();
     let input = ecx.rel;
+    if let Some(sets) = grouping_sets {
+        // One Reduce per set, the keys outside it NULL, all with the same columns.
+        let input = scx.bind(input);
+        let input_typ = input.typ();
+        let mut branches = Vec::with_capacity(sets.len());
+        for set in sets {
+            let keys: Vec<usize> = set.iter().map(|e| key_of_expr[*e]).collect();
+            let group_key: Vec<ScalarExpr> = key_exprs
+                .iter()
+                .enumerate()
+                .map(|(i, key)| {
+                    if i < k || keys.contains(&i) {
+                        key.clone()
+                    } else {
+                        ScalarExpr::null(key.typ(&input_typ).scalar_type)
+                    }
+                })
+                .collect();
+            let reduce = RelationExpr::Reduce {
+                input: Box::new(input.clone()),
+                group_key: group_key.clone(),
+                aggregates: aggregates.clone(),
+            };
+            branches.push(if set.is_empty() {
+                one_row_when_empty(scx, reduce, outer, k, &group_key[k..], &aggregates)
+            } else {
+                reduce
+            });
+        }
+        let mut branches = branches.into_iter();
+        let first = branches
+            .next()
+            .ok_or_else(|| PlanError::Grouping("GROUPING SETS with no sets".into()))?;
+        let reduced = branches.fold(first, RelationExpr::union);
+        return finish_grouping(
+            scx,
+            reduced,
+            ungrouped_scope,
+            k,
+            n_keys,
+            &aggregates,
+            finishes,
+            key_names,
+            exprs,
+            aggregate_calls,
+        );
+    }
     let reduce = RelationExpr::Reduce {
         input: Box::new(input),
         group_key: key_exprs,
         aggregates: aggregates.clone(),
     };
     let reduced = if group_exprs.is_empty() {
-        // A global aggregate has one row even when its input is empty: per prefix, the
-        // aggregates' values over no rows.
-        let reduced = scx.bind(reduce);
-        let missing = outer
-            .rel
-            .clone()
-            .union(reduced.clone().project((0..k).collect()).negate())
-            .threshold();
-        let defaults: Vec<ScalarExpr> = aggregates
-            .iter()
-            .map(|a| match a.func {
+        one_row_when_empty(scx, reduce, outer, k, &[], &aggregates)
+    } else {
+        reduce
+    };
+    finish_grouping(
+        scx,
+        reduced,
+        ungrouped_scope,
+        k,
+        n_keys,
+        &aggregates,
+        finishes,
+        key_names,
+        exprs,
+        aggregate_calls,
+    )
+}
+
+/// A global aggregate has one row even when its input is empty: per prefix (the first `k`
+/// columns) with no group, a row of `keys` (NULLs of a grouping set's missing keys) and the
+/// aggregates' values over no rows.
+fn one_row_when_empty(
+    scx: &StatementContext,
+    reduce: RelationExpr,
+    outer: &Outer,
+    k: usize,
+    keys: &[ScalarExpr],
+    aggregates: &[AggregateExpr],
+) -> RelationExpr {
+    let reduced = scx.bind(reduce);
+    let missing = outer
+        .rel
+        .clone()
+        .union(reduced.clone().project((0..k).collect()).negate())
+        .threshold();
+    let defaults: Vec<ScalarExpr> = keys
+        .iter()
+        .cloned()
+        .chain(aggregates.iter().map(|a| {
+            match a.func {
                 AggregateFunc::Count => ScalarExpr::literal(Datum::Int64(0), ScalarType::Int64),
                 _ => ScalarExpr::null(
                     a.func
                         .output_type(&ColumnType::new(ScalarType::Unknown, true))
                         .scalar_type,
                 ),
-            })
-            .collect();
-        reduced.union(missing.map(defaults))
-    } else {
-        reduce
-    };
+            }
+        }))
+        .collect();
+    reduced.union(missing.map(defaults))
+}
+
+/// The grouped relation `reduced` (`prefix ++ keys ++ aggregates`) with each aggregate call
+/// finished, and its scope and grouping map.
+#[allow(clippy::too_many_arguments)]
+fn finish_grouping(
+    scx: &StatementContext,
+    reduced: RelationExpr,
+    ungrouped_scope: Scope,
+    k: usize,
+    n_keys: usize,
+    aggregates: &[AggregateExpr],
+    finishes: Vec<(ScalarExpr, usize, ScalarType)>,
+    key_names: Vec<(Option<String>, String)>,
+    mut exprs: Vec<(Expr, usize)>,
+    aggregate_calls: &[ast::Function],
+) -> Result<(RelationExpr, Scope, Grouping)> {
     // Finish each aggregate call from its MIR aggregates.
     let agg_arity = n_keys + aggregates.len();
     let mut finish_exprs = Vec::with_capacity(finishes.len());

@@ -14,6 +14,12 @@
 //! EXPLAIN [MATERIALIZED] VIEW name
 //! ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX [IF EXISTS] name RENAME TO new_name
 //! ```
+//!
+//! Materialize's `WITH MUTUALLY RECURSIVE [(RETURN | ERROR AT RECURSION LIMIT n)]` may
+//! appear wherever a query may, which our own grammar cannot reach inside sqlparser's. Its
+//! tokens are rewritten before parsing into `WITH RECURSIVE` whose first CTE is a marker,
+//! named [`MUTUALLY_RECURSIVE_MARKER`] plus the limit, that the planner recognizes
+//! (`plan/recursive.rs`). The CTEs' typed column lists (`x (a int)`) parse as they are.
 
 mod kafka;
 
@@ -162,13 +168,21 @@ pub enum ShowStatement {
 /// 60 deep); the server's threads have stacks big enough for this (see `main.rs`).
 const PARSER_RECURSION_LIMIT: usize = 256;
 
+/// The start of the name of the marker CTE that `WITH MUTUALLY RECURSIVE` becomes: the name
+/// continues with ` return n`, ` error n` or ` default`. It has spaces, so only a quoted
+/// identifier could collide with it.
+pub const MUTUALLY_RECURSIVE_MARKER: &str = "mutually recursive";
+
 /// Parses SQL text into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let dialect = PostgreSqlDialect {};
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
+        .tokenize()
+        .map_err(|e| syntax(ParserError::TokenizerError(e.to_string())))?;
+    let tokens = rewrite_mutually_recursive(tokens)?;
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .try_with_sql(sql)
-        .map_err(syntax)?;
+        .with_tokens(tokens);
     let mut statements = Vec::new();
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -190,6 +204,76 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
     }
     Ok(statements)
+}
+
+/// `WITH MUTUALLY RECURSIVE [(options)]` as `WITH RECURSIVE "mutually recursive ..." AS
+/// (SELECT 1),` (see the module docs).
+fn rewrite_mutually_recursive(tokens: Vec<Token>) -> Result<Vec<Token>> {
+    let is_word = |t: &Token, w: &str| matches!(t, Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w));
+    let significant = |tokens: &[Token], from: usize| {
+        (from..tokens.len()).find(|&i| !matches!(tokens[i], Token::Whitespace(_)))
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        let mutually = significant(&tokens, i + 1);
+        let recursive = mutually.and_then(|m| significant(&tokens, m + 1));
+        let (true, Some(m), Some(r)) = (is_word(token, "with"), mutually, recursive) else {
+            out.push(token.clone());
+            i += 1;
+            continue;
+        };
+        if !(is_word(&tokens[m], "mutually") && is_word(&tokens[r], "recursive")) {
+            out.push(token.clone());
+            i += 1;
+            continue;
+        }
+        // Options: `(RETURN AT RECURSION LIMIT n)`, `(ERROR AT RECURSION LIMIT n)` or
+        // `(RECURSION LIMIT n)`.
+        let mut next = r + 1;
+        let mut limit = "default".to_string();
+        if let Some(open) = significant(&tokens, next)
+            && tokens[open] == Token::LParen
+        {
+            let close = (open..tokens.len())
+                .find(|&j| tokens[j] == Token::RParen)
+                .ok_or_else(|| {
+                    PlanError::Syntax(
+                        "syntax error: unclosed WITH MUTUALLY RECURSIVE options".into(),
+                    )
+                })?;
+            let words: Vec<String> = tokens[open + 1..close]
+                .iter()
+                .filter(|t| !matches!(t, Token::Whitespace(_)))
+                .map(|t| t.to_string().to_lowercase())
+                .collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            limit = match words.as_slice() {
+                ["return", "at", "recursion", "limit", n] => format!("return {n}"),
+                ["error", "at", "recursion", "limit", n] | ["recursion", "limit", n] => {
+                    format!("error {n}")
+                }
+                _ => {
+                    return Err(PlanError::Syntax(format!(
+                        "syntax error: unknown WITH MUTUALLY RECURSIVE option ({})",
+                        words.join(" ")
+                    )));
+                }
+            };
+            next = close + 1;
+        }
+        let marker = format!("{MUTUALLY_RECURSIVE_MARKER} {limit}");
+        let rewritten = format!("WITH RECURSIVE \"{marker}\" AS (SELECT 1),");
+        let dialect = PostgreSqlDialect {};
+        let inserted = sqlparser::tokenizer::Tokenizer::new(&dialect, &rewritten)
+            .tokenize()
+            .map_err(|e| syntax(ParserError::TokenizerError(e.to_string())))?;
+        out.extend(inserted);
+        out.push(Token::Whitespace(sqlparser::tokenizer::Whitespace::Space));
+        i = next;
+    }
+    Ok(out)
 }
 
 fn syntax(e: ParserError) -> PlanError {
@@ -684,6 +768,29 @@ fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mutually_recursive_becomes_a_marked_with_recursive() {
+        let sql = "WITH MUTUALLY RECURSIVE (RETURN AT RECURSION LIMIT 3) c (n int) AS \
+                   (SELECT 1) SELECT * FROM c";
+        let statements: [Statement; 1] = parse(sql).unwrap().try_into().unwrap();
+        let [Statement::Sql(statement)] = statements else {
+            panic!("one SQL statement");
+        };
+        let ast::Statement::Query(query) = *statement else {
+            panic!("a query");
+        };
+        let with = query.with.expect("a WITH clause");
+        assert!(with.recursive);
+        let names: Vec<&str> = with
+            .cte_tables
+            .iter()
+            .map(|c| c.alias.name.value.as_str())
+            .collect();
+        assert_eq!(names, vec!["mutually recursive return 3", "c"]);
+        // The words alone, elsewhere, are untouched.
+        assert!(parse("SELECT 'with' AS mutually").is_ok());
+    }
 
     #[test]
     fn subscribe_parses_name_query_and_options() {

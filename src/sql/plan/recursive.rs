@@ -38,6 +38,16 @@ pub fn plan_recursive_ctes(
     with: &ast::With,
     now_is_constant: bool,
 ) -> Result<()> {
+    if let Some(first) = with.cte_tables.first()
+        && let Some(limit) = first
+            .alias
+            .name
+            .value
+            .strip_prefix(crate::sql::parse::MUTUALLY_RECURSIVE_MARKER)
+    {
+        let limit = mutually_recursive_limit(limit.trim())?;
+        return plan_mutually_recursive(scx, &with.cte_tables[1..], limit, now_is_constant);
+    }
     for cte in &with.cte_tables {
         let name = normalize_ident(&cte.alias.name);
         if count_references(&*cte.query, &name) == 0 {
@@ -47,6 +57,138 @@ pub fn plan_recursive_ctes(
         plan_recursive_cte(scx, cte, &name, now_is_constant)?;
     }
     Ok(())
+}
+
+/// The limit written in `WITH MUTUALLY RECURSIVE (...)`, as the parser's marker carries it.
+fn mutually_recursive_limit(marker: &str) -> Result<RecursionLimit> {
+    let parse_rounds = |n: &str| {
+        n.parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| PlanError::InvalidParameter(format!("invalid recursion limit {n}")))
+    };
+    match marker.split_once(' ') {
+        Some(("return", n)) => Ok(RecursionLimit {
+            rounds: parse_rounds(n)?,
+            error: false,
+        }),
+        Some(("error", n)) => Ok(RecursionLimit {
+            rounds: parse_rounds(n)?,
+            error: true,
+        }),
+        _ => Ok(RecursionLimit {
+            rounds: DEFAULT_ROUNDS,
+            error: true,
+        }),
+    }
+}
+
+/// Materialize's `WITH MUTUALLY RECURSIVE`: every CTE sees every other and itself, with the
+/// column types it declares; all start empty and are iterated together to their fixed
+/// point (a `LetRec` of all of them). Unlike WITH RECURSIVE, any query shape is allowed.
+fn plan_mutually_recursive(
+    scx: &StatementContext,
+    ctes: &[ast::Cte],
+    limit: RecursionLimit,
+    now_is_constant: bool,
+) -> Result<()> {
+    let mut ids = Vec::with_capacity(ctes.len());
+    let mut declared = Vec::with_capacity(ctes.len());
+    for cte in ctes {
+        let name = normalize_ident(&cte.alias.name);
+        if cte.alias.columns.is_empty() {
+            return Err(PlanError::Syntax(format!(
+                "WITH MUTUALLY RECURSIVE query \"{name}\" must declare its columns and their types"
+            )));
+        }
+        let mut names = Vec::with_capacity(cte.alias.columns.len());
+        let mut types = Vec::with_capacity(cte.alias.columns.len());
+        for column in &cte.alias.columns {
+            let Some(data_type) = &column.data_type else {
+                return Err(PlanError::Syntax(format!(
+                    "WITH MUTUALLY RECURSIVE query \"{name}\" must declare the type of column \"{}\"",
+                    normalize_ident(&column.name)
+                )));
+            };
+            names.push(normalize_ident(&column.name));
+            types.push(ColumnType::new(
+                super::types::scalar_type_from_sql(data_type)?,
+                true,
+            ));
+        }
+        let id = scx.fresh_local();
+        scx.ctes.borrow_mut().push(CteBinding {
+            name: name.clone(),
+            id,
+            names,
+            types: types.clone(),
+        });
+        ids.push(id);
+        declared.push((name, types));
+    }
+    let mut values = Vec::with_capacity(ctes.len());
+    for (cte, (name, types)) in ctes.iter().zip(&declared) {
+        let lets_before = scx.lets.borrow().len();
+        let planned = query::plan_query(scx, &cte.query, &Outer::none(), now_is_constant);
+        let lets: Vec<LetBinding> = scx.lets.borrow_mut().drain(lets_before..).collect();
+        let value = planned?.into_relation();
+        if lets.iter().any(|b| matches!(b, LetBinding::Rec { .. })) {
+            return Err(PlanError::unsupported(
+                "a recursive query inside WITH MUTUALLY RECURSIVE",
+            ));
+        }
+        let value = coerce_declared(value, types, name)?;
+        values.push(LetBinding::wrap(lets, value));
+    }
+    scx.lets.borrow_mut().push(LetBinding::Rec {
+        ids,
+        values,
+        limit: Some(limit),
+    });
+    Ok(())
+}
+
+/// A WITH MUTUALLY RECURSIVE query's rows as its declared types: untyped literals are cast,
+/// any other difference is an error, as in Materialize.
+fn coerce_declared(value: RelationExpr, types: &[ColumnType], name: &str) -> Result<RelationExpr> {
+    let have = value.typ();
+    let mismatch = || {
+        let list = |ts: &mut dyn Iterator<Item = &ScalarType>| {
+            ts.map(ScalarType::sql_name).collect::<Vec<_>>().join(", ")
+        };
+        PlanError::DatatypeMismatch(format!(
+            "WITH MUTUALLY RECURSIVE query \"{name}\" declared types ({}), but query returns types ({})",
+            list(&mut types.iter().map(|t| &t.scalar_type)),
+            list(&mut have.iter().map(|t| &t.scalar_type)),
+        ))
+    };
+    if have.len() != types.len() {
+        return Err(mismatch());
+    }
+    let arity = have.len();
+    let mut casts = Vec::with_capacity(arity);
+    for (c, (h, want)) in have.iter().zip(types).enumerate() {
+        if h.scalar_type == want.scalar_type {
+            casts.push(ScalarExpr::Column(c));
+        } else if h.scalar_type == ScalarType::Unknown {
+            casts.push(func::plan_cast(
+                ScalarExpr::Column(c),
+                &h.scalar_type,
+                &want.scalar_type,
+                CastContext::Implicit,
+            )?);
+        } else {
+            return Err(mismatch());
+        }
+    }
+    if casts
+        .iter()
+        .enumerate()
+        .all(|(c, e)| *e == ScalarExpr::Column(c))
+    {
+        return Ok(value);
+    }
+    Ok(value.map(casts).project((arity..2 * arity).collect()))
 }
 
 fn invalid(message: String) -> PlanError {

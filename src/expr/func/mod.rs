@@ -160,6 +160,19 @@ pub enum NamedFunc {
     JsonbBuildObject,
     JsonbBuildArray,
     ArrayLength,
+    /// `regexp_match(string, pattern [, flags])`: the first match's capture groups (the
+    /// whole match when the pattern has none) as text[], or NULL.
+    RegexpMatch,
+    /// `array_to_string(array, delimiter [, null_string])`.
+    ArrayToString,
+    /// `string_to_array(string, delimiter [, null_string])`.
+    StringToArray,
+    /// `array_position(array, value)`: the first 1-based position of `value`, or NULL.
+    ArrayPosition,
+    /// `jsonb ?| text[]`: any of the strings is a key (or a string element).
+    JsonbHasAnyKey,
+    /// `jsonb ?& text[]`: all of them are.
+    JsonbHasAllKeys,
 }
 
 impl Func {

@@ -521,15 +521,98 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             }
         }
         JsonbContains => Datum::Bool(json_contains(&jsonb_arg(arg(0)?)?, &jsonb_arg(arg(1)?)?)),
-        JsonbHasKey => {
+        JsonbHasKey => Datum::Bool(json_has_key(&jsonb_arg(arg(0)?)?, text(arg(1)?)?)),
+        JsonbHasAnyKey | JsonbHasAllKeys => {
             let v = jsonb_arg(arg(0)?)?;
-            let key = text(arg(1)?)?;
-            Datum::Bool(match &v {
-                serde_json::Value::Object(m) => m.contains_key(key),
-                serde_json::Value::Array(a) => a.iter().any(|x| x.as_str() == Some(key)),
-                serde_json::Value::String(s) => s == key,
-                _ => false,
+            let Datum::Array(keys) = arg(1)? else {
+                return Err(EvalError::Internal("jsonb key list is not an array".into()));
+            };
+            // NULL keys are skipped, as in PostgreSQL.
+            let mut found = keys.iter().filter_map(|k| match k {
+                Datum::String(k) => Some(json_has_key(&v, k)),
+                _ => None,
+            });
+            Datum::Bool(if named == JsonbHasAnyKey {
+                found.any(|f| f)
+            } else {
+                found.all(|f| f)
             })
+        }
+        RegexpMatch => {
+            let s = text(arg(0)?)?;
+            let flags = match args.get(2) {
+                Some(f) => text(f)?.to_string(),
+                None => String::new(),
+            };
+            if flags.contains('g') {
+                return Err(EvalError::FeatureNotSupported(
+                    "regexp_match() does not support the \"global\" option".into(),
+                ));
+            }
+            string::with_regex(text(arg(1)?)?, flags.contains('i'), |re| {
+                match re.captures(s) {
+                    None => Datum::Null,
+                    Some(c) if c.len() == 1 => Datum::Array(vec![Datum::String(c[0].to_string())]),
+                    Some(c) => Datum::Array(
+                        c.iter()
+                            .skip(1)
+                            .map(|g| g.map_or(Datum::Null, |m| Datum::String(m.as_str().into())))
+                            .collect(),
+                    ),
+                }
+            })?
+        }
+        ArrayToString => {
+            let Datum::Array(items) = arg(0)? else {
+                return Err(EvalError::Internal("array_to_string of a non-array".into()));
+            };
+            let delimiter = text(arg(1)?)?;
+            let null_as = match args.get(2) {
+                Some(Datum::Null) | None => None,
+                Some(d) => Some(text(d)?.to_string()),
+            };
+            let mut parts = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Datum::Null => parts.extend(null_as.clone()),
+                    other => match cast::cast(other, &ScalarType::String)? {
+                        Datum::String(s) => parts.push(s),
+                        _ => return Err(EvalError::Internal("element as text".into())),
+                    },
+                }
+            }
+            Datum::String(parts.join(delimiter))
+        }
+        StringToArray => {
+            let s = text(arg(0)?)?;
+            let null_as = match args.get(2) {
+                Some(Datum::Null) | None => None,
+                Some(d) => Some(text(d)?.to_string()),
+            };
+            let element = |part: &str| match &null_as {
+                Some(n) if n == part => Datum::Null,
+                _ => Datum::String(part.to_string()),
+            };
+            // (Strict: a NULL delimiter gives NULL here, where PostgreSQL splits characters.)
+            let delimiter = text(arg(1)?)?;
+            let parts: Vec<Datum> = if s.is_empty() {
+                vec![]
+            } else if delimiter.is_empty() {
+                vec![element(s)]
+            } else {
+                s.split(delimiter).map(element).collect()
+            };
+            Datum::Array(parts)
+        }
+        ArrayPosition => {
+            let Datum::Array(items) = arg(0)? else {
+                return Err(EvalError::Internal("array_position of a non-array".into()));
+            };
+            let wanted = arg(1)?;
+            items
+                .iter()
+                .position(|d| compare::sql_order(d, wanted) == Ordering::Equal && !d.is_null())
+                .map_or(Datum::Null, |p| Datum::Int32(p as i32 + 1))
         }
         JsonbBuildObject => {
             if !args.len().is_multiple_of(2) {
@@ -562,6 +645,16 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             _ => Datum::Null,
         },
     })
+}
+
+/// `jsonb ? key`: an object's key, or a string element of an array, or the string itself.
+fn json_has_key(v: &serde_json::Value, key: &str) -> bool {
+    match v {
+        serde_json::Value::Object(m) => m.contains_key(key),
+        serde_json::Value::Array(a) => a.iter().any(|x| x.as_str() == Some(key)),
+        serde_json::Value::String(s) => s == key,
+        _ => false,
+    }
 }
 
 trait ZeroSign {
@@ -680,7 +773,12 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
         ConcatAll => ColumnType::new(ScalarType::String, false),
         ConcatWs => ColumnType::new(ScalarType::String, args.first().is_some_and(|a| a.nullable)),
         CharLength | OctetLength | Strpos | Ascii | JsonbArrayLength => t(ScalarType::Int32),
-        StartsWith | JsonbContains | JsonbHasKey => t(ScalarType::Bool),
+        StartsWith | JsonbContains | JsonbHasKey | JsonbHasAnyKey | JsonbHasAllKeys => {
+            t(ScalarType::Bool)
+        }
+        RegexpMatch | StringToArray => t(ScalarType::Array(Box::new(ScalarType::String))),
+        ArrayToString => t(ScalarType::String),
+        ArrayPosition => ColumnType::new(ScalarType::Int32, true),
         Abs | Ceil | Floor | Round | Trunc | NumericSqrt => t(first),
         Sign => t(match first {
             ScalarType::Numeric { .. } => ScalarType::Numeric { typmod: None },

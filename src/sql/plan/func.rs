@@ -388,6 +388,22 @@ pub fn plan_binary_op(op: &str, left: Typed, right: Typed) -> Result<Typed> {
                 .map_err(|_| operator_error(op, &lt, &rt))?;
             call2(Func::Named(NamedFunc::JsonbHasKey), l, r, Bool)
         }
+        "?|" | "?&" => {
+            let text_array = Array(Box::new(String));
+            let l = plan_cast(left.0, &lt, &Jsonb, CastContext::Implicit)
+                .map_err(|_| operator_error(op, &lt, &rt))?;
+            let r = match &rt {
+                Array(e) if **e == String => right.0,
+                Unknown => plan_cast(right.0, &rt, &text_array, CastContext::Explicit)?,
+                _ => return Err(operator_error(op, &lt, &rt)),
+            };
+            let f = if op == "?|" {
+                NamedFunc::JsonbHasAnyKey
+            } else {
+                NamedFunc::JsonbHasAllKeys
+            };
+            call2(Func::Named(f), l, r, Bool)
+        }
         other => Err(PlanError::UnknownOperator(format!(
             "{} {other} {}",
             lt.sql_name(),
@@ -769,6 +785,43 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
         ("initcap", 1) => named(NamedFunc::Initcap, &[Param::Text], String, args),
         ("ascii", 1) => named(NamedFunc::Ascii, &[Param::Text], Int32, args),
         ("chr", 1) => named(NamedFunc::Chr, &[Param::Int], String, args),
+        ("regexp_match", 2 | 3) => named(
+            NamedFunc::RegexpMatch,
+            &[Param::Text, Param::Text, Param::Text][..args.len()],
+            Array(Box::new(String)),
+            args,
+        ),
+        ("string_to_array", 2 | 3) => named(
+            NamedFunc::StringToArray,
+            &[Param::Text, Param::Text, Param::Text][..args.len()],
+            Array(Box::new(String)),
+            args,
+        ),
+        ("array_to_string", 2 | 3) if matches!(first_type, Array(_)) => {
+            let mut args = args;
+            let (arr, _) = args.remove(0);
+            let mut planned = vec![arr];
+            for (e, t) in args {
+                planned.push(plan_cast(e, &t, &String, CastContext::Implicit)?);
+            }
+            Ok((
+                ScalarExpr::call(Func::Named(NamedFunc::ArrayToString), planned),
+                String,
+            ))
+        }
+        ("array_position", 2) if matches!(first_type, Array(_)) => {
+            let mut args = args;
+            let (value, vt) = args.remove(1);
+            let (arr, at) = args.remove(0);
+            let Array(element) = at else {
+                unreachable!("matched an array")
+            };
+            let value = plan_cast(value, &vt, &element, CastContext::Implicit)?;
+            Ok((
+                ScalarExpr::call(Func::Named(NamedFunc::ArrayPosition), vec![arr, value]),
+                Int32,
+            ))
+        }
         ("regexp_replace", 3 | 4) => named(
             NamedFunc::RegexpReplace,
             &[Param::Text, Param::Text, Param::Text, Param::Text][..args.len()],

@@ -10,6 +10,7 @@ mod aggregate;
 mod arith;
 mod cast;
 pub use cast::json_of;
+pub mod bytea;
 mod compare;
 mod scalar_eval;
 pub mod set_returning;
@@ -173,6 +174,16 @@ pub enum NamedFunc {
     JsonbHasAnyKey,
     /// `jsonb ?& text[]`: all of them are.
     JsonbHasAllKeys,
+    /// `md5(text | bytea)`: the digest as 32 hex digits.
+    Md5,
+    /// `sha256(bytea)`: the digest as bytea.
+    Sha256,
+    /// `encode(bytea, 'hex' | 'base64' | 'escape')`.
+    Encode,
+    /// `decode(text, 'hex' | 'base64' | 'escape')`.
+    Decode,
+    /// `bytea || bytea`.
+    BytesConcat,
 }
 
 impl Func {

@@ -604,6 +604,24 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             };
             Datum::Array(parts)
         }
+        Md5 => {
+            let digest = match arg(0)? {
+                Datum::Bytes(b) => md5::compute(b),
+                d => md5::compute(text(d)?.as_bytes()),
+            };
+            Datum::String(format!("{digest:x}"))
+        }
+        Sha256 => {
+            use sha2::Digest;
+            Datum::Bytes(sha2::Sha256::digest(bytes(arg(0)?)?).to_vec())
+        }
+        Encode => Datum::String(super::bytea::encode(bytes(arg(0)?)?, text(arg(1)?)?)?),
+        Decode => Datum::Bytes(super::bytea::decode(text(arg(0)?)?, text(arg(1)?)?)?),
+        BytesConcat => {
+            let mut out = bytes(arg(0)?)?.to_vec();
+            out.extend_from_slice(bytes(arg(1)?)?);
+            Datum::Bytes(out)
+        }
         ArrayPosition => {
             let Datum::Array(items) = arg(0)? else {
                 return Err(EvalError::Internal("array_position of a non-array".into()));
@@ -645,6 +663,15 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             _ => Datum::Null,
         },
     })
+}
+
+fn bytes(d: &Datum) -> Result<&[u8], EvalError> {
+    match d {
+        Datum::Bytes(b) => Ok(b),
+        other => Err(EvalError::Internal(format!(
+            "expected bytea, got {other:?}"
+        ))),
+    }
 }
 
 /// `jsonb ? key`: an object's key, or a string element of an array, or the string itself.
@@ -777,7 +804,8 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
             t(ScalarType::Bool)
         }
         RegexpMatch | StringToArray => t(ScalarType::Array(Box::new(ScalarType::String))),
-        ArrayToString => t(ScalarType::String),
+        ArrayToString | Md5 | Encode => t(ScalarType::String),
+        Sha256 | Decode | BytesConcat => t(ScalarType::Bytes),
         ArrayPosition => ColumnType::new(ScalarType::Int32, true),
         Abs | Ceil | Floor | Round | Trunc | NumericSqrt => t(first),
         Sign => t(match first {

@@ -304,6 +304,10 @@ pub fn plan_binary_op(op: &str, left: Typed, right: Typed) -> Result<Typed> {
             call2(func, l, r, Bool)
         }
         "+" | "-" | "*" | "/" | "%" => plan_arithmetic(op, left, right),
+        "||" if lt == Bytes && matches!(rt, Bytes | Unknown) => {
+            let r = plan_cast(right.0, &rt, &Bytes, CastContext::Implicit)?;
+            call2(Func::Named(NamedFunc::BytesConcat), left.0, r, Bytes)
+        }
         "||" => {
             if lt == Jsonb && rt == Jsonb {
                 return Err(PlanError::unsupported("jsonb || jsonb"));
@@ -686,6 +690,44 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
     match (name, args.len()) {
         ("lower", 1) => named(NamedFunc::Lower, &[Param::Text], String, args),
         ("upper", 1) => named(NamedFunc::Upper, &[Param::Text], String, args),
+        ("length", 1) if first_type == Bytes => Ok((
+            ScalarExpr::call(
+                Func::Named(NamedFunc::OctetLength),
+                vec![args.into_iter().next().expect("one arg").0],
+            ),
+            Int32,
+        )),
+        ("md5", 1) if first_type == Bytes => Ok((
+            ScalarExpr::call(
+                Func::Named(NamedFunc::Md5),
+                vec![args.into_iter().next().expect("one arg").0],
+            ),
+            String,
+        )),
+        ("md5", 1) => named(NamedFunc::Md5, &[Param::Text], String, args),
+        ("sha256", 1) => {
+            let (e, t) = args.into_iter().next().expect("one arg");
+            let e = plan_cast(e, &t, &Bytes, CastContext::Implicit)
+                .map_err(|_| PlanError::UnknownFunction(format!("sha256({})", t.sql_name())))?;
+            Ok((
+                ScalarExpr::call(Func::Named(NamedFunc::Sha256), vec![e]),
+                Bytes,
+            ))
+        }
+        ("encode", 2) => {
+            let mut args = args.into_iter();
+            let (data, dt) = args.next().expect("two args");
+            let (format, ft) = args.next().expect("two args");
+            let data = plan_cast(data, &dt, &Bytes, CastContext::Implicit).map_err(|_| {
+                PlanError::UnknownFunction(format!("encode({}, text)", dt.sql_name()))
+            })?;
+            let format = plan_cast(format, &ft, &String, CastContext::Implicit)?;
+            Ok((
+                ScalarExpr::call(Func::Named(NamedFunc::Encode), vec![data, format]),
+                String,
+            ))
+        }
+        ("decode", 2) => named(NamedFunc::Decode, &[Param::Text, Param::Text], Bytes, args),
         ("length" | "char_length" | "character_length", 1) => {
             named(NamedFunc::CharLength, &[Param::Text], Int32, args)
         }

@@ -221,22 +221,10 @@ impl AggregateFunc {
                     Datum::Null
                 }
             }
-            AggregateFunc::Any | AggregateFunc::All => {
-                let decisive = *self == AggregateFunc::Any;
-                let mut null = false;
-                for (d, _) in &inputs {
-                    match d {
-                        Datum::Bool(b) if *b == decisive => return Ok(Datum::Bool(decisive)),
-                        Datum::Null => null = true,
-                        _ => {}
-                    }
-                }
-                if null {
-                    Datum::Null
-                } else {
-                    Datum::Bool(!decisive)
-                }
-            }
+            AggregateFunc::Any | AggregateFunc::All => super::scalar_eval::three_valued(
+                *self == AggregateFunc::Any,
+                inputs.iter().map(|(d, _)| Ok((*d).clone())),
+            )?,
             AggregateFunc::StringAgg { order } => {
                 let records = sorted_records(&mut inputs, order, 2)?;
                 let mut out: Option<String> = None;

@@ -62,20 +62,12 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
             Datum::Null => Datum::Null,
             Datum::Array(elements) => {
                 let x = arg(0)?;
-                let decisive = !*all;
-                let mut null = false;
-                for element in elements {
-                    match compare.eval(&[x.clone(), element.clone()])? {
-                        Datum::Bool(b) if b == decisive => return Ok(Datum::Bool(decisive)),
-                        Datum::Null => null = true,
-                        _ => {}
-                    }
-                }
-                if null {
-                    Datum::Null
-                } else {
-                    Datum::Bool(!decisive)
-                }
+                three_valued(
+                    !*all,
+                    elements
+                        .iter()
+                        .map(|element| compare.eval(&[x.clone(), element.clone()])),
+                )?
             }
             other => return Err(EvalError::Internal(format!("ANY over {other:?}"))),
         },
@@ -662,6 +654,28 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             }
             _ => Datum::Null,
         },
+    })
+}
+
+/// Three-valued OR (`decisive` TRUE) or AND (`decisive` FALSE) of booleans: `decisive` as
+/// soon as one is, else NULL if one is NULL, else the other value (also for no values).
+/// Stops at the first decisive value or error.
+pub(super) fn three_valued(
+    decisive: bool,
+    values: impl IntoIterator<Item = Result<Datum, EvalError>>,
+) -> Result<Datum, EvalError> {
+    let mut null = false;
+    for value in values {
+        match value? {
+            Datum::Bool(b) if b == decisive => return Ok(Datum::Bool(decisive)),
+            Datum::Null => null = true,
+            _ => {}
+        }
+    }
+    Ok(if null {
+        Datum::Null
+    } else {
+        Datum::Bool(!decisive)
     })
 }
 

@@ -45,6 +45,16 @@ pub struct ExprContext<'s, 'a> {
 
 pub type Typed = (ScalarExpr, ScalarType);
 
+/// A call's arguments, each a plain expression (no named arguments, no `*`).
+pub fn expr_arguments(args: &[ast::FunctionArg]) -> Result<Vec<&Expr>> {
+    args.iter()
+        .map(|arg| match arg {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+            other => Err(PlanError::unsupported(format!("function argument {other}"))),
+        })
+        .collect()
+}
+
 /// A subquery planned against the distinct values of the outer columns it refers to.
 pub struct CorrelatedQuery {
     /// Rows `prefix ++ columns`: the outer columns' values, then the subquery's columns.
@@ -779,13 +789,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                         "{name} with DISTINCT or ORDER BY"
                     )));
                 }
-                list.args
-                    .iter()
-                    .map(|a| match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                        other => Err(PlanError::unsupported(format!("function argument {other}"))),
-                    })
-                    .collect::<Result<Vec<_>>>()?
+                expr_arguments(&list.args)?
             }
             ast::FunctionArguments::Subquery(_) => {
                 return Err(PlanError::unsupported(

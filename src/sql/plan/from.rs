@@ -60,7 +60,7 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
             ..
         } => (
             name,
-            super::set_functions::expr_args(&args.args)?,
+            super::expr::expr_arguments(&args.args)?,
             alias,
             *with_ordinality,
         ),
@@ -72,7 +72,7 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
             ..
         } => (
             name,
-            super::set_functions::expr_args(args)?,
+            super::expr::expr_arguments(args)?,
             alias,
             *with_ordinality,
         ),
@@ -393,7 +393,7 @@ fn plan_table_factor(
 }
 
 /// Applies `AS alias (c1, c2, ...)`; returns the name the relation is known by.
-fn apply_alias(
+pub(super) fn apply_alias(
     alias: Option<&ast::TableAlias>,
     names: &mut [String],
     default: &str,

@@ -387,21 +387,8 @@ pub(super) fn plan_set_expr(
                 )?);
                 scope.items[c].typ = ColumnType::new(typ, lt[c].nullable || rt[c].nullable);
             }
-            let recast = |rel: RelationExpr, casts: Vec<ScalarExpr>| -> RelationExpr {
-                let arity = rel.arity();
-                if casts
-                    .iter()
-                    .enumerate()
-                    .all(|(i, c)| *c == ScalarExpr::Column(k + i))
-                {
-                    return rel;
-                }
-                let n = casts.len();
-                rel.map(casts)
-                    .project((0..k).chain(arity..arity + n).collect())
-            };
-            let l = recast(l, lcasts);
-            let r = recast(r, rcasts);
+            let l = recast(l, k, lcasts);
+            let r = recast(r, k, rcasts);
             let all = matches!(set_quantifier, SetQuantifier::All);
             if !matches!(
                 set_quantifier,
@@ -1135,62 +1122,54 @@ fn plan_grouping(
     }
     let n_keys = key_exprs.len();
     let input = ecx.rel;
-    if let Some(sets) = grouping_sets {
-        // One Reduce per set, the keys outside it NULL, all with the same columns.
-        let input = scx.bind(input);
-        let input_typ = input.typ();
-        let mut branches = Vec::with_capacity(sets.len());
-        for set in sets {
-            let keys: Vec<usize> = set.iter().map(|e| key_of_expr[*e]).collect();
-            let group_key: Vec<ScalarExpr> = key_exprs
-                .iter()
-                .enumerate()
-                .map(|(i, key)| {
-                    if i < k || keys.contains(&i) {
-                        key.clone()
-                    } else {
-                        ScalarExpr::null(key.typ(&input_typ).scalar_type)
-                    }
-                })
-                .collect();
+    let reduced = match grouping_sets {
+        Some(sets) => {
+            // One Reduce per set, the keys outside it NULL, all with the same columns.
+            let input = scx.bind(input);
+            let input_typ = input.typ();
+            let mut branches = Vec::with_capacity(sets.len());
+            for set in sets {
+                let keys: Vec<usize> = set.iter().map(|e| key_of_expr[*e]).collect();
+                let group_key: Vec<ScalarExpr> = key_exprs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, key)| {
+                        if i < k || keys.contains(&i) {
+                            key.clone()
+                        } else {
+                            ScalarExpr::null(key.typ(&input_typ).scalar_type)
+                        }
+                    })
+                    .collect();
+                let reduce = RelationExpr::Reduce {
+                    input: Box::new(input.clone()),
+                    group_key: group_key.clone(),
+                    aggregates: aggregates.clone(),
+                };
+                branches.push(if set.is_empty() {
+                    one_row_when_empty(scx, reduce, outer, k, &group_key[k..], &aggregates)
+                } else {
+                    reduce
+                });
+            }
+            let mut branches = branches.into_iter();
+            let first = branches
+                .next()
+                .ok_or_else(|| PlanError::Grouping("GROUPING SETS with no sets".into()))?;
+            branches.fold(first, RelationExpr::union)
+        }
+        None => {
             let reduce = RelationExpr::Reduce {
-                input: Box::new(input.clone()),
-                group_key: group_key.clone(),
+                input: Box::new(input),
+                group_key: key_exprs,
                 aggregates: aggregates.clone(),
             };
-            branches.push(if set.is_empty() {
-                one_row_when_empty(scx, reduce, outer, k, &group_key[k..], &aggregates)
+            if group_exprs.is_empty() {
+                one_row_when_empty(scx, reduce, outer, k, &[], &aggregates)
             } else {
                 reduce
-            });
+            }
         }
-        let mut branches = branches.into_iter();
-        let first = branches
-            .next()
-            .ok_or_else(|| PlanError::Grouping("GROUPING SETS with no sets".into()))?;
-        let reduced = branches.fold(first, RelationExpr::union);
-        return finish_grouping(
-            scx,
-            reduced,
-            ungrouped_scope,
-            k,
-            n_keys,
-            &aggregates,
-            finishes,
-            key_names,
-            exprs,
-            aggregate_calls,
-        );
-    }
-    let reduce = RelationExpr::Reduce {
-        input: Box::new(input),
-        group_key: key_exprs,
-        aggregates: aggregates.clone(),
-    };
-    let reduced = if group_exprs.is_empty() {
-        one_row_when_empty(scx, reduce, outer, k, &[], &aggregates)
-    } else {
-        reduce
     };
     finish_grouping(
         scx,
@@ -1295,6 +1274,22 @@ fn finish_grouping(
             ungrouped_scope,
         },
     ))
+}
+
+/// `rel`'s first `k` columns, then `casts` (one expression per remaining column, over
+/// `rel`'s columns); `rel` itself when every cast is the identity.
+pub(super) fn recast(rel: RelationExpr, k: usize, casts: Vec<ScalarExpr>) -> RelationExpr {
+    let arity = rel.arity();
+    if casts
+        .iter()
+        .enumerate()
+        .all(|(i, c)| *c == ScalarExpr::Column(k + i))
+    {
+        return rel;
+    }
+    let n = casts.len();
+    rel.map(casts)
+        .project((0..k).chain(arity..arity + n).collect())
 }
 
 /// A GROUP BY item as an expression: `GROUP BY 1` and `GROUP BY alias` mean the select item.

@@ -181,14 +181,7 @@ fn coerce_declared(value: RelationExpr, types: &[ColumnType], name: &str) -> Res
             return Err(mismatch());
         }
     }
-    if casts
-        .iter()
-        .enumerate()
-        .all(|(c, e)| *e == ScalarExpr::Column(c))
-    {
-        return Ok(value);
-    }
-    Ok(value.map(casts).project((arity..2 * arity).collect()))
+    Ok(query::recast(value, 0, casts))
 }
 
 fn invalid(message: String) -> PlanError {
@@ -298,12 +291,8 @@ fn plan_recursive_cte(
 
 /// `rel` with its columns of unknown type (untyped literals) cast to text.
 fn unknown_as_text(rel: RelationExpr) -> Result<RelationExpr> {
-    let types = rel.typ();
-    if !types.iter().any(|t| t.scalar_type == ScalarType::Unknown) {
-        return Ok(rel);
-    }
-    let arity = types.len();
-    let casts = types
+    let casts = rel
+        .typ()
         .iter()
         .enumerate()
         .map(|(c, t)| match t.scalar_type {
@@ -316,7 +305,7 @@ fn unknown_as_text(rel: RelationExpr) -> Result<RelationExpr> {
             _ => Ok(ScalarExpr::Column(c)),
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(rel.map(casts).project((arity..2 * arity).collect()))
+    Ok(query::recast(rel, 0, casts))
 }
 
 /// Casts the step's columns to the non-recursive term's types where PostgreSQL would (an
@@ -356,14 +345,7 @@ fn coerce_step(step: RelationExpr, types: &[ColumnType], name: &str) -> Result<R
             CastContext::Implicit,
         )?);
     }
-    if casts
-        .iter()
-        .enumerate()
-        .all(|(c, e)| *e == ScalarExpr::Column(c))
-    {
-        return Ok(step);
-    }
-    Ok(step.map(casts).project((arity..2 * arity).collect()))
+    Ok(query::recast(step, 0, casts))
 }
 
 /// PostgreSQL's "aggregate functions are not allowed in a recursive query's recursive term":

@@ -16,7 +16,7 @@ use crate::expr::func::set_returning::SetFunc;
 use crate::expr::{Func, RelationExpr, ScalarExpr, TableFunc};
 use crate::repr::{ColumnType, ScalarType};
 use crate::sql::{PlanError, Result};
-use sqlparser::ast::{self, FunctionArg, FunctionArgExpr};
+use sqlparser::ast;
 
 /// Whether `name` is a set-returning function this module plans.
 pub fn is_set_function(name: &str) -> bool {
@@ -72,38 +72,10 @@ pub fn plan(
     {
         names[0] = normalize_ident(&a.name);
     }
-    let table = match alias {
-        None => name.to_string(),
-        Some(a) => {
-            if a.columns.len() > names.len() {
-                return Err(PlanError::Syntax(format!(
-                    "table \"{}\" has {} columns available but {} columns specified",
-                    normalize_ident(&a.name),
-                    names.len(),
-                    a.columns.len()
-                )));
-            }
-            for (i, column) in a.columns.iter().enumerate() {
-                names[i] = normalize_ident(&column.name);
-            }
-            normalize_ident(&a.name)
-        }
-    };
+    let table = super::from::apply_alias(alias, &mut names, name)?;
     let mut scope = ecx.scope;
     scope = scope.concat(scx.scope_for(Some(&table), &names, &planned.types));
     Ok((rel, scope))
-}
-
-/// The unnamed expression arguments of a call in FROM.
-pub fn expr_args(args: &[FunctionArg]) -> Result<Vec<&ast::Expr>> {
-    args.iter()
-        .map(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Ok(e),
-            other => Err(PlanError::unsupported(format!(
-                "function argument {other} in FROM"
-            ))),
-        })
-        .collect()
 }
 
 struct PlannedCall {

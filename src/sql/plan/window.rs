@@ -281,15 +281,7 @@ fn plan_value_function(
                     "{name} with DISTINCT or ORDER BY in its arguments"
                 )));
             }
-            list.args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    other => Err(PlanError::unsupported(format!(
-                        "window function argument {other}"
-                    ))),
-                })
-                .collect::<Result<_>>()?
+            super::expr::expr_arguments(&list.args)?
         }
         ast::FunctionArguments::Subquery(_) => {
             return Err(PlanError::unsupported("window function over a subquery"));

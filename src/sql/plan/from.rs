@@ -57,13 +57,32 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
             args: Some(args),
             alias,
             with_ordinality,
+            with_hints,
+            version,
+            partitions,
+            json_path,
+            sample,
+            index_directives,
             ..
-        } => (
-            name,
-            super::expr::expr_arguments(&args.args)?,
-            alias,
-            *with_ordinality,
-        ),
+        } => {
+            // Clauses a function call in FROM cannot take are refused, not ignored.
+            if args.settings.is_some()
+                || !with_hints.is_empty()
+                || version.is_some()
+                || !partitions.is_empty()
+                || json_path.is_some()
+                || sample.is_some()
+                || !index_directives.is_empty()
+            {
+                return Err(PlanError::unsupported(format!("FROM item {factor}")));
+            }
+            (
+                name,
+                super::expr::expr_arguments(&args.args)?,
+                alias,
+                *with_ordinality,
+            )
+        }
         TableFactor::Function {
             name,
             args,

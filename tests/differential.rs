@@ -67,7 +67,7 @@ fn predicate(rng: &mut ChaCha8Rng, t: &str) -> String {
 
 fn query(rng: &mut ChaCha8Rng) -> String {
     let (x, y) = (table(rng), table(rng));
-    match rng.random_range(0..21) {
+    match rng.random_range(0..22) {
         0 => format!("SELECT a, b, c FROM {x} t WHERE {}", predicate(rng, "t")),
         1 => format!(
             "SELECT t.a, u.b, t.c FROM {x} t JOIN {y} u ON t.a = u.a WHERE {}",
@@ -154,6 +154,26 @@ fn query(rng: &mut ChaCha8Rng) -> String {
              1 FOLLOWING) AS near FROM {x} t WHERE {}",
             predicate(rng, "t")
         ),
+        // Numberings and nearby values (maintained row by row), partitioned and global,
+        // one of them per query (see 18); the order keys cover every column, so equal
+        // keys mean equal rows.
+        20 => {
+            let positional = [
+                "row_number() OVER (PARTITION BY c ORDER BY a, b)",
+                "lead(b, 2) OVER (PARTITION BY c ORDER BY a, b)",
+                "sum(a) OVER (PARTITION BY c ORDER BY a, b ROWS BETWEEN 2 PRECEDING AND \
+                 1 PRECEDING)",
+                "row_number() OVER (ORDER BY a DESC, b, c NULLS FIRST)",
+            ][rng.random_range(0..4)];
+            format!(
+                "SELECT a, b, c, {positional} AS p, \
+                 dense_rank() OVER (PARTITION BY c ORDER BY a) AS dr, \
+                 sum(b) OVER (PARTITION BY c ORDER BY a DESC RANGE BETWEEN 1 PRECEDING AND \
+                 2 FOLLOWING) AS near, \
+                 count(*) OVER (PARTITION BY c ORDER BY a GROUPS BETWEEN 1 PRECEDING AND \
+                 1 FOLLOWING) AS groups FROM {x}"
+            )
+        }
         _ => format!(
             "SELECT c, count(*) FILTER (WHERE a > 2) AS big, \
              sum(b) FILTER (WHERE a IS NULL OR b < 3) AS small FROM {x} GROUP BY c"

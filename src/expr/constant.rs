@@ -41,6 +41,13 @@ fn eval(
             eval(body, lets)?
         }
         RelationExpr::Map { input, scalars } => eval(input, lets)?.and_then(|rows| {
+            // A volatile scalar gives each copy of a row its own value.
+            let volatile = scalars.iter().any(ScalarExpr::is_volatile);
+            let rows = if volatile {
+                super::volatile::copies(consolidate(rows))
+            } else {
+                rows
+            };
             rows.into_iter()
                 .map(|(row, diff)| {
                     let mut datums = row.into_datums();

@@ -12,6 +12,7 @@ pub mod func;
 mod relation;
 mod scalar;
 pub mod temporal_filter;
+pub mod volatile;
 
 pub use error::EvalError;
 pub use func::{AggregateFunc, Func, TableFunc};

@@ -111,6 +111,25 @@ impl ScalarExpr {
         }
     }
 
+    /// Whether a volatile function (`gen_random_uuid()`) occurs anywhere in the expression:
+    /// two evaluations on one row may differ.
+    pub fn is_volatile(&self) -> bool {
+        match self {
+            ScalarExpr::Column(_) | ScalarExpr::Literal(..) => false,
+            ScalarExpr::Call {
+                func: Func::GenRandomUuid,
+                ..
+            } => true,
+            ScalarExpr::Call { args, .. }
+            | ScalarExpr::And(args)
+            | ScalarExpr::Or(args)
+            | ScalarExpr::Coalesce(args) => args.iter().any(ScalarExpr::is_volatile),
+            ScalarExpr::If { cond, then, els } => {
+                cond.is_volatile() || then.is_volatile() || els.is_volatile()
+            }
+        }
+    }
+
     /// Evaluates the expression on `row`.
     pub fn eval(&self, row: &[Datum]) -> Result<Datum, EvalError> {
         match self {

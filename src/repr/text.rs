@@ -269,9 +269,7 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
         ScalarType::Jsonb => {
             Datum::Jsonb(Jsonb::parse(text).ok_or_else(|| invalid(&ScalarType::Jsonb, text))?)
         }
-        ScalarType::Uuid => {
-            Datum::Uuid(uuid::Uuid::parse_str(trimmed).map_err(|_| invalid(typ, text))?)
-        }
+        ScalarType::Uuid => Datum::Uuid(parse_uuid(text).ok_or_else(|| invalid(typ, text))?),
         ScalarType::Array(elem) => {
             parse_array(trimmed, elem).ok_or_else(|| invalid(typ, text))??
         }
@@ -357,6 +355,29 @@ pub fn enforce_length(text: &str, max: Option<u32>, typ: &ScalarType) -> Result<
     } else {
         Err(EvalError::StringTooLong(typ.sql_name()))
     }
+}
+
+/// PostgreSQL's uuid input: 32 hex digits, optionally in braces, with an optional hyphen
+/// after any group of four digits but the last; no surrounding spaces.
+fn parse_uuid(text: &str) -> Option<uuid::Uuid> {
+    let inner = match text.strip_prefix('{') {
+        Some(rest) => rest.strip_suffix('}')?,
+        None => text,
+    };
+    let mut bytes = [0u8; 16];
+    let mut digits = inner.chars();
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        let high = digits.next()?.to_digit(16)?;
+        let low = digits.next()?.to_digit(16)?;
+        *byte = (high * 16 + low) as u8;
+        if i % 2 == 1 && i < 15 && digits.as_str().starts_with('-') {
+            digits.next();
+        }
+    }
+    digits
+        .as_str()
+        .is_empty()
+        .then(|| uuid::Uuid::from_bytes(bytes))
 }
 
 fn parse_bytea(text: &str) -> Option<Vec<u8>> {
@@ -625,6 +646,30 @@ fn parse_array(s: &str, elem: &ScalarType) -> Option<Result<Datum, EvalError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_parse_as_postgres_reads_them() {
+        let canonical = parse_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        assert!(canonical.is_some());
+        for same in [
+            "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+            "{a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11}",
+            "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+            "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+        ] {
+            assert_eq!(parse_uuid(same), canonical, "{same}");
+        }
+        for bad in [
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+            "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            "a0e-ebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g",
+        ] {
+            assert_eq!(parse_uuid(bad), None, "{bad}");
+        }
+    }
 
     fn f8(v: f64) -> String {
         format_datum(&Datum::f64(v), &ScalarType::Float64)

@@ -32,6 +32,10 @@ pub enum PlanError {
     /// `mz_now()` where it cannot be a temporal filter; the message says what is accepted.
     #[error("{0}")]
     UnsupportedTemporal(String),
+    /// A construct PostgreSQL also refuses where it appears (a set-returning function in
+    /// WHERE), with PostgreSQL's message and SQLSTATE 0A000.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("relation \"{0}\" already exists")]
     AlreadyExists(String),
     #[error("{0}")]
@@ -54,6 +58,9 @@ pub enum PlanError {
     DuplicateColumn(String),
     #[error("{0}")]
     InvalidParameter(String),
+    /// A window frame offset that is NULL or negative (22013).
+    #[error("{0}")]
+    InvalidFrameSize(String),
     /// A WITH RECURSIVE query of a shape PostgreSQL refuses (42P19).
     #[error("{0}")]
     InvalidRecursion(String),
@@ -75,7 +82,9 @@ impl PlanError {
             PlanError::UnknownOperator(_) => "42883",
             PlanError::DatatypeMismatch(_) => "42804",
             PlanError::CannotCast { .. } => "42846",
-            PlanError::Unsupported(_) | PlanError::UnsupportedTemporal(_) => "0A000",
+            PlanError::Unsupported(_)
+            | PlanError::UnsupportedTemporal(_)
+            | PlanError::NotAllowed(_) => "0A000",
             PlanError::AlreadyExists(_) => "42P07",
             PlanError::Grouping(_) => "42803",
             PlanError::InvalidColumnReference(_) => "42P10",
@@ -87,6 +96,7 @@ impl PlanError {
             PlanError::UnknownKeyColumn(_) => "42703",
             PlanError::DuplicateColumn(_) => "42701",
             PlanError::InvalidParameter(_) => "22023",
+            PlanError::InvalidFrameSize(_) => "22013",
             PlanError::InvalidRecursion(_) => "42P19",
             PlanError::Eval(e) => e.sqlstate(),
         }

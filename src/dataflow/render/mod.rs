@@ -7,6 +7,8 @@
 //! - `Map` / `Filter` / `Project` evaluate row by row; a failing scalar sends its error to
 //!   `errs` and drops the row.
 //! - `Join`, `Reduce`, `TopK`, `Threshold`: see `join.rs`, `reduce.rs`, `topk.rs`.
+//! - A window call (`Project` of a `FlatMap` over a `WindowPartition` `Reduce`) whose value
+//!   reads only nearby rows, or a numbering: see `window.rs`, which maintains it row by row.
 //! - `Union` concatenates; `Negate` negates diffs; `Let` renders its value once and every
 //!   `Get` of it reuses those collections.
 //! - `LetRec`: see `recursion.rs`. Its values are rendered in a nested scope whose times are
@@ -16,6 +18,7 @@ mod join;
 mod recursion;
 mod reduce;
 mod topk;
+mod window;
 
 use super::command::{DataflowDesc, DataflowExport};
 use super::traces::{TraceBundle, TraceManager};
@@ -59,6 +62,11 @@ pub(super) trait RenderTime:
         source: GlobalId,
         key: &[ScalarExpr],
     ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)>;
+    /// Renders a window call that `window.rs` maintains row by row, if this scope can.
+    fn render_window<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        plan: &window::WindowPlan<'_>,
+    ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)>;
     /// Renders a `LetRec`.
     fn render_letrec<'s>(
         cx: &mut Context<'s, '_, Self>,
@@ -85,6 +93,13 @@ impl RenderTime for Timestamp {
         let (right, right_errs) = cx.import_index(source, key)?;
         let joined = left.join_core(right, |_k, l: &Row, r: &Row| Some(l.concat(r)));
         Some((joined, right_errs))
+    }
+    fn render_window<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        plan: &window::WindowPlan<'_>,
+    ) -> Option<(Oks<'s>, Errs<'s>)> {
+        let input = cx.render(plan.input());
+        Some(window::render(input, plan))
     }
     fn render_letrec<'s>(
         cx: &mut Context<'s, '_, Self>,
@@ -114,6 +129,13 @@ impl RenderTime for Product<Timestamp, u64> {
         _source: GlobalId,
         _key: &[ScalarExpr],
     ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)> {
+        None
+    }
+    fn render_window<'s>(
+        _cx: &mut Context<'s, '_, Self>,
+        _plan: &window::WindowPlan<'_>,
+    ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)> {
+        // Rounds are not totally ordered with the dataflow's times: the plan as written.
         None
     }
     fn render_letrec<'s>(
@@ -325,7 +347,20 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
                 result
             }
             RelationExpr::Map { input, scalars } => {
-                let (oks, errs) = self.render(input);
+                let (mut oks, errs) = self.render(input);
+                if scalars.iter().any(ScalarExpr::is_volatile) {
+                    // One evaluation per copy of each row (see `expr::volatile`).
+                    use timely::dataflow::operators::vec::Map;
+                    oks = oks
+                        .consolidate()
+                        .inner
+                        .flat_map(|(row, time, diff)| {
+                            crate::expr::volatile::copies(vec![(row, diff)])
+                                .into_iter()
+                                .map(move |(row, unit)| (row, time.clone(), unit))
+                        })
+                        .as_collection();
+                }
                 let scalars = scalars.clone();
                 let results = oks.map(move |row| {
                     let mut datums = row.into_datums();
@@ -358,25 +393,20 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
                 (oks, errs.concat(new_errs))
             }
             RelationExpr::Project { input, outputs } => {
+                if let Some(plan) = window::recognize(expr)
+                    && let Some(rendered) = T::render_window(self, &plan)
+                {
+                    return rendered;
+                }
+                if let RelationExpr::FlatMap { input, func, exprs } = input.as_ref() {
+                    return self.render_flat_map(input, func, exprs, Some(outputs));
+                }
                 let (oks, errs) = self.render(input);
                 let outputs = outputs.clone();
                 (oks.map(move |row| row.project(&outputs)), errs)
             }
             RelationExpr::FlatMap { input, func, exprs } => {
-                let (oks, errs) = self.render(input);
-                let (func, exprs) = (func.clone(), exprs.clone());
-                let results = oks.flat_map(move |row| {
-                    let produced = eval_all(&exprs, &row).and_then(|args| func.eval(&args));
-                    match produced {
-                        Ok(rows) => rows
-                            .into_iter()
-                            .map(|out| Ok(row.concat(&out)))
-                            .collect::<Vec<_>>(),
-                        Err(e) => vec![Err(e)],
-                    }
-                });
-                let (oks, new_errs) = split(results);
-                (oks, errs.concat(new_errs))
+                self.render_flat_map(input, func, exprs, None)
             }
             RelationExpr::Join {
                 inputs,
@@ -420,6 +450,48 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
             }
             RelationExpr::ArrangeBy { input, .. } => self.render(input),
         }
+    }
+}
+
+impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
+    /// A `FlatMap`, and the `Project` over it if there is one: each output row is built
+    /// directly from the input row and the produced columns. (A window's or session's
+    /// `FlatMap` reads a whole partition from one column of its input row; concatenating
+    /// that into every output row before projecting it away would take time and memory
+    /// quadratic in the partition.)
+    fn render_flat_map(
+        &mut self,
+        input: &RelationExpr,
+        func: &crate::expr::TableFunc,
+        exprs: &[ScalarExpr],
+        outputs: Option<&[usize]>,
+    ) -> (Oks<'s, T>, Errs<'s, T>) {
+        let (oks, errs) = self.render(input);
+        let (func, exprs) = (func.clone(), exprs.to_vec());
+        let outputs = outputs.map(<[usize]>::to_vec);
+        let results = oks.flat_map(move |row| {
+            let produced = eval_all(&exprs, &row).and_then(|args| func.eval(&args));
+            match produced {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|out| {
+                        Ok(match &outputs {
+                            None => row.concat(&out),
+                            Some(outputs) => outputs
+                                .iter()
+                                .map(|&c| match c.checked_sub(row.len()) {
+                                    None => row[c].clone(),
+                                    Some(p) => out[p].clone(),
+                                })
+                                .collect(),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        });
+        let (oks, new_errs) = split(results);
+        (oks, errs.concat(new_errs))
     }
 }
 

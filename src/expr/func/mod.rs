@@ -21,7 +21,7 @@ pub mod window;
 pub mod window_value;
 
 pub use aggregate::AggregateFunc;
-pub use compare::{compare_rows, sql_order};
+pub use compare::{compare_keys, compare_rows, sql_order};
 pub use scalar_eval::arithmetic_result;
 pub use table::TableFunc;
 
@@ -94,6 +94,10 @@ pub enum Func {
         compare: Box<crate::expr::ScalarExpr>,
         all: bool,
     },
+    /// `gen_random_uuid()`: a new random (version 4) UUID at each evaluation. Volatile: never
+    /// folded, and allowed only where a query is evaluated once (one-off SELECTs, INSERT
+    /// values, column defaults), where each row of a multiplicity gets its own value.
+    GenRandomUuid,
 }
 
 /// Named scalar functions.

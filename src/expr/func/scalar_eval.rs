@@ -89,6 +89,7 @@ pub(super) fn eval(func: &Func, args: &[Datum]) -> Result<Datum, EvalError> {
             }
             (other, _) => return Err(EvalError::Internal(format!("subscript of {other:?}"))),
         },
+        Func::GenRandomUuid => Datum::Uuid(uuid::Uuid::new_v4()),
         Func::MzNow => {
             return Err(EvalError::Internal(
                 "mz_now() evaluated outside a temporal filter".into(),
@@ -764,6 +765,7 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
         Func::Cast(to) => t(to.clone()),
         Func::Concat => t(ScalarType::String),
         Func::MzNow => ColumnType::new(ScalarType::TimestampTz, false),
+        Func::GenRandomUuid => ColumnType::new(ScalarType::Uuid, false),
         Func::MakeRecord => {
             ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
         }

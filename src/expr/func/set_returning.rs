@@ -1,6 +1,6 @@
 //! Set-returning functions over one value, for FROM: `unnest(array)`,
 //! `jsonb_array_elements[_text](jsonb)`, `jsonb_each[_text](jsonb)`,
-//! `jsonb_object_keys(jsonb)` and `generate_series` over timestamps. Each maps its arguments
+//! `jsonb_object_keys(jsonb)`, `generate_series` over timestamps and `regexp_matches`. Each maps its arguments
 //! to the rows PostgreSQL returns, in PostgreSQL's order; a NULL argument gives no rows.
 
 use super::compare::sql_order;
@@ -31,6 +31,10 @@ pub enum SetFunc {
     JsonbObjectKeys,
     /// `generate_series(start, stop, step)` over timestamps (with or without time zone).
     GenerateSeriesTimestamp,
+    /// `regexp_matches(string, pattern [, flags])`: a `text[]` row per match (the capture
+    /// groups, or the whole match when there are none); only the first match unless the
+    /// flags hold `g`; `i` matches case-insensitively. A NULL argument gives no rows.
+    RegexpMatches,
 }
 
 impl SetFunc {
@@ -71,8 +75,58 @@ impl SetFunc {
                 }),
             },
             SetFunc::GenerateSeriesTimestamp => timestamp_series(args),
+            SetFunc::RegexpMatches => regexp_matches(args),
         }
     }
+}
+
+fn regexp_matches(args: &[Datum]) -> Result<Vec<Row>, EvalError> {
+    if args.iter().any(Datum::is_null) {
+        return Ok(vec![]);
+    }
+    let text = |d: &Datum| match d {
+        Datum::String(s) => Ok(s.clone()),
+        other => Err(EvalError::Internal(format!("regexp_matches of {other:?}"))),
+    };
+    let (subject, pattern) = (text(&args[0])?, text(&args[1])?);
+    let flags = match args.get(2) {
+        Some(f) => text(f)?,
+        None => String::new(),
+    };
+    let (mut global, mut case_insensitive) = (false, false);
+    for flag in flags.chars() {
+        match flag {
+            'g' => global = true,
+            'i' => case_insensitive = true,
+            'c' => case_insensitive = false,
+            'b' | 'e' | 'm' | 'n' | 'p' | 'q' | 's' | 't' | 'w' | 'x' => {
+                return Err(EvalError::FeatureNotSupported(format!(
+                    "regular expression option \"{flag}\""
+                )));
+            }
+            other => {
+                return Err(EvalError::InvalidParameter {
+                    message: format!("invalid regular expression option: \"{other}\""),
+                });
+            }
+        }
+    }
+    super::string::with_regex(&pattern, case_insensitive, |re| {
+        re.captures_iter(&subject)
+            .take(if global { usize::MAX } else { 1 })
+            .map(|c| {
+                let groups: Vec<Datum> = if c.len() == 1 {
+                    vec![Datum::String(c[0].to_string())]
+                } else {
+                    c.iter()
+                        .skip(1)
+                        .map(|g| g.map_or(Datum::Null, |m| Datum::String(m.as_str().into())))
+                        .collect()
+                };
+                Row::new(vec![Datum::Array(groups)])
+            })
+            .collect()
+    })
 }
 
 fn json(d: &Datum) -> Result<Value, EvalError> {

@@ -54,6 +54,17 @@ pub enum TableFunc {
         func: super::set_returning::SetFunc,
         output: Vec<ColumnType>,
     },
+    /// Several table functions in lockstep (set-returning functions in a SELECT list): the
+    /// arguments are each function's arguments in turn (`funcs[i].1` of them); row `j` is
+    /// every function's row `j`, NULLs for one that returned fewer rows. As many rows as the
+    /// longest; none when every function returns none.
+    Zip {
+        funcs: Vec<(TableFunc, usize)>,
+        output: Vec<ColumnType>,
+    },
+    /// `WITH ORDINALITY`: the function's rows, each followed by its number (from 1, as a
+    /// bigint) in the order the function returns them.
+    WithOrdinality(Box<TableFunc>),
 }
 
 impl TableFunc {
@@ -67,7 +78,14 @@ impl TableFunc {
                 types.push(ColumnType::new(ScalarType::Int64, false));
                 types
             }
-            TableFunc::SetReturning { output, .. } => output.clone(),
+            TableFunc::SetReturning { output, .. } | TableFunc::Zip { output, .. } => {
+                output.clone()
+            }
+            TableFunc::WithOrdinality(func) => {
+                let mut types = func.output_type(args);
+                types.push(ColumnType::new(ScalarType::Int64, false));
+                types
+            }
             TableFunc::WindowValues {
                 row_types,
                 value_type,
@@ -165,6 +183,13 @@ impl TableFunc {
                 session_windows(partition, *gap_micros)
             }
             TableFunc::SetReturning { func, .. } => func.eval(args),
+            TableFunc::Zip { funcs, .. } => zip(funcs, args),
+            TableFunc::WithOrdinality(func) => Ok(func
+                .eval(args)?
+                .into_iter()
+                .zip(1i64..)
+                .map(|(row, n)| row.iter().cloned().chain([Datum::Int64(n)]).collect())
+                .collect()),
             TableFunc::WindowValues {
                 func, order, frame, ..
             } => {
@@ -181,6 +206,31 @@ impl TableFunc {
             }
         }
     }
+}
+
+/// `TableFunc::Zip`: each function over its arguments, row by row.
+fn zip(funcs: &[(TableFunc, usize)], args: &[Datum]) -> Result<Vec<Row>, EvalError> {
+    let mut results = Vec::with_capacity(funcs.len());
+    let mut rest = args;
+    for (func, count) in funcs {
+        let (own, others) = rest.split_at((*count).min(rest.len()));
+        rest = others;
+        // Each function's output width, for the NULLs after its last row.
+        let width = func.output_type(&[]).len();
+        results.push((func.eval(own)?, width));
+    }
+    let rows = results.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+    Ok((0..rows)
+        .map(|j| {
+            results
+                .iter()
+                .flat_map(|(produced, width)| match produced.get(j) {
+                    Some(row) => row.to_vec(),
+                    None => vec![Datum::Null; *width],
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// `TableFunc::SessionWindows` for one sorted partition.

@@ -31,6 +31,21 @@ pub struct Grouping {
     pub ungrouped_scope: Scope,
 }
 
+impl Grouping {
+    /// `previous`'s replacements (if any) and `more`: for the columns that windows and
+    /// set-returning functions add, planned after grouping into `scope`.
+    pub fn extended(previous: Option<&Grouping>, more: Vec<(Expr, usize)>, scope: &Scope) -> Self {
+        let mut exprs = previous.map(|g| g.exprs.clone()).unwrap_or_default();
+        exprs.extend(more);
+        Grouping {
+            exprs,
+            ungrouped_scope: previous
+                .map(|g| g.ungrouped_scope.clone())
+                .unwrap_or_else(|| scope.clone()),
+        }
+    }
+}
+
 pub struct ExprContext<'s, 'a> {
     pub scx: &'s StatementContext<'a>,
     pub rel: RelationExpr,
@@ -46,6 +61,59 @@ pub struct ExprContext<'s, 'a> {
 pub type Typed = (ScalarExpr, ScalarType);
 
 /// A call's arguments, each a plain expression (no named arguments, no `*`).
+/// The function calls in `exprs` for which `wanted` holds, each once, in the order met,
+/// outside subqueries (a subquery's calls belong to it).
+pub fn collect_calls<'e>(
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    wanted: impl Fn(&ast::Function) -> bool,
+) -> Vec<ast::Function> {
+    use sqlparser::ast::{Visit, Visitor};
+    use std::ops::ControlFlow;
+    struct Collector<F> {
+        calls: Vec<ast::Function>,
+        query_depth: usize,
+        wanted: F,
+    }
+    impl<F: Fn(&ast::Function) -> bool> Visitor for Collector<F> {
+        type Break = ();
+        fn pre_visit_query(&mut self, _query: &ast::Query) -> ControlFlow<()> {
+            self.query_depth += 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _query: &ast::Query) -> ControlFlow<()> {
+            self.query_depth -= 1;
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if let Expr::Function(f) = expr
+                && self.query_depth == 0
+                && (self.wanted)(f)
+                && !self.calls.contains(f)
+            {
+                self.calls.push(f.clone());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut collector = Collector {
+        calls: Vec::new(),
+        query_depth: 0,
+        wanted,
+    };
+    for e in exprs {
+        let _ = e.visit(&mut collector);
+    }
+    collector.calls
+}
+
+/// The expressions of a SELECT list (not its wildcards).
+pub fn select_list_exprs(projection: &[ast::SelectItem]) -> impl Iterator<Item = &Expr> {
+    projection.iter().filter_map(|item| match item {
+        ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+        _ => None,
+    })
+}
+
 pub fn expr_arguments(args: &[ast::FunctionArg]) -> Result<Vec<&Expr>> {
     args.iter()
         .map(|arg| match arg {
@@ -213,6 +281,12 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                     return Err(PlanError::unsupported("CAST ... FORMAT"));
                 }
                 let typ = scalar_type_from_sql(data_type)?;
+                // `ARRAY[]::t[]`: the cast gives the empty array its type.
+                if let (Expr::Array(array), ScalarType::Array(_)) = (inner.as_ref(), &typ)
+                    && array.elem.is_empty()
+                {
+                    return Ok((ScalarExpr::call(crate::expr::Func::MakeArray, vec![]), typ));
+                }
                 let (e, from) = self.plan_expr_typed_param(inner, &typ)?;
                 Ok((func::plan_cast(e, &from, &typ, CastContext::Explicit)?, typ))
             }
@@ -776,6 +850,14 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 self.clause
             )));
         }
+        if super::set_functions::is_set_function(&name) {
+            // The SELECT list plans its calls beforehand (`set_functions::plan_select_list`);
+            // reaching here means another clause, or an argument of another call.
+            return Err(PlanError::NotAllowed(format!(
+                "set-returning functions are not allowed in {}",
+                self.clause
+            )));
+        }
         if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
             return Err(PlanError::unsupported(format!(
                 "{name} with FILTER / WITHIN GROUP"
@@ -844,6 +926,17 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 Ok((now, typ))
             }
             "mz_now" if args.is_empty() => Ok(mz_now()),
+            "gen_random_uuid" if args.is_empty() => {
+                if !self.now_is_constant {
+                    return Err(PlanError::unsupported(
+                        "gen_random_uuid() in a view (its rows would change on every evaluation)",
+                    ));
+                }
+                Ok((
+                    ScalarExpr::call(crate::expr::Func::GenRandomUuid, vec![]),
+                    ScalarType::Uuid,
+                ))
+            }
             "current_date" if args.is_empty() => {
                 let (now, typ) = self.plan_now()?;
                 Ok((

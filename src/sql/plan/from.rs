@@ -48,6 +48,8 @@ struct SetFunctionCall<'a> {
     name: String,
     args: Vec<&'a ast::Expr>,
     alias: Option<&'a ast::TableAlias>,
+    /// `WITH ORDINALITY`: a last column numbering each call's rows from 1.
+    ordinality: bool,
 }
 
 fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>> {
@@ -102,15 +104,16 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
             with_ordinality,
             ..
         } => {
-            if *with_offset || *with_ordinality || array_exprs.len() != 1 {
+            if *with_offset || array_exprs.len() != 1 {
                 return Err(PlanError::unsupported(
-                    "unnest of several arrays, WITH OFFSET or WITH ORDINALITY",
+                    "unnest of several arrays, or WITH OFFSET",
                 ));
             }
             return Ok(Some(SetFunctionCall {
                 name: "unnest".into(),
                 args: array_exprs.iter().collect(),
                 alias: alias.as_ref(),
+                ordinality: *with_ordinality,
             }));
         }
         _ => return Ok(None),
@@ -122,13 +125,11 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
     if !super::set_functions::is_set_function(&name) {
         return Ok(None);
     }
-    if ordinality {
-        return Err(PlanError::unsupported("WITH ORDINALITY"));
-    }
     Ok(Some(SetFunctionCall {
         name,
         args,
         alias: alias.as_ref(),
+        ordinality,
     }))
 }
 
@@ -144,6 +145,7 @@ fn plan_set_function(
         &call.name,
         &call.args,
         call.alias,
+        call.ordinality,
         now_is_constant,
     )
 }

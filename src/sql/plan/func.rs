@@ -168,7 +168,8 @@ fn is_foldable(expr: &ScalarExpr) -> bool {
         ScalarExpr::Literal(Ok(_), _) => true,
         ScalarExpr::Literal(Err(_), _) => false,
         ScalarExpr::Call {
-            func: Func::MzNow, ..
+            func: Func::MzNow | Func::GenRandomUuid,
+            ..
         } => false,
         ScalarExpr::Call { args, .. }
         | ScalarExpr::And(args)

@@ -600,17 +600,23 @@ fn plan_select(
         wcx.grouping = grouping_ref;
         wcx.now_is_constant = now_is_constant;
         let windows = super::window::plan_windows(&mut wcx, &window_calls, &select.named_window)?;
-        let mut exprs = grouping_ref.map(|g| g.exprs.clone()).unwrap_or_default();
-        exprs.extend(windows);
-        combined = Grouping {
-            exprs,
-            ungrouped_scope: grouping_ref
-                .map(|g| g.ungrouped_scope.clone())
-                .unwrap_or_else(|| wcx.scope.clone()),
-        };
+        combined = Grouping::extended(grouping_ref, windows, &wcx.scope);
         grouping_ref = Some(&combined);
         rel = wcx.rel;
         scope = wcx.scope;
+    }
+    // Set-returning functions in the SELECT list, in lockstep, after windows.
+    let set_calls = super::set_functions::collect_select_list_calls(&select.projection);
+    let with_sets;
+    if !set_calls.is_empty() {
+        let mut scx_sets = ExprContext::new(scx, rel, scope, "SELECT");
+        scx_sets.grouping = grouping_ref;
+        scx_sets.now_is_constant = now_is_constant;
+        let sets = super::set_functions::plan_select_list(&mut scx_sets, &set_calls)?;
+        with_sets = Grouping::extended(grouping_ref, sets, &scx_sets.scope);
+        grouping_ref = Some(&with_sets);
+        rel = scx_sets.rel;
+        scope = scx_sets.scope;
     }
     let input_arity = scope.len();
     let mut ecx = ExprContext::new(scx, rel, scope, "SELECT");
@@ -940,7 +946,7 @@ fn collect_aggregates(expr: &Expr, out: &mut Vec<ast::Function>) {
     let mut visit = |e: &Expr| collect_aggregates(e, out);
     match expr {
         Expr::Function(f) => {
-            if f.over.is_none() && is_aggregate_name(&f.name) {
+            if f.over.is_none() && (is_aggregate_name(&f.name) || is_grouping_call(f)) {
                 if !out.contains(f) {
                     out.push(f.clone());
                 }
@@ -1050,6 +1056,12 @@ fn collect_aggregates(expr: &Expr, out: &mut Vec<ast::Function>) {
     }
 }
 
+/// `grouping(e, ...)`: which of its arguments (GROUP BY expressions) the row's grouping
+/// set leaves out, as bits (the last argument the lowest bit). Planned with the grouping.
+fn is_grouping_call(f: &ast::Function) -> bool {
+    f.over.is_none() && matches!(normalize_name(&f.name).as_deref(), Ok([n]) if n == "grouping")
+}
+
 fn is_aggregate_name(name: &ast::ObjectName) -> bool {
     match normalize_name(name) {
         Ok(parts) => match parts.as_slice() {
@@ -1111,16 +1123,69 @@ fn plan_grouping(
             exprs.push((g.clone(), index));
         }
     }
+    // `grouping(...)` calls: per call, the key of each argument.
+    let (grouping_calls, aggregate_calls): (Vec<ast::Function>, Vec<ast::Function>) =
+        aggregate_calls.iter().cloned().partition(is_grouping_call);
+    let mut grouping_keys: Vec<Vec<usize>> = Vec::with_capacity(grouping_calls.len());
+    for call in &grouping_calls {
+        let args = match &call.args {
+            ast::FunctionArguments::List(list)
+                if list.duplicate_treatment.is_none() && list.clauses.is_empty() =>
+            {
+                super::expr::expr_arguments(&list.args)?
+            }
+            _ => vec![],
+        };
+        if args.is_empty() || args.len() > 31 || call.filter.is_some() {
+            return Err(PlanError::Grouping(
+                "GROUPING takes from 1 to 31 grouping expressions".into(),
+            ));
+        }
+        let mut keys = Vec::with_capacity(args.len());
+        for arg in args {
+            let (e, _) = ecx.plan_expr(arg)?;
+            match key_exprs[k..].iter().position(|x| *x == e) {
+                Some(p) => keys.push(k + p),
+                None => {
+                    return Err(PlanError::Grouping(
+                        "arguments to GROUPING must be grouping expressions of the associated query level"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        grouping_keys.push(keys);
+    }
+    // The value of each `grouping(...)` call for a set of keys.
+    let grouping_values = |set_keys: Option<&[usize]>| -> Vec<ScalarExpr> {
+        grouping_keys
+            .iter()
+            .map(|keys| {
+                let mask = keys.iter().fold(0i32, |mask, key| {
+                    let left_out = set_keys.is_some_and(|set| !set.contains(key));
+                    (mask << 1) | i32::from(left_out)
+                });
+                ScalarExpr::literal(Datum::Int32(mask), ScalarType::Int32)
+            })
+            .collect()
+    };
+    // Their values are key columns after the GROUP BY keys: constant within a grouping
+    // set, so they split no group.
+    let plain_keys = key_exprs.len();
+    for (i, call) in grouping_calls.iter().enumerate() {
+        key_names.push((None, "?column?".into()));
+        exprs.push((Expr::Function(call.clone()), plain_keys + i));
+    }
     // Aggregates.
     let mut aggregates: Vec<AggregateExpr> = Vec::new();
     let mut finishes: Vec<(ScalarExpr, usize, ScalarType)> = Vec::new();
-    for call in aggregate_calls {
+    for call in &aggregate_calls {
         let plan = plan_aggregate_call(&mut ecx, call)?;
         let base = aggregates.len();
         aggregates.extend(plan.aggregates);
         finishes.push((plan.finish, base, plan.typ));
     }
-    let n_keys = key_exprs.len();
+    let n_keys = plain_keys + grouping_calls.len();
     let input = ecx.rel;
     let reduced = match grouping_sets {
         Some(sets) => {
@@ -1140,6 +1205,7 @@ fn plan_grouping(
                             ScalarExpr::null(key.typ(&input_typ).scalar_type)
                         }
                     })
+                    .chain(grouping_values(Some(&keys)))
                     .collect();
                 let reduce = RelationExpr::Reduce {
                     input: Box::new(input.clone()),
@@ -1159,9 +1225,11 @@ fn plan_grouping(
             branches.fold(first, RelationExpr::union)
         }
         None => {
+            let mut group_key = key_exprs;
+            group_key.extend(grouping_values(None));
             let reduce = RelationExpr::Reduce {
                 input: Box::new(input),
-                group_key: key_exprs,
+                group_key,
                 aggregates: aggregates.clone(),
             };
             if group_exprs.is_empty() {
@@ -1181,7 +1249,7 @@ fn plan_grouping(
         finishes,
         key_names,
         exprs,
-        aggregate_calls,
+        &aggregate_calls,
     )
 }
 

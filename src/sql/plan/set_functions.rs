@@ -7,6 +7,12 @@
 //! row. A function's columns are named as PostgreSQL names them (`value`; `key`, `value`; or
 //! after the function); for one named after the function, `AS g` names the relation and its
 //! column, and `g(x)` the column `x`.
+//!
+//! In a SELECT list (PostgreSQL's "ProjectSet"), the calls are evaluated in lockstep after
+//! grouping and window functions: each input row gives as many rows as its longest call,
+//! the shorter ones padded with NULLs, and none when every call returns none. Only calls with
+//! one column; nested calls, and calls in other clauses, are refused as PostgreSQL refuses
+//! them or with 0A000.
 
 use super::context::StatementContext;
 use super::expr::{ExprContext, Typed, normalize_ident};
@@ -16,7 +22,7 @@ use crate::expr::func::set_returning::SetFunc;
 use crate::expr::{Func, RelationExpr, ScalarExpr, TableFunc};
 use crate::repr::{ColumnType, ScalarType};
 use crate::sql::{PlanError, Result};
-use sqlparser::ast;
+use sqlparser::ast::{self, Expr, SelectItem};
 
 /// Whether `name` is a set-returning function this module plans.
 pub fn is_set_function(name: &str) -> bool {
@@ -29,6 +35,7 @@ pub fn is_set_function(name: &str) -> bool {
             | "jsonb_each"
             | "jsonb_each_text"
             | "jsonb_object_keys"
+            | "regexp_matches"
     )
 }
 
@@ -39,6 +46,7 @@ pub fn plan(
     name: &str,
     args: &[&ast::Expr],
     alias: Option<&ast::TableAlias>,
+    ordinality: bool,
     now_is_constant: bool,
 ) -> Result<(RelationExpr, Scope)> {
     let mut ecx = ExprContext::new(scx, rel, scope, "functions in FROM");
@@ -47,8 +55,16 @@ pub fn plan(
     for arg in args {
         typed.push(ecx.plan_expr(arg)?);
     }
-    let planned = plan_call(name, typed)?;
+    let mut planned = plan_call(name, typed)?;
+    if ordinality {
+        planned.func = TableFunc::WithOrdinality(Box::new(planned.func));
+        planned.names.push("ordinality".into());
+        planned
+            .types
+            .push(ColumnType::new(ScalarType::Int64, false));
+    }
     let arity = ecx.scope.len();
+    let width = planned.types.len();
     let mut rel = RelationExpr::FlatMap {
         input: Box::new(ecx.rel),
         func: planned.func,
@@ -61,12 +77,17 @@ pub fn plan(
                 Func::Cast(to.clone()),
                 vec![ScalarExpr::Column(arity)],
             )])
-            .project((0..arity).chain([arity + 1]).collect());
+            .project(
+                (0..arity)
+                    .chain([arity + width])
+                    .chain(arity + 1..arity + width)
+                    .collect(),
+            );
     }
     let mut names = planned.names;
     // A function whose column is named after it takes the alias as its column's name too;
     // one with named columns (`value`, `key`) keeps them.
-    if names.len() == 1
+    if names.len() == 1 + usize::from(ordinality)
         && names[0] == name
         && let Some(a) = alias.filter(|a| a.columns.is_empty())
     {
@@ -76,6 +97,109 @@ pub fn plan(
     let mut scope = ecx.scope;
     scope = scope.concat(scx.scope_for(Some(&table), &names, &planned.types));
     Ok((rel, scope))
+}
+
+/// The set-returning calls in a SELECT list, outside subqueries, each once.
+pub fn collect_select_list_calls(projection: &[SelectItem]) -> Vec<ast::Function> {
+    collect_calls(super::expr::select_list_exprs(projection))
+}
+
+/// The set-returning calls in `exprs`.
+fn collect_calls<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<ast::Function> {
+    super::expr::collect_calls(exprs, |f| {
+        f.over.is_none()
+            && matches!(super::expr::normalize_name(&f.name).as_deref(), Ok([name]) if is_set_function(name))
+    })
+}
+
+/// Plans the SELECT list's set-returning `calls` as one `FlatMap` over `ecx.rel`, in
+/// lockstep; returns the call → column map.
+pub fn plan_select_list(
+    ecx: &mut ExprContext,
+    calls: &[ast::Function],
+) -> Result<Vec<(Expr, usize)>> {
+    let arity = ecx.scope.len();
+    let mut funcs = Vec::with_capacity(calls.len());
+    let mut exprs = Vec::new();
+    let mut casts = Vec::with_capacity(calls.len());
+    let mut items = Vec::with_capacity(calls.len());
+    for (i, call) in calls.iter().enumerate() {
+        let name = super::expr::normalize_name(&call.name)?
+            .pop()
+            .unwrap_or_default();
+        let args = match &call.args {
+            ast::FunctionArguments::List(list)
+                if list.duplicate_treatment.is_none() && list.clauses.is_empty() =>
+            {
+                super::expr::expr_arguments(&list.args)?
+            }
+            ast::FunctionArguments::None => vec![],
+            _ => {
+                return Err(PlanError::unsupported(format!(
+                    "{name} with these arguments"
+                )));
+            }
+        };
+        if call.filter.is_some() || !call.within_group.is_empty() {
+            return Err(PlanError::unsupported(format!(
+                "{name} with FILTER / WITHIN GROUP"
+            )));
+        }
+        if !collect_calls(args.iter().copied()).is_empty() {
+            return Err(PlanError::unsupported(format!(
+                "a set-returning function in the arguments of {name}"
+            )));
+        }
+        let mut typed = Vec::with_capacity(args.len());
+        for arg in args {
+            typed.push(ecx.plan_expr(arg)?);
+        }
+        let planned = plan_call(&name, typed)?;
+        let [typ] = planned.types.as_slice() else {
+            return Err(PlanError::unsupported(format!(
+                "{name} in a SELECT list (it returns a record: call it in FROM)"
+            )));
+        };
+        let column = ScalarExpr::Column(arity + i);
+        let typ = match &planned.narrow_to {
+            Some(to) => {
+                casts.push(ScalarExpr::call(Func::Cast(to.clone()), vec![column]));
+                ColumnType::new(to.clone(), true)
+            }
+            None => {
+                casts.push(column);
+                typ.clone()
+            }
+        };
+        items.push(ecx.scx.item(None, &name, typ, true));
+        funcs.push((planned.func, planned.exprs.len()));
+        exprs.extend(planned.exprs);
+    }
+    let func = if funcs.len() == 1 {
+        funcs.remove(0).0
+    } else {
+        let output = funcs.iter().flat_map(|(f, _)| f.output_type(&[])).collect();
+        TableFunc::Zip { funcs, output }
+    };
+    let rel = std::mem::replace(&mut ecx.rel, RelationExpr::constant(vec![], vec![]));
+    let produced = calls.len();
+    ecx.rel = RelationExpr::FlatMap {
+        input: Box::new(rel),
+        func,
+        exprs,
+    }
+    .map(casts)
+    .project(
+        (0..arity)
+            .chain(arity + produced..arity + 2 * produced)
+            .collect(),
+    );
+    let mut mapping = Vec::with_capacity(calls.len());
+    for (i, (call, item)) in calls.iter().zip(items).enumerate() {
+        ecx.scope.push(item);
+        mapping.push((Expr::Function(call.clone()), arity + i));
+    }
+    Ok(mapping)
 }
 
 struct PlannedCall {
@@ -142,6 +266,29 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
                 vec![jsonb(args)?],
                 &["key", "value"],
                 vec![ScalarType::String, typ],
+            )
+        }
+        "regexp_matches" if matches!(args.len(), 2 | 3) => {
+            if args
+                .iter()
+                .any(|(_, t)| !matches!(t, ScalarType::String | ScalarType::Unknown))
+            {
+                return Err(no_such(&args));
+            }
+            let mut exprs = Vec::with_capacity(args.len());
+            for (e, t) in args {
+                exprs.push(func::plan_cast(
+                    e,
+                    &t,
+                    &ScalarType::String,
+                    CastContext::Implicit,
+                )?);
+            }
+            set(
+                SetFunc::RegexpMatches,
+                exprs,
+                &["regexp_matches"],
+                vec![ScalarType::Array(Box::new(ScalarType::String))],
             )
         }
         "jsonb_object_keys" => set(

@@ -10,7 +10,9 @@
 //! with its value (`WindowNumbering` or `WindowValues`), and a `Project` restores
 //! `row ++ [value]`. A filter on a `row_number` (`WHERE rn <= k` in an enclosing query) lets
 //! the optimizer put a TopK below the `Reduce` (`optimize/window_topk.rs`), so only the top k
-//! rows per partition are kept and numbered.
+//! rows per partition are kept and numbered. Rendering maintains numberings and values
+//! that read only nearby rows row by row, rather than per partition
+//! (`dataflow/render/window.rs`).
 
 use super::expr::{ExprContext, normalize_name};
 use super::func::{self, CastContext};
@@ -20,8 +22,7 @@ use crate::expr::func::window_value::{FrameBound, FrameUnits, WindowFrame, Windo
 use crate::expr::{AggregateExpr, AggregateFunc, Func, RelationExpr, ScalarExpr, TableFunc};
 use crate::repr::{ColumnType, Datum, ScalarType};
 use crate::sql::{PlanError, Result};
-use sqlparser::ast::{self, Expr, SelectItem, Visit, Visitor};
-use std::ops::ControlFlow;
+use sqlparser::ast::{self, Expr, SelectItem};
 
 /// The window function calls in the SELECT list and ORDER BY, anywhere in their expressions
 /// but not inside subqueries (those belong to the subquery).
@@ -29,44 +30,9 @@ pub fn collect_window_calls(
     projection: &[SelectItem],
     order_by: &[ast::OrderByExpr],
 ) -> Vec<ast::Function> {
-    struct Collector {
-        calls: Vec<ast::Function>,
-        query_depth: usize,
-    }
-    impl Visitor for Collector {
-        type Break = ();
-        fn pre_visit_query(&mut self, _query: &ast::Query) -> ControlFlow<()> {
-            self.query_depth += 1;
-            ControlFlow::Continue(())
-        }
-        fn post_visit_query(&mut self, _query: &ast::Query) -> ControlFlow<()> {
-            self.query_depth -= 1;
-            ControlFlow::Continue(())
-        }
-        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            if let Expr::Function(f) = expr
-                && f.over.is_some()
-                && self.query_depth == 0
-                && !self.calls.contains(f)
-            {
-                self.calls.push(f.clone());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut collector = Collector {
-        calls: Vec::new(),
-        query_depth: 0,
-    };
-    for item in projection {
-        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
-            let _ = e.visit(&mut collector);
-        }
-    }
-    for ob in order_by {
-        let _ = ob.expr.visit(&mut collector);
-    }
-    collector.calls
+    let exprs =
+        super::expr::select_list_exprs(projection).chain(order_by.iter().map(|ob| &ob.expr));
+    super::expr::collect_calls(exprs, |f| f.over.is_some())
 }
 
 /// What a window call computes per row.
@@ -89,7 +55,6 @@ pub fn plan_windows(
             None => unreachable!("window calls have OVER"),
         };
         let spec = &spec;
-        let frame = plan_frame(ecx, spec.window_frame.as_ref())?;
         let computed = match WindowFunc::from_name(&name) {
             Some(ranking) => {
                 check_no_arguments(call, &name)?;
@@ -105,12 +70,16 @@ pub fn plan_windows(
             partition.push(ecx.plan_expr(p)?.0);
         }
         let mut order_exprs = Vec::new();
+        let mut order_types = Vec::new();
         let mut order = Vec::new();
         for ob in &spec.order_by {
-            order_exprs.push(ecx.plan_expr(&ob.expr)?.0);
+            let (e, typ) = ecx.plan_expr(&ob.expr)?;
+            order_exprs.push(e);
+            order_types.push(typ);
             let desc = ob.options.sort == Some(ast::OrderBySort::Desc);
             order.push((desc, ob.options.nulls_first.map(|f| !f).unwrap_or(!desc)));
         }
+        let frame = plan_frame(ecx, spec.window_frame.as_ref(), &order_types, &order)?;
         let n = ecx.scope.len();
         let row_types: Vec<ColumnType> = ecx.rel.typ();
         let k = partition.len();
@@ -406,7 +375,15 @@ fn plan_window_aggregate(
 
 /// The frame clause, as PostgreSQL accepts it; ROWS offsets are constants. RANGE with an
 /// offset and GROUPS frames are not supported yet.
-fn plan_frame(ecx: &ExprContext, frame: Option<&ast::WindowFrame>) -> Result<WindowFrame> {
+/// The frame clause, checked as PostgreSQL checks it. `order_types` and `order` are the
+/// window's ORDER BY keys: a RANGE offset needs exactly one, of a type with arithmetic
+/// (numbers, timestamps), and GROUPS needs an ORDER BY.
+fn plan_frame(
+    ecx: &ExprContext,
+    frame: Option<&ast::WindowFrame>,
+    order_types: &[ScalarType],
+    order: &[(bool, bool)],
+) -> Result<WindowFrame> {
     let Some(frame) = frame else {
         return Ok(WindowFrame::default());
     };
@@ -414,20 +391,24 @@ fn plan_frame(ecx: &ExprContext, frame: Option<&ast::WindowFrame>) -> Result<Win
         ast::WindowFrameUnits::Rows => FrameUnits::Rows,
         ast::WindowFrameUnits::Range => FrameUnits::Range,
         ast::WindowFrameUnits::Groups => {
-            return Err(PlanError::unsupported("GROUPS window frames"));
+            if order.is_empty() {
+                return Err(PlanError::WindowingError(
+                    "GROUPS mode requires an ORDER BY clause".into(),
+                ));
+            }
+            FrameUnits::Groups
         }
     };
     let bound = |b: &ast::WindowFrameBound, which: &str| -> Result<FrameBound> {
-        let offset = |e: &Expr| -> Result<u64> {
+        let offset = |e: &Expr, preceding: bool| -> Result<FrameBound> {
             if units == FrameUnits::Range {
-                return Err(PlanError::unsupported(
-                    "RANGE window frames with an offset PRECEDING or FOLLOWING",
-                ));
+                return range_offset(ecx, e, preceding, order_types, order);
             }
             let clause = format!("frame {which} offset");
             match query::constant_count(ecx.scx, e, &clause)? {
-                Some(n) => Ok(n as u64),
-                None => Err(PlanError::InvalidParameter(format!(
+                Some(n) if preceding => Ok(FrameBound::Preceding(n as u64)),
+                Some(n) => Ok(FrameBound::Following(n as u64)),
+                None => Err(PlanError::InvalidFrameSize(format!(
                     "frame {which} offset must not be null"
                 ))),
             }
@@ -436,8 +417,8 @@ fn plan_frame(ecx: &ExprContext, frame: Option<&ast::WindowFrame>) -> Result<Win
             ast::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
             ast::WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
             ast::WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
-            ast::WindowFrameBound::Preceding(Some(e)) => FrameBound::Preceding(offset(e)?),
-            ast::WindowFrameBound::Following(Some(e)) => FrameBound::Following(offset(e)?),
+            ast::WindowFrameBound::Preceding(Some(e)) => offset(e, true)?,
+            ast::WindowFrameBound::Following(Some(e)) => offset(e, false)?,
         })
     };
     let start = bound(&frame.start_bound, "starting")?;
@@ -446,15 +427,104 @@ fn plan_frame(ecx: &ExprContext, frame: Option<&ast::WindowFrame>) -> Result<Win
         None => FrameBound::CurrentRow,
     };
     let error = |m: &str| Err(PlanError::WindowingError(m.into()));
-    match (start, end) {
-        (FrameBound::UnboundedFollowing, _) => error("frame start cannot be UNBOUNDED FOLLOWING"),
-        (_, FrameBound::UnboundedPreceding) => error("frame end cannot be UNBOUNDED PRECEDING"),
-        (FrameBound::CurrentRow, FrameBound::Preceding(_)) => {
+    use FrameBound::*;
+    match (&start, &end) {
+        (UnboundedFollowing, _) => error("frame start cannot be UNBOUNDED FOLLOWING"),
+        (_, UnboundedPreceding) => error("frame end cannot be UNBOUNDED PRECEDING"),
+        (CurrentRow, Preceding(_) | OffsetPreceding(_)) => {
             error("frame starting from current row cannot have preceding rows")
         }
-        (FrameBound::Following(_), FrameBound::Preceding(_) | FrameBound::CurrentRow) => {
+        (Following(_) | OffsetFollowing(_), Preceding(_) | OffsetPreceding(_) | CurrentRow) => {
             error("frame starting from following row cannot have preceding rows")
         }
         _ => Ok(WindowFrame { units, start, end }),
     }
+}
+
+/// A RANGE frame's `offset PRECEDING` / `FOLLOWING`: the expression that computes, from the
+/// current row's order key (column 0), the key at the frame's end, in the key's type.
+fn range_offset(
+    ecx: &ExprContext,
+    e: &Expr,
+    preceding: bool,
+    order_types: &[ScalarType],
+    order: &[(bool, bool)],
+) -> Result<FrameBound> {
+    let ([key_type], [(desc, _)]) = (order_types, order) else {
+        return Err(PlanError::WindowingError(
+            "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column".into(),
+        ));
+    };
+    let mut ocx = ExprContext::new(
+        ecx.scx,
+        RelationExpr::constant(vec![crate::repr::Row::empty()], vec![]),
+        super::scope::Scope::default(),
+        "RANGE offset",
+    );
+    let (offset, offset_type) = ocx.plan_expr(e)?;
+    let key_type = key_type.without_modifiers();
+    let is_integer =
+        |t: &ScalarType| matches!(t, ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64);
+    let is_number = |t: &ScalarType| {
+        is_integer(t)
+            || matches!(
+                t,
+                ScalarType::Numeric { .. } | ScalarType::Float32 | ScalarType::Float64
+            )
+    };
+    // The offset's type for this key type, as PostgreSQL's in_range functions take them.
+    let wanted = match &key_type {
+        t if is_integer(t) && is_integer(&offset_type) => ScalarType::Int64,
+        ScalarType::Numeric { .. } if is_number(&offset_type) => {
+            ScalarType::Numeric { typmod: None }
+        }
+        ScalarType::Float32 | ScalarType::Float64 if is_number(&offset_type) => ScalarType::Float64,
+        ScalarType::Timestamp | ScalarType::TimestampTz
+            if matches!(offset_type, ScalarType::Interval | ScalarType::Unknown) =>
+        {
+            ScalarType::Interval
+        }
+        t if is_number(t) || matches!(t, ScalarType::Timestamp | ScalarType::TimestampTz) => {
+            return Err(PlanError::NotAllowed(format!(
+                "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {} and offset type {}",
+                key_type.sql_name(),
+                offset_type.sql_name()
+            )));
+        }
+        _ => {
+            return Err(PlanError::NotAllowed(format!(
+                "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {}",
+                key_type.sql_name()
+            )));
+        }
+    };
+    let offset = func::plan_cast(offset, &offset_type, &wanted, CastContext::Explicit)?;
+    let value = offset.eval(&[])?;
+    let negative = match &value {
+        Datum::Null => true,
+        Datum::Int64(v) => *v < 0,
+        Datum::Numeric(v) => v.is_sign_negative() && !v.is_zero(),
+        Datum::Float64(v) => v.0 < 0.0 || v.0.is_nan(),
+        Datum::Interval(v) => v.months < 0 || v.days < 0 || v.micros < 0,
+        _ => false,
+    };
+    if negative {
+        return Err(PlanError::InvalidFrameSize(
+            "invalid preceding or following size in window function".into(),
+        ));
+    }
+    // Preceding rows lie below the key in ascending order, above it in descending order.
+    let op = if preceding != *desc { "-" } else { "+" };
+    let key = (ScalarExpr::Column(0), key_type.clone());
+    let (target, target_type) = func::plan_binary_op(
+        op,
+        key,
+        (ScalarExpr::literal(value, wanted.clone()), wanted),
+    )?;
+    let target = func::plan_cast(target, &target_type, &key_type, CastContext::Explicit)?;
+    Ok(if preceding {
+        FrameBound::OffsetPreceding(Box::new(target))
+    } else {
+        FrameBound::OffsetFollowing(Box::new(target))
+    })
 }

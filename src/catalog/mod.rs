@@ -10,6 +10,7 @@
 //! The coordinator owns the catalog (no locks); the planner reads it through `&Catalog`.
 
 mod item;
+pub mod system;
 
 pub use item::{CatalogEntry, CatalogItem, ItemKind, SourceOutput, UniqueKey};
 

@@ -37,6 +37,10 @@ pub enum ScalarType {
     Array(Box<ScalarType>),
     /// The type of an untyped NULL or string literal before coercion picks one.
     Unknown,
+    /// `oid`: an object identifier, unsigned 32 bits, held as a `Datum::Int64` in
+    /// `0 ..= u32::MAX` (so that comparisons order it as unsigned). (Last, so that the
+    /// encoding of stored types keeps its variant numbers.)
+    Oid,
 }
 
 impl ScalarType {
@@ -69,6 +73,7 @@ impl ScalarType {
             ScalarType::Uuid => "uuid".into(),
             ScalarType::Array(elem) => format!("{}[]", elem.sql_name()),
             ScalarType::Unknown => "unknown".into(),
+            ScalarType::Oid => "oid".into(),
         }
     }
 
@@ -112,9 +117,11 @@ impl ScalarType {
                 ScalarType::Interval => 1187,
                 ScalarType::Jsonb => 3807,
                 ScalarType::Uuid => 2951,
+                ScalarType::Oid => 1028,
                 _ => 1009,
             },
             ScalarType::Unknown => 705,
+            ScalarType::Oid => 26,
         }
     }
 
@@ -129,6 +136,13 @@ impl ScalarType {
     }
 
     /// `text`, `varchar` and `char` all hold strings.
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64
+        )
+    }
+
     pub fn is_string_like(&self) -> bool {
         matches!(
             self,

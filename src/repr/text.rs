@@ -221,6 +221,14 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
                 .try_into()
                 .map_err(|_| out_of_range("smallint"))?,
         ),
+        // PostgreSQL reads an oid as unsigned, or as a negative number of the same bits.
+        ScalarType::Oid => {
+            let v = parse_int(trimmed, typ, text)?;
+            if !(i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
+                return Err(out_of_range("oid"));
+            }
+            Datum::Int64(i64::from(v as i64 as u32))
+        }
         ScalarType::Int32 => Datum::Int32(
             parse_int(trimmed, typ, text)?
                 .try_into()

@@ -43,6 +43,7 @@ pub fn decode_param(
         ScalarType::Bool => Datum::Bool(fixed::<1>(bytes, typ)?[0] != 0),
         ScalarType::Int16 => Datum::Int16(i16::from_be_bytes(fixed(bytes, typ)?)),
         ScalarType::Int32 => Datum::Int32(i32::from_be_bytes(fixed(bytes, typ)?)),
+        ScalarType::Oid => Datum::Int64(i64::from(u32::from_be_bytes(fixed(bytes, typ)?))),
         ScalarType::Int64 => Datum::Int64(i64::from_be_bytes(fixed(bytes, typ)?)),
         ScalarType::Float32 => Datum::f32(f32::from_be_bytes(fixed(bytes, typ)?)),
         ScalarType::Float64 => Datum::f64(f64::from_be_bytes(fixed(bytes, typ)?)),

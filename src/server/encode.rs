@@ -42,6 +42,7 @@ pub fn scalar_type_of_oid(oid: u32) -> Option<ScalarType> {
         1186 => ScalarType::Interval,
         3802 | 114 => ScalarType::Jsonb,
         2950 => ScalarType::Uuid,
+        26 => ScalarType::Oid,
         _ => return None,
     })
 }
@@ -94,6 +95,8 @@ pub fn encode_binary(datum: &Datum, typ: &ScalarType, buf: &mut BytesMut) {
         Datum::Bool(b) => buf.put_u8(*b as u8),
         Datum::Int16(v) => buf.put_i16(*v),
         Datum::Int32(v) => buf.put_i32(*v),
+        // An oid is 4 bytes on the wire (its value fits: see `ScalarType::Oid`).
+        Datum::Int64(v) if *typ == ScalarType::Oid => buf.put_u32(*v as u32),
         Datum::Int64(v) => buf.put_i64(*v),
         Datum::Float32(v) => buf.put_f32(v.0),
         Datum::Float64(v) => buf.put_f64(v.0),

@@ -165,6 +165,15 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
             Datum::Bytes(b) => Datum::Bytes(b.clone()),
             other => return Err(EvalError::Internal(format!("cast of {other:?} to bytea"))),
         },
+        // An oid is an Int64 in 0 ..= u32::MAX (see `ScalarType::Oid`); a negative int4
+        // names the oid of the same bits, as in PostgreSQL.
+        ScalarType::Oid => {
+            let v = to_i64(d, "oid")?;
+            if !(i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(&v) {
+                return Err(range("oid"));
+            }
+            Datum::Int64(i64::from(v as u32))
+        }
         ScalarType::Uuid => match d {
             Datum::Uuid(u) => Datum::Uuid(*u),
             other => return Err(EvalError::Internal(format!("cast of {other:?} to uuid"))),

@@ -71,6 +71,9 @@ pub struct StatementContext<'a> {
     recorders: RefCell<Vec<BTreeSet<u64>>>,
     /// Let bindings created while planning, to wrap around the final expression.
     pub lets: RefCell<Vec<LetBinding>>,
+    /// Whether the statement reads a system relation (`pg_catalog`, `information_schema`):
+    /// those are constants of the catalog at planning time, which a view may not freeze.
+    pub reads_system_relation: Cell<bool>,
 }
 
 impl<'a> StatementContext<'a> {
@@ -88,6 +91,7 @@ impl<'a> StatementContext<'a> {
             ctes: RefCell::new(Vec::new()),
             recorders: RefCell::new(Vec::new()),
             lets: RefCell::new(Vec::new()),
+            reads_system_relation: Cell::new(false),
         }
     }
 

@@ -271,6 +271,22 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 Ok((e, ScalarType::Interval))
             }
             Expr::Nested(inner) => self.plan_expr(inner),
+            // Text compares bytewise everywhere, which is the C collation (and the default).
+            Expr::Collate {
+                expr: inner,
+                collation,
+            } => {
+                let parts = normalize_name(collation)?;
+                let name = match parts.as_slice() {
+                    [name] => name.as_str(),
+                    [schema, name] if schema == crate::catalog::system::PG_CATALOG => name.as_str(),
+                    _ => "",
+                };
+                if !matches!(name, "default" | "C" | "c" | "POSIX" | "posix") {
+                    return Err(PlanError::unsupported(format!("COLLATE {collation}")));
+                }
+                self.plan_expr(inner)
+            }
             Expr::Cast {
                 expr: inner,
                 data_type,
@@ -610,6 +626,61 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         ))
     }
 
+    /// `ARRAY(subquery)`: the subquery's one column as an array, empty when it has no rows;
+    /// planned as the scalar subquery `(SELECT coalesce(array_agg(x), '{}') FROM (subquery)
+    /// AS s(x))`. The elements' order is unspecified, so an ORDER BY in the subquery is
+    /// refused rather than ignored.
+    fn plan_array_subquery(&mut self, query: &ast::Query) -> Result<Typed> {
+        if query.order_by.is_some() {
+            return Err(PlanError::unsupported("ARRAY(subquery) with ORDER BY"));
+        }
+        let single_column = match query.body.as_ref() {
+            ast::SetExpr::Select(select) => {
+                select.projection.len() == 1
+                    && matches!(
+                        select.projection[0],
+                        ast::SelectItem::UnnamedExpr(_) | ast::SelectItem::ExprWithAlias { .. }
+                    )
+            }
+            _ => false,
+        };
+        if !single_column {
+            return Err(PlanError::Syntax(
+                "subquery must return only one column".into(),
+            ));
+        }
+        // A plain SELECT aggregates its one expression in place, which keeps any reference
+        // to the enclosing query working; others go through a derived table.
+        let sql = match query.body.as_ref() {
+            ast::SetExpr::Select(select)
+                if query.limit_clause.is_none()
+                    && query.with.is_none()
+                    && select.distinct.is_none()
+                    && select.having.is_none()
+                    && matches!(&select.group_by, ast::GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty())
+                    && collect_calls(super::expr::select_list_exprs(&select.projection), |f| {
+                        f.over.is_some()
+                            || matches!(normalize_name(&f.name).as_deref(), Ok([n]) if func::is_aggregate(n))
+                    })
+                    .is_empty() =>
+            {
+                let mut select = select.as_ref().clone();
+                let element = match &select.projection[0] {
+                    ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+                        e.clone()
+                    }
+                    _ => unreachable!("checked: one expression"),
+                };
+                select.projection = vec![ast::SelectItem::UnnamedExpr(parse_expression(&format!(
+                    "coalesce(array_agg({element}), '{{}}')"
+                ))?)];
+                format!("({select})")
+            }
+            _ => format!("(SELECT coalesce(array_agg(s.x), '{{}}') FROM ({query}) AS s(x))"),
+        };
+        self.plan_expr(&parse_expression(&sql)?)
+    }
+
     fn plan_predicate_operand(&mut self, expr: &Expr) -> Result<Typed> {
         let e = self.plan_predicate(expr)?;
         Ok((e, ScalarType::Bool))
@@ -873,12 +944,28 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 }
                 expr_arguments(&list.args)?
             }
+            ast::FunctionArguments::Subquery(query) if name == "array" => {
+                return self.plan_array_subquery(query);
+            }
             ast::FunctionArguments::Subquery(_) => {
                 return Err(PlanError::unsupported(
                     "subquery as a function argument list",
                 ));
             }
         };
+        {
+            let scx = self.scx;
+            let cx = crate::catalog::system::SystemContext {
+                catalog: scx.catalog,
+                user: &scx.session.user,
+                database: &scx.session.database,
+            };
+            let plan_args = || args.iter().map(|a| self.plan_expr(a)).collect();
+            if let Some(planned) = super::catalog_functions::plan(&cx, &name, args.len(), plan_args)
+            {
+                return planned;
+            }
+        }
         match name.as_str() {
             "coalesce" => {
                 if args.is_empty() {
@@ -1346,6 +1433,21 @@ fn strip_nested(expr: &Expr) -> &Expr {
 }
 
 /// The SQL spelling of a binary operator, as `plan_binary_op` takes it.
+/// Parses one SQL expression (of a rewrite).
+fn parse_expression(sql: &str) -> Result<Expr> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| PlanError::Syntax(e.to_string()))
+}
+
+/// The operators `OPERATOR(pg_catalog.op)` may name.
+const NAMED_OPERATORS: &[&str] = &[
+    "+", "-", "*", "/", "%", "||", ">", "<", ">=", "<=", "=", "<>", "~", "~*", "!~", "!~*", "->",
+    "->>", "#>", "#>>", "@>", "<@", "?", "?|", "?&",
+];
+
 pub fn binary_op_name(op: &BinaryOperator) -> Result<String> {
     Ok(match op {
         BinaryOperator::Plus => "+",
@@ -1373,6 +1475,17 @@ pub fn binary_op_name(op: &BinaryOperator) -> Result<String> {
         BinaryOperator::Question => "?",
         BinaryOperator::QuestionPipe => "?|",
         BinaryOperator::QuestionAnd => "?&",
+        // `OPERATOR(pg_catalog.~)`: an operator named with its schema, as psql writes them.
+        BinaryOperator::PGCustomBinaryOperator(parts) => match parts.as_slice() {
+            [schema, symbol] | [_, schema, symbol]
+                if schema == crate::catalog::system::PG_CATALOG
+                    && NAMED_OPERATORS.contains(&symbol.as_str()) =>
+            {
+                symbol.as_str()
+            }
+            [symbol] if NAMED_OPERATORS.contains(&symbol.as_str()) => symbol.as_str(),
+            _ => return Err(PlanError::unsupported(format!("operator {op}"))),
+        },
         other => return Err(PlanError::unsupported(format!("operator {other}"))),
     }
     .to_string())

@@ -60,6 +60,7 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
         }
         (a, b) if a.is_string_like() && b.is_string_like() => true,
         (Time, Interval) => true,
+        (Int16 | Int32 | Int64, Oid) => true,
         _ => false,
     };
     if implicit || ccx == CastContext::Implicit {
@@ -78,6 +79,7 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
     match (from, to) {
         (String | VarChar { .. } | Char { .. }, _) => true,
         (Int32 | Int64, Bool) | (Bool, Int32) => true,
+        (Oid, Int32 | Int64) => true,
         (Interval, Time) => true,
         (Jsonb, _) if to.is_string_like() => true,
         (_, Jsonb) => true,
@@ -220,6 +222,9 @@ pub fn common_type(types: &[ScalarType], context: &str) -> Result<ScalarType> {
                 }
             }
             _ if best.is_string_like() && t.is_string_like() => ScalarType::String,
+            // An oid compared with an integer is compared as an oid (PostgreSQL).
+            _ if best == ScalarType::Oid && t.is_integer() => best,
+            _ if t == ScalarType::Oid && best.is_integer() => t,
             _ => {
                 return Err(PlanError::DatatypeMismatch(format!(
                     "{context} types {} and {} cannot be matched",

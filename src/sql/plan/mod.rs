@@ -19,6 +19,7 @@
 //! Every query is planned against an "outer" relation (see `query.rs`), which is what makes
 //! correlated subqueries ordinary joins; `expr.rs` explains the lowering of each kind.
 
+pub mod catalog_functions;
 pub mod context;
 pub mod expr;
 pub mod from;

@@ -934,6 +934,7 @@ fn pg_type_name(typ: &ScalarType) -> String {
         ScalarType::Interval => "interval",
         ScalarType::Jsonb => "jsonb",
         ScalarType::Uuid => "uuid",
+        ScalarType::Oid => "oid",
         ScalarType::Array(_) => "array",
         ScalarType::Unknown => "?column?",
     }
@@ -1533,6 +1534,32 @@ pub fn resolve_cte(
 }
 
 /// The relation of a catalog item, for FROM.
+/// A `pg_catalog` or `information_schema` relation, as its rows now: unqualified names find
+/// `pg_catalog`'s first, as PostgreSQL's implicit search path does.
+fn resolve_system_relation(
+    scx: &StatementContext,
+    parts: &[String],
+) -> Option<(RelationExpr, Vec<String>, Vec<ColumnType>, String)> {
+    use crate::catalog::system;
+    let (schema, name) = match parts {
+        [name] => (None, name),
+        [schema, name] if system::is_system_schema(schema) => (Some(schema.as_str()), name),
+        [db, schema, name] if *db == scx.session.database && system::is_system_schema(schema) => {
+            (Some(schema.as_str()), name)
+        }
+        _ => return None,
+    };
+    let cx = system::SystemContext {
+        catalog: scx.catalog,
+        user: &scx.session.user,
+        database: &scx.session.database,
+    };
+    let relation = system::relation(schema, name, &cx)?;
+    scx.reads_system_relation.set(true);
+    let rel = RelationExpr::constant(relation.rows, relation.types.clone());
+    Some((rel, relation.names, relation.types, name.clone()))
+}
+
 pub fn resolve_catalog_relation(
     scx: &StatementContext,
     name: &ast::ObjectName,
@@ -1542,6 +1569,9 @@ pub fn resolve_catalog_relation(
         && let Some((rel, names, types)) = resolve_cte(scx, &parts[0])
     {
         return Ok((rel, names, types, parts[0].clone()));
+    }
+    if let Some(system) = resolve_system_relation(scx, &parts) {
+        return Ok(system);
     }
     let entry = scx.catalog.resolve(&parts)?;
     match &entry.item {

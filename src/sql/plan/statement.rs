@@ -664,6 +664,11 @@ fn plan_create_view(scx: &StatementContext, cv: &ast::CreateView) -> Result<Plan
         }
     }
     let planned = query::plan_query(scx, &cv.query, &Outer::none(), false)?;
+    if scx.reads_system_relation.get() {
+        return Err(PlanError::unsupported(
+            "a view over pg_catalog or information_schema (it would not follow later DDL)",
+        ));
+    }
     let mut names = planned.column_names();
     if cv.columns.len() > names.len() {
         return Err(PlanError::Syntax(

@@ -95,9 +95,24 @@ pub fn scalar_type_from_sql(data_type: &DataType) -> Result<ScalarType> {
                 "float8" => ScalarType::Float64,
                 "bool" => ScalarType::Bool,
                 "timestamptz" => ScalarType::TimestampTz,
+                "oid" => ScalarType::Oid,
                 "bpchar" => ScalarType::Char { length: 1 },
+                // PostgreSQL's `name` (identifiers) and `"char"` (one byte) read as text.
+                "name" | "\"char\"" => ScalarType::String,
                 "serial" | "bigserial" | "smallserial" => {
                     return Err(PlanError::unsupported(format!("type {name}")));
+                }
+                // A standard type named with its schema (`pg_catalog.text`).
+                unqualified if name.starts_with("pg_catalog.") => {
+                    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+                    let parsed = sqlparser::parser::Parser::new(&dialect)
+                        .try_with_sql(unqualified)
+                        .and_then(|mut p| p.parse_data_type())
+                        .map_err(|_| PlanError::UnknownType(name.clone()))?;
+                    if matches!(parsed, DataType::Custom(..)) && parsed.to_string() == unqualified {
+                        return Err(PlanError::UnknownType(name));
+                    }
+                    scalar_type_from_sql(&parsed)?
                 }
                 _ => {
                     return Err(PlanError::UnknownType(name));

@@ -1,0 +1,83 @@
+//! System relations: `pg_catalog.*` and `information_schema.*`, which PostgreSQL clients
+//! (psql, drivers, ORMs, BI tools) read to discover what exists.
+//!
+//! Each relation is a function of the catalog and the session (its user and database) to
+//! its rows. The planner reads one as a constant relation when it plans a statement, so a
+//! query sees the catalog as it was then; a view may not read one (its rows would not follow
+//! later DDL).
+//!
+//! Invariants:
+//! - Every relation has PostgreSQL 15's columns, in PostgreSQL's order and with its names;
+//!   a column Freshet has no value for is NULL.
+//! - OIDs are stable: a user item's OID follows from its id (`oids.rs`), so the same item
+//!   has the same OID in every session and after a restart.
+
+mod information_schema;
+pub mod oids;
+pub mod pg_catalog;
+
+use super::Catalog;
+use crate::repr::{ColumnType, Datum, Row, ScalarType};
+
+/// What a system relation reads besides the catalog.
+pub struct SystemContext<'a> {
+    pub catalog: &'a Catalog,
+    /// The session's user: the one role, owner of everything.
+    pub user: &'a str,
+    /// The session's database.
+    pub database: &'a str,
+}
+
+/// A system relation's columns and rows.
+pub struct SystemRelation {
+    pub names: Vec<String>,
+    pub types: Vec<ColumnType>,
+    pub rows: Vec<Row>,
+}
+
+impl SystemRelation {
+    /// An empty relation with `columns` (name, type, nullable).
+    fn new(columns: &[(&str, ScalarType)]) -> SystemRelation {
+        SystemRelation {
+            names: columns.iter().map(|(n, _)| n.to_string()).collect(),
+            types: columns
+                .iter()
+                .map(|(_, t)| ColumnType::new(t.clone(), true))
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; `values` must have one datum per column.
+    fn push(&mut self, values: Vec<Datum>) {
+        debug_assert_eq!(values.len(), self.names.len(), "a system row per column");
+        self.rows.push(Row::new(values));
+    }
+}
+
+/// The schemas that hold system relations.
+pub const PG_CATALOG: &str = "pg_catalog";
+pub const INFORMATION_SCHEMA: &str = "information_schema";
+
+/// The system relation `schema.name` (`schema` `None`: unqualified, which finds
+/// `pg_catalog` relations, as PostgreSQL's implicit search path does), if there is one.
+pub fn relation(schema: Option<&str>, name: &str, cx: &SystemContext) -> Option<SystemRelation> {
+    match schema {
+        None | Some(PG_CATALOG) => pg_catalog::relation(name, cx),
+        Some(INFORMATION_SCHEMA) => information_schema::relation(name, cx),
+        Some(_) => None,
+    }
+}
+
+/// Whether `schema` is a schema of system relations.
+pub fn is_system_schema(schema: &str) -> bool {
+    schema == PG_CATALOG || schema == INFORMATION_SCHEMA
+}
+
+fn text(s: &str) -> Datum {
+    Datum::String(s.to_string())
+}
+
+fn oid(v: u32) -> Datum {
+    Datum::Int64(i64::from(v))
+}

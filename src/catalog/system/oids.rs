@@ -1,0 +1,48 @@
+//! Object identifiers (OIDs) as clients see them in `pg_catalog`: PostgreSQL's own for the
+//! built-in objects it also has (namespaces, the superuser, access methods, types), and for
+//! a user item `FIRST_USER_OID + id`, so that an item keeps its OID for its whole life.
+
+use crate::repr::GlobalId;
+
+pub const PG_CATALOG_NAMESPACE: u32 = 11;
+pub const PUBLIC_NAMESPACE: u32 = 2200;
+pub const INFORMATION_SCHEMA_NAMESPACE: u32 = 13_000;
+/// The one role (PostgreSQL's bootstrap superuser has OID 10).
+pub const SUPERUSER: u32 = 10;
+/// The one database.
+pub const DATABASE: u32 = 5;
+pub const HEAP_ACCESS_METHOD: u32 = 2;
+pub const BTREE_ACCESS_METHOD: u32 = 403;
+/// The default collation, as `pg_attribute.attcollation` of text columns names it.
+pub const DEFAULT_COLLATION: u32 = 100;
+/// PostgreSQL's first OID for user objects.
+pub const FIRST_USER_OID: u32 = 16_384;
+
+/// The OID of a user item, or `None` for ids that have none (transient dataflows, and ids
+/// past the OID range).
+pub fn of_item(id: GlobalId) -> Option<u32> {
+    match id {
+        GlobalId::User(n) => u32::try_from(n).ok()?.checked_add(FIRST_USER_OID),
+        GlobalId::System(_) | GlobalId::Transient(_) => None,
+    }
+}
+
+/// The user item with OID `oid`, if it is one.
+pub fn item(oid: u32) -> Option<GlobalId> {
+    oid.checked_sub(FIRST_USER_OID)
+        .map(|n| GlobalId::User(u64::from(n)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_oids_round_trip() {
+        let id = GlobalId::User(7);
+        assert_eq!(of_item(id), Some(16_391));
+        assert_eq!(item(16_391), Some(id));
+        assert_eq!(item(11), None);
+        assert_eq!(of_item(GlobalId::Transient(1)), None);
+    }
+}

@@ -1,0 +1,848 @@
+//! `pg_catalog` relations over Freshet's catalog, with PostgreSQL 15's columns.
+//!
+//! How Freshet's items appear: tables as `relkind` `r`, views `v`, materialized views `m`,
+//! indexes `i`, and source relations `f` (like foreign tables: rows that come from outside);
+//! connections, secrets and sinks are not relations. There is one database, one user schema
+//! (`public`) and one role, the session's user, which owns everything.
+
+use super::oids::{self, *};
+use super::{SystemContext, SystemRelation, oid, text};
+use crate::catalog::{CatalogEntry, CatalogItem};
+use crate::expr::ScalarExpr;
+use crate::repr::{ColumnType, Datum, ScalarType};
+
+use ScalarType::{Bool, Float32, Int16, Int32, Oid, String as Text, TimestampTz};
+
+/// The type of `xid` columns (transaction ids), which Freshet has no values for: always NULL.
+const XID: ScalarType = ScalarType::Int64;
+
+fn text_array() -> ScalarType {
+    ScalarType::Array(Box::new(Text))
+}
+
+pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
+    Some(match name {
+        "pg_namespace" => pg_namespace(),
+        "pg_class" => pg_class(cx),
+        "pg_attribute" => pg_attribute(cx),
+        "pg_type" => pg_type(),
+        "pg_am" => pg_am(),
+        "pg_index" => pg_index(cx),
+        "pg_database" => pg_database(cx),
+        "pg_roles" => pg_roles(cx),
+        "pg_user" => pg_user(cx),
+        "pg_auth_members" => SystemRelation::new(&[
+            ("roleid", Oid),
+            ("member", Oid),
+            ("grantor", Oid),
+            ("admin_option", Bool),
+        ]),
+        "pg_description" => SystemRelation::new(&[
+            ("objoid", Oid),
+            ("classoid", Oid),
+            ("objsubid", Int32),
+            ("description", Text),
+        ]),
+        "pg_inherits" => SystemRelation::new(&[
+            ("inhrelid", Oid),
+            ("inhparent", Oid),
+            ("inhseqno", Int32),
+            ("inhdetachpending", Bool),
+        ]),
+        "pg_tables" => pg_tables(cx),
+        "pg_views" => pg_views(cx),
+        "pg_matviews" => pg_matviews(cx),
+        "pg_indexes" => pg_indexes(cx),
+        _ => return None,
+    })
+}
+
+/// The catalog's relations (items with columns), with their OIDs, in id order.
+pub(super) fn relations<'a>(
+    cx: &'a SystemContext,
+) -> impl Iterator<Item = (u32, &'a CatalogEntry)> + 'a {
+    cx.catalog.entries().filter_map(|entry| {
+        relkind(&entry.item)?;
+        Some((oids::of_item(entry.id)?, entry))
+    })
+}
+
+/// `pg_class.relkind` of an item, `None` for items that are not relations.
+pub(super) fn relkind(item: &CatalogItem) -> Option<&'static str> {
+    Some(match item {
+        CatalogItem::Table { .. } => "r",
+        CatalogItem::View { .. } => "v",
+        CatalogItem::MaterializedView { .. } => "m",
+        CatalogItem::Index { .. } => "i",
+        CatalogItem::Source { .. } => "f",
+        CatalogItem::Connection { .. } | CatalogItem::Secret { .. } | CatalogItem::Sink { .. } => {
+            return None;
+        }
+    })
+}
+
+/// An index's columns: names (as written in CREATE INDEX) and types.
+fn index_columns(cx: &SystemContext, item: &CatalogItem) -> Vec<(String, ColumnType)> {
+    let CatalogItem::Index {
+        on, keys, key_sql, ..
+    } = item
+    else {
+        return Vec::new();
+    };
+    let Some(on_types) = cx
+        .catalog
+        .get(*on)
+        .and_then(|e| e.item.desc())
+        .map(|d| d.types.clone())
+    else {
+        return Vec::new();
+    };
+    let on_names = cx
+        .catalog
+        .get(*on)
+        .and_then(|e| e.item.desc())
+        .map(|d| d.names.clone())
+        .unwrap_or_default();
+    keys.iter()
+        .zip(key_sql)
+        .map(|(key, sql)| {
+            let name = match key {
+                ScalarExpr::Column(c) => on_names.get(*c).cloned().unwrap_or_else(|| sql.clone()),
+                _ => sql.clone(),
+            };
+            (name, key.typ(&on_types))
+        })
+        .collect()
+}
+
+/// A relation's columns: names and types (an index's are its keys).
+pub(super) fn columns(cx: &SystemContext, entry: &CatalogEntry) -> Vec<(String, ColumnType)> {
+    match &entry.item {
+        CatalogItem::Index { .. } => index_columns(cx, &entry.item),
+        item => item
+            .desc()
+            .map(|d| {
+                d.names
+                    .iter()
+                    .cloned()
+                    .zip(d.types.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn pg_namespace() -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("nspname", Text),
+        ("nspowner", Oid),
+        ("nspacl", text_array()),
+    ]);
+    for (id, name) in [
+        (PG_CATALOG_NAMESPACE, super::PG_CATALOG),
+        (PUBLIC_NAMESPACE, crate::catalog::DEFAULT_SCHEMA),
+        (INFORMATION_SCHEMA_NAMESPACE, super::INFORMATION_SCHEMA),
+    ] {
+        r.push(vec![oid(id), text(name), oid(SUPERUSER), Datum::Null]);
+    }
+    r
+}
+
+fn pg_class(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("relname", Text),
+        ("relnamespace", Oid),
+        ("reltype", Oid),
+        ("reloftype", Oid),
+        ("relowner", Oid),
+        ("relam", Oid),
+        ("relfilenode", Oid),
+        ("reltablespace", Oid),
+        ("relpages", Int32),
+        ("reltuples", Float32),
+        ("relallvisible", Int32),
+        ("reltoastrelid", Oid),
+        ("relhasindex", Bool),
+        ("relisshared", Bool),
+        ("relpersistence", Text),
+        ("relkind", Text),
+        ("relnatts", Int16),
+        ("relchecks", Int16),
+        ("relhasrules", Bool),
+        ("relhastriggers", Bool),
+        ("relhassubclass", Bool),
+        ("relrowsecurity", Bool),
+        ("relforcerowsecurity", Bool),
+        ("relispopulated", Bool),
+        ("relreplident", Text),
+        ("relispartition", Bool),
+        ("relrewrite", Oid),
+        ("relfrozenxid", XID),
+        ("relminmxid", XID),
+        ("relacl", text_array()),
+        ("reloptions", text_array()),
+        ("relpartbound", Text),
+    ]);
+    for (id, entry) in relations(cx) {
+        let Some(kind) = relkind(&entry.item) else {
+            continue;
+        };
+        let am = match kind {
+            "r" | "m" => oid(HEAP_ACCESS_METHOD),
+            "i" => oid(BTREE_ACCESS_METHOD),
+            _ => oid(0),
+        };
+        r.push(vec![
+            oid(id),
+            text(&entry.name),
+            oid(PUBLIC_NAMESPACE),
+            oid(0),
+            oid(0),
+            oid(SUPERUSER),
+            am,
+            oid(0),
+            oid(0),
+            Datum::Int32(0),
+            Datum::f32(-1.0),
+            Datum::Int32(0),
+            oid(0),
+            Datum::Bool(has_index(cx, entry)),
+            Datum::Bool(false),
+            text("p"),
+            text(kind),
+            Datum::Int16(columns(cx, entry).len() as i16),
+            Datum::Int16(0),
+            Datum::Bool(kind == "v"),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(true),
+            text(if kind == "r" { "d" } else { "n" }),
+            Datum::Bool(false),
+            oid(0),
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+        ]);
+    }
+    r
+}
+
+fn pg_attribute(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("attrelid", Oid),
+        ("attname", Text),
+        ("atttypid", Oid),
+        ("attstattarget", Int32),
+        ("attlen", Int16),
+        ("attnum", Int16),
+        ("attndims", Int32),
+        ("attcacheoff", Int32),
+        ("atttypmod", Int32),
+        ("attbyval", Bool),
+        ("attalign", Text),
+        ("attstorage", Text),
+        ("attcompression", Text),
+        ("attnotnull", Bool),
+        ("atthasdef", Bool),
+        ("atthasmissing", Bool),
+        ("attidentity", Text),
+        ("attgenerated", Text),
+        ("attisdropped", Bool),
+        ("attislocal", Bool),
+        ("attinhcount", Int32),
+        ("attcollation", Oid),
+        ("attacl", text_array()),
+        ("attoptions", text_array()),
+        ("attfdwoptions", text_array()),
+        ("attmissingval", text_array()),
+    ]);
+    for (id, entry) in relations(cx) {
+        let defaults = match &entry.item {
+            CatalogItem::Table { defaults, .. } => defaults.clone(),
+            _ => Vec::new(),
+        };
+        let is_table = matches!(entry.item, CatalogItem::Table { .. });
+        for (i, (name, typ)) in columns(cx, entry).into_iter().enumerate() {
+            let t = TypeInfo::of(&typ.scalar_type);
+            r.push(vec![
+                oid(id),
+                text(&name),
+                oid(typ.scalar_type.oid()),
+                Datum::Int32(-1),
+                Datum::Int16(t.len),
+                Datum::Int16(i as i16 + 1),
+                Datum::Int32(i32::from(matches!(typ.scalar_type, ScalarType::Array(_)))),
+                Datum::Int32(-1),
+                Datum::Int32(typmod(&typ.scalar_type)),
+                Datum::Bool(t.by_value),
+                text(t.align),
+                text(t.storage),
+                text(""),
+                Datum::Bool(is_table && !typ.nullable),
+                Datum::Bool(defaults.get(i).is_some_and(Option::is_some)),
+                Datum::Bool(false),
+                text(""),
+                text(""),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                Datum::Int32(0),
+                oid(if typ.scalar_type.is_string_like() {
+                    DEFAULT_COLLATION
+                } else {
+                    0
+                }),
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+            ]);
+        }
+    }
+    r
+}
+
+/// `atttypmod`: the declared length or precision of a column, -1 for none.
+pub(super) fn typmod(typ: &ScalarType) -> i32 {
+    match typ {
+        ScalarType::VarChar {
+            max_length: Some(n),
+        } => *n as i32 + 4,
+        ScalarType::Char { length } => *length as i32 + 4,
+        ScalarType::Numeric {
+            typmod: Some((p, s)),
+        } => (((*p << 16) | *s) + 4) as i32,
+        _ => -1,
+    }
+}
+
+/// How PostgreSQL stores a type: what `pg_type` and `pg_attribute` say of it.
+pub(super) struct TypeInfo {
+    pub name: &'static str,
+    pub len: i16,
+    pub by_value: bool,
+    pub category: &'static str,
+    pub align: &'static str,
+    pub storage: &'static str,
+    pub preferred: bool,
+}
+
+impl TypeInfo {
+    pub fn of(typ: &ScalarType) -> TypeInfo {
+        let t = |name, len, by_value, category, align, storage, preferred| TypeInfo {
+            name,
+            len,
+            by_value,
+            category,
+            align,
+            storage,
+            preferred,
+        };
+        match typ {
+            ScalarType::Bool => t("bool", 1, true, "B", "c", "p", true),
+            ScalarType::Int16 => t("int2", 2, true, "N", "s", "p", false),
+            ScalarType::Int32 => t("int4", 4, true, "N", "i", "p", false),
+            ScalarType::Int64 => t("int8", 8, true, "N", "d", "p", false),
+            ScalarType::Float32 => t("float4", 4, true, "N", "i", "p", false),
+            ScalarType::Float64 => t("float8", 8, true, "N", "d", "p", true),
+            ScalarType::Numeric { .. } => t("numeric", -1, false, "N", "i", "m", false),
+            ScalarType::String => t("text", -1, false, "S", "i", "x", true),
+            ScalarType::VarChar { .. } => t("varchar", -1, false, "S", "i", "x", false),
+            ScalarType::Char { .. } => t("bpchar", -1, false, "S", "i", "x", false),
+            ScalarType::Bytes => t("bytea", -1, false, "U", "i", "x", false),
+            ScalarType::Date => t("date", 4, true, "D", "i", "p", false),
+            ScalarType::Time => t("time", 8, true, "D", "d", "p", false),
+            ScalarType::Timestamp => t("timestamp", 8, true, "D", "d", "p", false),
+            ScalarType::TimestampTz => t("timestamptz", 8, true, "D", "d", "p", true),
+            ScalarType::Interval => t("interval", 16, false, "T", "d", "p", true),
+            ScalarType::Jsonb => t("jsonb", -1, false, "U", "i", "x", false),
+            ScalarType::Uuid => t("uuid", 16, false, "U", "c", "p", false),
+            ScalarType::Oid => t("oid", 4, true, "N", "i", "p", true),
+            ScalarType::Unknown => t("unknown", -2, false, "X", "c", "p", false),
+            ScalarType::Array(elem) => {
+                let align = if TypeInfo::of(elem).align == "d" {
+                    "d"
+                } else {
+                    "i"
+                };
+                t(array_name(elem), -1, false, "A", align, "x", false)
+            }
+        }
+    }
+}
+
+fn array_name(elem: &ScalarType) -> &'static str {
+    match elem {
+        ScalarType::Bool => "_bool",
+        ScalarType::Int16 => "_int2",
+        ScalarType::Int32 => "_int4",
+        ScalarType::Int64 => "_int8",
+        ScalarType::Float32 => "_float4",
+        ScalarType::Float64 => "_float8",
+        ScalarType::Numeric { .. } => "_numeric",
+        ScalarType::VarChar { .. } => "_varchar",
+        ScalarType::Char { .. } => "_bpchar",
+        ScalarType::Bytes => "_bytea",
+        ScalarType::Date => "_date",
+        ScalarType::Time => "_time",
+        ScalarType::Timestamp => "_timestamp",
+        ScalarType::TimestampTz => "_timestamptz",
+        ScalarType::Interval => "_interval",
+        ScalarType::Jsonb => "_jsonb",
+        ScalarType::Uuid => "_uuid",
+        ScalarType::Oid => "_oid",
+        _ => "_text",
+    }
+}
+
+/// Every type a column can have, each once (arrays of each element type included).
+pub fn all_types() -> Vec<ScalarType> {
+    let elements = [
+        ScalarType::Bool,
+        ScalarType::Int16,
+        ScalarType::Int32,
+        ScalarType::Int64,
+        ScalarType::Float32,
+        ScalarType::Float64,
+        ScalarType::Numeric { typmod: None },
+        ScalarType::String,
+        ScalarType::VarChar { max_length: None },
+        ScalarType::Char { length: 1 },
+        ScalarType::Bytes,
+        ScalarType::Date,
+        ScalarType::Time,
+        ScalarType::Timestamp,
+        ScalarType::TimestampTz,
+        ScalarType::Interval,
+        ScalarType::Jsonb,
+        ScalarType::Uuid,
+        ScalarType::Oid,
+    ];
+    let mut all: Vec<ScalarType> = elements.to_vec();
+    all.extend(
+        elements
+            .iter()
+            .map(|e| ScalarType::Array(Box::new(e.clone()))),
+    );
+    all.push(ScalarType::Unknown);
+    all
+}
+
+fn pg_type() -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("typname", Text),
+        ("typnamespace", Oid),
+        ("typowner", Oid),
+        ("typlen", Int16),
+        ("typbyval", Bool),
+        ("typtype", Text),
+        ("typcategory", Text),
+        ("typispreferred", Bool),
+        ("typisdefined", Bool),
+        ("typdelim", Text),
+        ("typrelid", Oid),
+        ("typsubscript", Text),
+        ("typelem", Oid),
+        ("typarray", Oid),
+        ("typinput", Text),
+        ("typoutput", Text),
+        ("typreceive", Text),
+        ("typsend", Text),
+        ("typmodin", Text),
+        ("typmodout", Text),
+        ("typanalyze", Text),
+        ("typalign", Text),
+        ("typstorage", Text),
+        ("typnotnull", Bool),
+        ("typbasetype", Oid),
+        ("typtypmod", Int32),
+        ("typndims", Int32),
+        ("typcollation", Oid),
+        ("typdefaultbin", Text),
+        ("typdefault", Text),
+        ("typacl", text_array()),
+    ]);
+    for typ in all_types() {
+        let info = TypeInfo::of(&typ);
+        let (elem, array) = match &typ {
+            ScalarType::Array(e) => (e.oid(), 0),
+            ScalarType::Unknown => (0, 0),
+            other => (0, ScalarType::Array(Box::new(other.clone())).oid()),
+        };
+        r.push(vec![
+            oid(typ.oid()),
+            text(info.name),
+            oid(PG_CATALOG_NAMESPACE),
+            oid(SUPERUSER),
+            Datum::Int16(info.len),
+            Datum::Bool(info.by_value),
+            text(if typ == ScalarType::Unknown { "p" } else { "b" }),
+            text(info.category),
+            Datum::Bool(info.preferred),
+            Datum::Bool(true),
+            text(","),
+            oid(0),
+            Datum::Null,
+            oid(elem),
+            oid(array),
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            text(info.align),
+            text(info.storage),
+            Datum::Bool(false),
+            oid(0),
+            Datum::Int32(-1),
+            Datum::Int32(0),
+            oid(if typ.is_string_like() {
+                DEFAULT_COLLATION
+            } else {
+                0
+            }),
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+        ]);
+    }
+    r
+}
+
+fn pg_am() -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("amname", Text),
+        ("amhandler", Text),
+        ("amtype", Text),
+    ]);
+    r.push(vec![
+        oid(HEAP_ACCESS_METHOD),
+        text("heap"),
+        text("heap_tableam_handler"),
+        text("t"),
+    ]);
+    r.push(vec![
+        oid(BTREE_ACCESS_METHOD),
+        text("btree"),
+        text("bthandler"),
+        text("i"),
+    ]);
+    r
+}
+
+fn pg_index(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("indexrelid", Oid),
+        ("indrelid", Oid),
+        ("indnatts", Int16),
+        ("indnkeyatts", Int16),
+        ("indisunique", Bool),
+        ("indnullsnotdistinct", Bool),
+        ("indisprimary", Bool),
+        ("indisexclusion", Bool),
+        ("indimmediate", Bool),
+        ("indisclustered", Bool),
+        ("indisvalid", Bool),
+        ("indcheckxmin", Bool),
+        ("indisready", Bool),
+        ("indislive", Bool),
+        ("indisreplident", Bool),
+        ("indkey", ScalarType::Array(Box::new(Int16))),
+        ("indcollation", ScalarType::Array(Box::new(Oid))),
+        ("indclass", ScalarType::Array(Box::new(Oid))),
+        ("indoption", ScalarType::Array(Box::new(Int16))),
+        ("indexprs", Text),
+        ("indpred", Text),
+    ]);
+    for (id, entry) in relations(cx) {
+        let CatalogItem::Index {
+            on, keys, unique, ..
+        } = &entry.item
+        else {
+            continue;
+        };
+        let Some(on_oid) = oids::of_item(*on) else {
+            continue;
+        };
+        let n = keys.len() as i16;
+        let key_columns: Vec<Datum> = keys
+            .iter()
+            .map(|k| match k {
+                ScalarExpr::Column(c) => Datum::Int16(*c as i16 + 1),
+                _ => Datum::Int16(0),
+            })
+            .collect();
+        let expressions: Vec<&str> = match &entry.item {
+            CatalogItem::Index { keys, key_sql, .. } => keys
+                .iter()
+                .zip(key_sql)
+                .filter(|(k, _)| !matches!(k, ScalarExpr::Column(_)))
+                .map(|(_, s)| s.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        r.push(vec![
+            oid(id),
+            oid(on_oid),
+            Datum::Int16(n),
+            Datum::Int16(n),
+            Datum::Bool(unique.is_some()),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(true),
+            Datum::Bool(false),
+            Datum::Bool(true),
+            Datum::Bool(false),
+            Datum::Bool(true),
+            Datum::Bool(true),
+            Datum::Bool(false),
+            Datum::Array(key_columns),
+            Datum::Array(vec![oid(0); keys.len()]),
+            Datum::Array(vec![oid(0); keys.len()]),
+            Datum::Array(vec![Datum::Int16(0); keys.len()]),
+            if expressions.is_empty() {
+                Datum::Null
+            } else {
+                text(&expressions.join(", "))
+            },
+            Datum::Null,
+        ]);
+    }
+    r
+}
+
+fn pg_database(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("datname", Text),
+        ("datdba", Oid),
+        ("encoding", Int32),
+        ("datlocprovider", Text),
+        ("datistemplate", Bool),
+        ("datallowconn", Bool),
+        ("datconnlimit", Int32),
+        ("datfrozenxid", XID),
+        ("datminmxid", XID),
+        ("dattablespace", Oid),
+        ("datcollate", Text),
+        ("datctype", Text),
+        ("daticulocale", Text),
+        ("datcollversion", Text),
+        ("datacl", text_array()),
+    ]);
+    r.push(vec![
+        oid(DATABASE),
+        text(cx.database),
+        oid(SUPERUSER),
+        Datum::Int32(UTF8_ENCODING),
+        text("c"),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Int32(-1),
+        Datum::Null,
+        Datum::Null,
+        oid(DEFAULT_TABLESPACE),
+        text("C"),
+        text("C"),
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+    ]);
+    r
+}
+
+/// PostgreSQL's number for the UTF8 encoding (`pg_encoding_to_char(6)`).
+pub const UTF8_ENCODING: i32 = 6;
+const DEFAULT_TABLESPACE: u32 = 1663;
+
+fn pg_roles(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("rolname", Text),
+        ("rolsuper", Bool),
+        ("rolinherit", Bool),
+        ("rolcreaterole", Bool),
+        ("rolcreatedb", Bool),
+        ("rolcanlogin", Bool),
+        ("rolreplication", Bool),
+        ("rolconnlimit", Int32),
+        ("rolpassword", Text),
+        ("rolvaliduntil", TimestampTz),
+        ("rolbypassrls", Bool),
+        ("rolconfig", text_array()),
+        ("oid", Oid),
+    ]);
+    r.push(vec![
+        text(cx.user),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(false),
+        Datum::Int32(-1),
+        text("********"),
+        Datum::Null,
+        Datum::Bool(true),
+        Datum::Null,
+        oid(SUPERUSER),
+    ]);
+    r
+}
+
+fn pg_user(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("usename", Text),
+        ("usesysid", Oid),
+        ("usecreatedb", Bool),
+        ("usesuper", Bool),
+        ("userepl", Bool),
+        ("usebypassrls", Bool),
+        ("passwd", Text),
+        ("valuntil", TimestampTz),
+        ("useconfig", text_array()),
+    ]);
+    r.push(vec![
+        text(cx.user),
+        oid(SUPERUSER),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        text("********"),
+        Datum::Null,
+        Datum::Null,
+    ]);
+    r
+}
+
+/// The query of a view or materialized view, from the statement that created it.
+pub fn view_definition(entry: &CatalogEntry) -> Option<String> {
+    use crate::sql::parse::Statement;
+    let statements = crate::sql::parse::parse(&entry.create_sql).ok()?;
+    match statements.into_iter().next()? {
+        Statement::Sql(statement) => match *statement {
+            sqlparser::ast::Statement::CreateView(view) => Some(format!(" {};", view.query)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn pg_tables(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("schemaname", Text),
+        ("tablename", Text),
+        ("tableowner", Text),
+        ("tablespace", Text),
+        ("hasindexes", Bool),
+        ("hasrules", Bool),
+        ("hastriggers", Bool),
+        ("rowsecurity", Bool),
+    ]);
+    for (_, entry) in relations(cx) {
+        if !matches!(entry.item, CatalogItem::Table { .. }) {
+            continue;
+        }
+        r.push(vec![
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&entry.name),
+            text(cx.user),
+            Datum::Null,
+            Datum::Bool(has_index(cx, entry)),
+            Datum::Bool(false),
+            Datum::Bool(false),
+            Datum::Bool(false),
+        ]);
+    }
+    r
+}
+
+fn has_index(cx: &SystemContext, entry: &CatalogEntry) -> bool {
+    cx.catalog
+        .entries()
+        .any(|e| matches!(&e.item, CatalogItem::Index { on, .. } if *on == entry.id))
+}
+
+fn pg_views(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("schemaname", Text),
+        ("viewname", Text),
+        ("viewowner", Text),
+        ("definition", Text),
+    ]);
+    for (_, entry) in relations(cx) {
+        if !matches!(entry.item, CatalogItem::View { .. }) {
+            continue;
+        }
+        r.push(vec![
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&entry.name),
+            text(cx.user),
+            view_definition(entry).map_or(Datum::Null, Datum::String),
+        ]);
+    }
+    r
+}
+
+fn pg_matviews(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("schemaname", Text),
+        ("matviewname", Text),
+        ("matviewowner", Text),
+        ("tablespace", Text),
+        ("hasindexes", Bool),
+        ("ispopulated", Bool),
+        ("definition", Text),
+    ]);
+    for (_, entry) in relations(cx) {
+        if !matches!(entry.item, CatalogItem::MaterializedView { .. }) {
+            continue;
+        }
+        r.push(vec![
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&entry.name),
+            text(cx.user),
+            Datum::Null,
+            Datum::Bool(has_index(cx, entry)),
+            Datum::Bool(true),
+            view_definition(entry).map_or(Datum::Null, Datum::String),
+        ]);
+    }
+    r
+}
+
+fn pg_indexes(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("schemaname", Text),
+        ("tablename", Text),
+        ("indexname", Text),
+        ("tablespace", Text),
+        ("indexdef", Text),
+    ]);
+    for (_, entry) in relations(cx) {
+        let CatalogItem::Index { on, .. } = &entry.item else {
+            continue;
+        };
+        let Some(table) = cx.catalog.get(*on) else {
+            continue;
+        };
+        r.push(vec![
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&table.name),
+            text(&entry.name),
+            Datum::Null,
+            text(&entry.create_sql),
+        ]);
+    }
+    r
+}

@@ -1,0 +1,301 @@
+//! Functions clients call while reading `pg_catalog`: visibility tests, owner and type
+//! names, object definitions and descriptions, privilege checks.
+//!
+//! Each is planned into an ordinary expression over the catalog as it is at planning time
+//! (a `CASE` over the OIDs it knows, for example), so planning stays pure and evaluation
+//! needs no catalog access, like the system relations themselves
+//! (`catalog::system`). A NULL OID gives NULL, as in PostgreSQL.
+
+use super::expr::Typed;
+use super::func::{self, CastContext};
+use crate::catalog::CatalogItem;
+use crate::catalog::system::{
+    self, SystemContext,
+    oids::{self, SUPERUSER},
+};
+use crate::expr::{Func, ScalarExpr};
+use crate::repr::{Datum, ScalarType};
+use crate::sql::Result;
+
+/// Whether `name` is a function this module plans.
+pub fn knows(name: &str) -> bool {
+    matches!(
+        name,
+        "pg_table_is_visible"
+            | "pg_type_is_visible"
+            | "pg_function_is_visible"
+            | "pg_get_userbyid"
+            | "pg_encoding_to_char"
+            | "format_type"
+            | "obj_description"
+            | "col_description"
+            | "shobj_description"
+            | "pg_get_viewdef"
+            | "pg_get_indexdef"
+            | "pg_get_expr"
+            | "has_table_privilege"
+            | "has_schema_privilege"
+            | "has_database_privilege"
+            | "has_column_privilege"
+            | "has_any_column_privilege"
+            | "has_function_privilege"
+            | "has_sequence_privilege"
+            | "has_type_privilege"
+            | "pg_has_role"
+            | "current_schemas"
+    )
+}
+
+/// The catalog function `name` of `arity` arguments, if this module plans it: its
+/// arguments (planned by `plan_args`, only then) and the expression it becomes.
+pub fn plan(
+    cx: &SystemContext,
+    name: &str,
+    arity: usize,
+    plan_args: impl FnOnce() -> Result<Vec<Typed>>,
+) -> Option<Result<Typed>> {
+    type Planner = fn(&SystemContext, Vec<Typed>) -> Typed;
+    let planner: Planner = match (name, arity) {
+        ("pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible", 1) => is_visible,
+        ("pg_get_userbyid", 1) => user_by_id,
+        ("pg_encoding_to_char", 1) => encoding_to_char,
+        ("format_type", 2) => |_, args| (format_type(args), ScalarType::String),
+        ("obj_description", 1 | 2) | ("col_description", 2) | ("shobj_description", 2) => {
+            // COMMENT ON is not kept: no object has a description.
+            |_, _| (ScalarExpr::null(ScalarType::String), ScalarType::String)
+        }
+        ("pg_get_viewdef", 1 | 2) => view_definition,
+        ("pg_get_indexdef", 1 | 3) => index_definition,
+        // Expressions are stored as their SQL text already.
+        ("pg_get_expr", 2 | 3) => |_, args| (first(args, &ScalarType::String), ScalarType::String),
+        (
+            "has_table_privilege"
+            | "has_schema_privilege"
+            | "has_database_privilege"
+            | "has_column_privilege"
+            | "has_any_column_privilege"
+            | "has_function_privilege"
+            | "has_sequence_privilege"
+            | "has_type_privilege"
+            | "pg_has_role",
+            2..=4,
+        ) => {
+            // The one role owns everything and holds every privilege.
+            |_, _| (boolean(true), ScalarType::Bool)
+        }
+        ("current_schemas", 1) => current_schemas,
+        _ => return None,
+    };
+    Some(plan_args().map(|args| planner(cx, args)))
+}
+
+fn is_visible(_: &SystemContext, args: Vec<Typed>) -> Typed {
+    let oid = as_oid(args);
+    (
+        when_not_null(oid, boolean(true), ScalarType::Bool),
+        ScalarType::Bool,
+    )
+}
+
+fn user_by_id(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+    let cases = vec![(SUPERUSER, Datum::String(cx.user.to_string()))];
+    (
+        lookup(as_oid(args), cases, ScalarType::String),
+        ScalarType::String,
+    )
+}
+
+fn encoding_to_char(_: &SystemContext, args: Vec<Typed>) -> Typed {
+    let encoding = first(args, &ScalarType::Int32);
+    let utf8 = system::pg_catalog::UTF8_ENCODING;
+    (
+        ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(
+                Func::Eq,
+                vec![encoding.clone(), int(utf8)],
+            )),
+            then: Box::new(string("UTF8")),
+            els: Box::new(when_not_null(encoding, string(""), ScalarType::String)),
+        },
+        ScalarType::String,
+    )
+}
+
+fn view_definition(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+    let cases = cx
+        .catalog
+        .entries()
+        .filter(|e| {
+            matches!(
+                e.item,
+                CatalogItem::View { .. } | CatalogItem::MaterializedView { .. }
+            )
+        })
+        .filter_map(|e| {
+            let definition = system::pg_catalog::view_definition(e)?;
+            Some((oids::of_item(e.id)?, Datum::String(definition)))
+        })
+        .collect();
+    (
+        lookup(as_oid(args), cases, ScalarType::String),
+        ScalarType::String,
+    )
+}
+
+fn index_definition(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+    let cases = cx
+        .catalog
+        .entries()
+        .filter(|e| matches!(e.item, CatalogItem::Index { .. }))
+        .filter_map(|e| Some((oids::of_item(e.id)?, Datum::String(e.create_sql.clone()))))
+        .collect();
+    (
+        lookup(as_oid(args), cases, ScalarType::String),
+        ScalarType::String,
+    )
+}
+
+fn current_schemas(_: &SystemContext, args: Vec<Typed>) -> Typed {
+    let implicit = first(args, &ScalarType::Bool);
+    let typ = ScalarType::Array(Box::new(ScalarType::String));
+    let array = |names: &[&str]| {
+        ScalarExpr::literal(
+            Datum::Array(names.iter().map(|n| Datum::String(n.to_string())).collect()),
+            typ.clone(),
+        )
+    };
+    (
+        ScalarExpr::If {
+            cond: Box::new(implicit),
+            then: Box::new(array(&[system::PG_CATALOG, crate::catalog::DEFAULT_SCHEMA])),
+            els: Box::new(array(&[crate::catalog::DEFAULT_SCHEMA])),
+        },
+        typ,
+    )
+}
+
+/// The first argument, cast to `typ` as a function call would.
+fn first(args: Vec<Typed>, typ: &ScalarType) -> ScalarExpr {
+    let mut args = args.into_iter();
+    match args.next() {
+        Some((e, t)) => func::plan_cast(e.clone(), &t, typ, CastContext::Explicit).unwrap_or(e),
+        None => ScalarExpr::null(typ.clone()),
+    }
+}
+
+fn as_oid(args: Vec<Typed>) -> ScalarExpr {
+    first(args, &ScalarType::Oid)
+}
+
+fn boolean(b: bool) -> ScalarExpr {
+    ScalarExpr::literal(Datum::Bool(b), ScalarType::Bool)
+}
+
+fn string(s: &str) -> ScalarExpr {
+    ScalarExpr::literal(Datum::String(s.to_string()), ScalarType::String)
+}
+
+fn int(v: i32) -> ScalarExpr {
+    ScalarExpr::literal(Datum::Int32(v), ScalarType::Int32)
+}
+
+fn oid_literal(v: u32) -> ScalarExpr {
+    ScalarExpr::literal(Datum::Int64(i64::from(v)), ScalarType::Oid)
+}
+
+/// `value` (of type `typ`) when `x` is not NULL, else NULL.
+fn when_not_null(x: ScalarExpr, value: ScalarExpr, typ: ScalarType) -> ScalarExpr {
+    ScalarExpr::If {
+        cond: Box::new(ScalarExpr::call(Func::IsNull, vec![x])),
+        then: Box::new(ScalarExpr::null(typ)),
+        els: Box::new(value),
+    }
+}
+
+/// `CASE oid WHEN k THEN v ... END` (NULL for other OIDs).
+fn lookup(oid: ScalarExpr, cases: Vec<(u32, Datum)>, typ: ScalarType) -> ScalarExpr {
+    cases
+        .into_iter()
+        .rev()
+        .fold(ScalarExpr::null(typ.clone()), |otherwise, (k, v)| {
+            ScalarExpr::If {
+                cond: Box::new(ScalarExpr::call(
+                    Func::Eq,
+                    vec![oid.clone(), oid_literal(k)],
+                )),
+                then: Box::new(ScalarExpr::literal(v, typ.clone())),
+                els: Box::new(otherwise),
+            }
+        })
+}
+
+/// `format_type(type_oid, typmod)`: the type's SQL name, with its length or precision when
+/// the typmod gives one (`character varying(20)`, `numeric(10,2)`).
+fn format_type(args: Vec<Typed>) -> ScalarExpr {
+    let mut args = args.into_iter();
+    let oid = match args.next() {
+        Some((e, t)) => {
+            func::plan_cast(e.clone(), &t, &ScalarType::Oid, CastContext::Explicit).unwrap_or(e)
+        }
+        None => ScalarExpr::null(ScalarType::Oid),
+    };
+    let typmod = match args.next() {
+        Some((e, t)) => {
+            func::plan_cast(e.clone(), &t, &ScalarType::Int32, CastContext::Explicit).unwrap_or(e)
+        }
+        None => ScalarExpr::null(ScalarType::Int32),
+    };
+    let text = |e: ScalarExpr| ScalarExpr::call(Func::Cast(ScalarType::String), vec![e]);
+    let concat = |parts: Vec<ScalarExpr>| {
+        parts
+            .into_iter()
+            .reduce(|a, b| ScalarExpr::call(Func::Concat, vec![a, b]))
+            .unwrap_or_else(|| string(""))
+    };
+    let declared = ScalarExpr::call(Func::Sub, vec![typmod.clone(), int(4)]);
+    let has_typmod = ScalarExpr::call(Func::Gte, vec![typmod.clone(), int(4)]);
+    let with_length = |name: &str| ScalarExpr::If {
+        cond: Box::new(has_typmod.clone()),
+        then: Box::new(concat(vec![
+            string(&format!("{name}(")),
+            text(declared.clone()),
+            string(")"),
+        ])),
+        els: Box::new(string(name)),
+    };
+    let numeric = ScalarExpr::If {
+        cond: Box::new(has_typmod.clone()),
+        then: Box::new(concat(vec![
+            string("numeric("),
+            text(ScalarExpr::call(
+                Func::Div,
+                vec![declared.clone(), int(65_536)],
+            )),
+            string(","),
+            text(ScalarExpr::call(
+                Func::Mod,
+                vec![declared.clone(), int(65_536)],
+            )),
+            string(")"),
+        ])),
+        els: Box::new(string("numeric")),
+    };
+    let mut result = string("???");
+    for typ in system::pg_catalog::all_types().into_iter().rev() {
+        let name = match &typ {
+            ScalarType::VarChar { .. } => with_length("character varying"),
+            ScalarType::Char { .. } => with_length("character"),
+            ScalarType::Numeric { .. } => numeric.clone(),
+            other => string(&other.sql_name()),
+        };
+        result = ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(
+                Func::Eq,
+                vec![oid.clone(), oid_literal(typ.oid())],
+            )),
+            then: Box::new(name),
+            els: Box::new(result),
+        };
+    }
+    when_not_null(oid, result, ScalarType::String)
+}

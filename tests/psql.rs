@@ -1,0 +1,131 @@
+//! psql 15 against a Freshet server: its describe commands read `pg_catalog` with the
+//! queries psql sends to PostgreSQL, and print the relations, schemas, databases and roles a
+//! user expects.
+
+mod support;
+
+use std::process::Command;
+use support::connect;
+use support::server::TestServer;
+
+/// psql's output for `command` (unaligned, tuples only), failing the test on any error.
+fn psql(server: &TestServer, command: &str) -> Vec<String> {
+    let (lines, stderr) = psql_output(server, command);
+    assert!(stderr.is_empty(), "psql {command} failed: {stderr}");
+    lines
+}
+
+/// psql's standard output lines and standard error for `command`, which must succeed.
+fn psql_output(server: &TestServer, command: &str) -> (Vec<String>, String) {
+    let addr = server.addr();
+    let output = Command::new("psql")
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &addr.ip().to_string(),
+            "-p",
+            &addr.port().to_string(),
+            "-U",
+            "tester",
+            "-d",
+            "freshet",
+            "-c",
+            command,
+        ])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("psql runs (PostgreSQL 15's client is on the machine)");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "psql {command} failed: {stderr}");
+    let lines = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (lines, stderr)
+}
+
+#[tokio::test]
+async fn describe_commands_list_what_exists() {
+    let server = TestServer::start().expect("freshet starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id integer NOT NULL, item varchar(20) DEFAULT 'pen', \
+             price numeric(10,2));
+             CREATE VIEW cheap AS SELECT id, item FROM orders WHERE price < 10;
+             CREATE MATERIALIZED VIEW totals AS SELECT item, sum(price) AS total FROM orders \
+             GROUP BY item;
+             CREATE INDEX orders_item ON orders (item);",
+        )
+        .await
+        .expect("DDL runs");
+    assert_eq!(
+        psql(&server, "\\d"),
+        vec![
+            "public|cheap|view|tester",
+            "public|orders|table|tester",
+            "public|totals|materialized view|tester",
+        ]
+    );
+    assert_eq!(psql(&server, "\\dt"), vec!["public|orders|table|tester"]);
+    assert_eq!(psql(&server, "\\dv"), vec!["public|cheap|view|tester"]);
+    assert_eq!(
+        psql(&server, "\\dm"),
+        vec!["public|totals|materialized view|tester"]
+    );
+    assert_eq!(
+        psql(&server, "\\di"),
+        vec!["public|orders_item|index|tester|orders"]
+    );
+    assert_eq!(psql(&server, "\\dn"), vec!["public|tester"]);
+    let databases = psql(&server, "\\l");
+    assert_eq!(databases.len(), 1, "{databases:?}");
+    assert!(
+        databases[0].starts_with("freshet|tester|UTF8|C|C|"),
+        "{databases:?}"
+    );
+    let roles = psql(&server, "\\du");
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert!(roles[0].starts_with("tester|Superuser"), "{roles:?}");
+    // A dropped relation is gone from the next listing.
+    client
+        .batch_execute("DROP VIEW cheap")
+        .await
+        .expect("drop runs");
+    let (views, message) = psql_output(&server, "\\dv");
+    assert!(views.is_empty(), "{views:?}");
+    assert_eq!(message.trim(), "Did not find any relations.");
+}
+
+#[tokio::test]
+async fn catalog_oids_arrive_as_oid_values_in_binary() {
+    let server = TestServer::start().expect("freshet starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute("CREATE TABLE widgets (id integer)")
+        .await
+        .expect("DDL runs");
+    // tokio-postgres reads results in binary and maps type `oid` to u32.
+    let row = client
+        .query_one(
+            "SELECT c.oid, c.relnamespace FROM pg_catalog.pg_class c WHERE c.relname = $1",
+            &[&"widgets"],
+        )
+        .await
+        .expect("pg_class answers");
+    let (oid, namespace): (u32, u32) = (row.get(0), row.get(1));
+    assert!(oid >= 16_384, "user OIDs start at 16384, got {oid}");
+    assert_eq!(namespace, 2200, "public's OID");
+    let by_oid = client
+        .query_one(
+            "SELECT relname FROM pg_catalog.pg_class WHERE oid = $1",
+            &[&oid],
+        )
+        .await
+        .expect("a parameter of type oid");
+    assert_eq!(by_oid.get::<_, String>(0), "widgets");
+}

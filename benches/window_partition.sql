@@ -1,6 +1,7 @@
 -- Window functions over one 200,000-row partition, then single-row writes: what a change
 -- costs when the function reads nearby rows (lag, a sliding ROWS frame), numbers rows
--- (row_number), or reads the whole partition (cume_dist). Run against a release server:
+-- (row_number), runs from the partition's start (a running sum), or reads the whole
+-- partition (cume_dist). Run against a release server:
 --   cargo run --release -- serve --listen 127.0.0.1:7022 --data-dir /tmp/fwindow &
 --   psql -h 127.0.0.1 -p 7022 -U materialize -X -q -f benches/window_partition.sql
 -- Each `SELECT count(*)` waits until its view includes the write before it; the first count
@@ -36,6 +37,17 @@ DELETE FROM ticks WHERE id = 60000;
 SELECT count(*) FROM sliding;
 SELECT count(*) FROM sliding;
 DROP MATERIALIZED VIEW sliding;
+
+\echo sum(price) OVER (ORDER BY id): a running total
+CREATE MATERIALIZED VIEW running AS
+  SELECT id, sum(price) OVER (ORDER BY id) AS total FROM ticks;
+SELECT count(*) FROM running;
+INSERT INTO ticks VALUES (200005, 5);
+SELECT count(*) FROM running;
+INSERT INTO ticks VALUES (199000, 3);
+SELECT count(*) FROM running;
+SELECT count(*) FROM running;
+DROP MATERIALIZED VIEW running;
 
 \echo row_number() OVER (ORDER BY id)
 CREATE MATERIALIZED VIEW numbered AS

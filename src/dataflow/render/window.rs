@@ -17,9 +17,16 @@
 //!   move. Appending after the last row costs O(log n); an insert at row `p` costs
 //!   O((n - p) log n), and changes that many output rows anyway.
 //!
-//! Everything else (`percent_rank`, `cume_dist`, `ntile`, RANGE frames, frames with an
-//! UNBOUNDED end, a `lag` offset that varies by row) reads the whole partition; it is
-//! rendered as written. So is every window inside `WITH RECURSIVE`: this operator needs
+//! - *Running* aggregates: `count`, `sum`, `min`, `max`, `bool_and`, `bool_or` (and what is
+//!   computed from them, such as `avg`) over the frame from the partition's start to the
+//!   current row (ROWS) or to its last peer (RANGE, the default frame). Each row keeps the
+//!   aggregates' values up to it; a row's follow from the previous row's and its own input,
+//!   so, as for numberings, rows are recomputed from the first change (from its peer group's
+//!   first row) and stop past the last change where the values did not move.
+//!
+//! Everything else (`percent_rank`, `cume_dist`, `ntile`, RANGE frames with offsets, other
+//! frames with an UNBOUNDED end, other aggregates, a `lag` offset that varies by row) reads
+//! the whole partition; it is rendered as written. So is every window inside `WITH RECURSIVE`: this operator needs
 //! totally ordered times.
 //!
 //! Semantics, for input updates `(row, t, d)`: the output at every time `t` is exactly what
@@ -35,8 +42,10 @@
 use super::{Errs, Oks, eval_all, split};
 use crate::expr::func::compare_keys;
 use crate::expr::func::window::{WindowFunc, WindowOrder};
-use crate::expr::func::window_value::{self, PartitionLayout, WindowFrame, WindowValueFunc};
-use crate::expr::{AggregateFunc, EvalError, RelationExpr, ScalarExpr, TableFunc};
+use crate::expr::func::window_value::{
+    self, FrameBound, FrameUnits, PartitionLayout, WindowFrame, WindowValueFunc,
+};
+use crate::expr::{AggregateExpr, AggregateFunc, EvalError, RelationExpr, ScalarExpr, TableFunc};
 use crate::repr::{Datum, Diff, Row, Timestamp};
 use differential_dataflow::AsCollection;
 use differential_dataflow::consolidation::consolidate;
@@ -76,6 +85,13 @@ enum Kind {
         frame: WindowFrame,
         before: usize,
         after: usize,
+    },
+    /// Aggregates over the frame from the partition's start to the current row (ROWS), or
+    /// to its last peer (`peers`: RANGE, the default frame): running totals.
+    Running {
+        aggregates: Vec<AggregateExpr>,
+        finish: ScalarExpr,
+        peers: bool,
     },
 }
 
@@ -117,6 +133,9 @@ pub(super) fn recognize(expr: &RelationExpr) -> Option<WindowPlan<'_>> {
     }
     let kind = match func {
         TableFunc::WindowNumbering { func, .. } => Kind::Numbering(*func),
+        TableFunc::WindowValues { func, frame, .. } if running(func, frame).is_some() => {
+            running(func, frame)?
+        }
         TableFunc::WindowValues { func, frame, .. } => {
             let (before, after) = window_value::bounded_reach(func, frame)?;
             if before.saturating_add(after) > MAX_REACH {
@@ -139,6 +158,89 @@ pub(super) fn recognize(expr: &RelationExpr) -> Option<WindowPlan<'_>> {
         order: order.clone(),
         kind,
     })
+}
+
+/// A running aggregate, when `func` over `frame` is one whose aggregates fold row by row.
+fn running(func: &WindowValueFunc, frame: &WindowFrame) -> Option<Kind> {
+    let WindowValueFunc::Aggregate { aggregates, finish } = func else {
+        return None;
+    };
+    let peers = match frame.units {
+        FrameUnits::Rows => false,
+        FrameUnits::Range => true,
+        FrameUnits::Groups => return None,
+    };
+    let from_start =
+        frame.start == FrameBound::UnboundedPreceding && frame.end == FrameBound::CurrentRow;
+    let foldable = aggregates
+        .iter()
+        .all(|a| !a.distinct && fold_step(&a.func).is_some());
+    (from_start && foldable).then(|| Kind::Running {
+        aggregates: aggregates.clone(),
+        finish: finish.clone(),
+        peers,
+    })
+}
+
+/// How an aggregate's value over rows `..= i` follows from its value over rows `..i` and
+/// row `i`'s input: counting it, or the aggregate of the two (sums, min, max, bool_and,
+/// bool_or, whose value over a set is their value over any split of it). Sums of floats
+/// add in row order, as over the whole frame.
+enum FoldStep {
+    Count,
+    Combine,
+}
+
+fn fold_step(func: &AggregateFunc) -> Option<FoldStep> {
+    match func {
+        AggregateFunc::Count => Some(FoldStep::Count),
+        AggregateFunc::SumInt
+        | AggregateFunc::SumNumeric
+        | AggregateFunc::SumFloat
+        | AggregateFunc::SumFloat32
+        | AggregateFunc::Min
+        | AggregateFunc::Max
+        | AggregateFunc::BoolAnd
+        | AggregateFunc::BoolOr => Some(FoldStep::Combine),
+        _ => None,
+    }
+}
+
+/// The aggregates' values over no rows, as folding starts.
+fn empty_folds(aggregates: &[AggregateExpr]) -> Vec<Datum> {
+    aggregates
+        .iter()
+        .map(|a| match a.func {
+            AggregateFunc::Count => Datum::Int64(0),
+            _ => Datum::Null,
+        })
+        .collect()
+}
+
+/// The aggregates' values with `row` added to `folds`.
+fn fold(
+    aggregates: &[AggregateExpr],
+    folds: &[Datum],
+    row: &[Datum],
+) -> Result<Vec<Datum>, EvalError> {
+    aggregates
+        .iter()
+        .zip(folds)
+        .map(|(agg, acc)| {
+            let input = agg.expr.eval(row)?;
+            match fold_step(&agg.func) {
+                Some(FoldStep::Count) => match acc {
+                    Datum::Int64(n) => Ok(Datum::Int64(n + i64::from(!input.is_null()))),
+                    other => Err(EvalError::Internal(format!("running count of {other:?}"))),
+                },
+                Some(FoldStep::Combine) => agg.func.eval([(acc, 1), (&input, 1)].into_iter()),
+                None => Err(EvalError::Internal(format!(
+                    "running {:?} is not a fold",
+                    agg.func
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Renders `plan` over its rendered input.
@@ -250,6 +352,8 @@ impl Eq for Entry {}
 struct Slot {
     value: Option<Result<Datum, EvalError>>,
     numbers: Numbers,
+    /// For running aggregates: their values over the rows up to this one.
+    folds: Option<Result<Vec<Datum>, EvalError>>,
 }
 
 /// A row's numbers. `row_number` and `rank` follow from the previous row's `row_number`,
@@ -402,6 +506,71 @@ impl WindowState {
                         emit(out, &entry, &value, 1);
                         slot.value = Some(value);
                     }
+                }
+            }
+            Kind::Running {
+                aggregates,
+                finish,
+                peers,
+            } => {
+                let (Some(first), Some(last)) = (changed.iter().min(), changed.iter().max()) else {
+                    return self.drop_if_empty(key);
+                };
+                // Start at the first row of the peer group the first change is in (or
+                // would be in): the group's rows share its value.
+                let mut start = entries.range(first..).next().map(|(e, _)| e.clone());
+                let mut before = entries.range(..first).next_back().map(|(e, _)| e.clone());
+                while *peers
+                    && let Some(b) = &before
+                    && b.is_peer(first)
+                {
+                    start = Some(b.clone());
+                    before = entries.range(..b).next_back().map(|(e, _)| e.clone());
+                }
+                let mut folds: Result<Vec<Datum>, EvalError> = match &before {
+                    Some(b) => entries
+                        .get(b)
+                        .and_then(|s| s.folds.clone())
+                        .unwrap_or_else(|| Ok(empty_folds(aggregates))),
+                    None => Ok(empty_folds(aggregates)),
+                };
+                let mut group: Vec<Entry> = Vec::new();
+                let mut next = start;
+                while let Some(entry) = next {
+                    folds = folds.and_then(|f| fold(aggregates, &f, entry.row()));
+                    let following = entries
+                        .range((Excluded(&entry), Unbounded))
+                        .next()
+                        .map(|(e, _)| e.clone());
+                    let Some(slot) = entries.get_mut(&entry) else {
+                        break;
+                    };
+                    let unchanged = slot.folds.as_ref() == Some(&folds);
+                    slot.folds = Some(folds.clone());
+                    group.push(entry.clone());
+                    let group_ends =
+                        !*peers || following.as_ref().is_none_or(|f| !f.is_peer(&entry));
+                    if group_ends {
+                        let value = folds.clone().and_then(|f| finish.eval(&f));
+                        for member in group.drain(..) {
+                            let Some(slot) = entries.get_mut(&member) else {
+                                continue;
+                            };
+                            if slot.value.as_ref() != Some(&value) {
+                                if let Some(old) = slot.value.take() {
+                                    emit(out, &member, &old, -1);
+                                }
+                                emit(out, &member, &value, 1);
+                                slot.value = Some(value.clone());
+                            }
+                        }
+                        if &entry > last && unchanged {
+                            // Past every change with the same running values: so is every
+                            // later row.
+                            break;
+                        }
+                    }
+                    next = following;
                 }
             }
             Kind::Numbering(func) => {
@@ -631,6 +800,47 @@ mod tests {
                 (4, 4, Datum::Int64(34), 1),
             ]
         );
+    }
+
+    fn running_sum(peers: bool) -> Kind {
+        Kind::Running {
+            aggregates: vec![crate::expr::AggregateExpr {
+                func: AggregateFunc::SumInt,
+                expr: ScalarExpr::Column(1),
+                distinct: false,
+            }],
+            finish: ScalarExpr::Column(0),
+            peers,
+        }
+    }
+
+    #[test]
+    fn appending_to_a_running_sum_computes_only_the_new_row() {
+        let mut s = state(running_sum(false));
+        s.apply((1..=100).map(|k| update(k, 1, 1)).collect());
+        let produced = s.apply(vec![update(101, 5, 1)]);
+        assert_eq!(changes(produced), vec![(101, 5, Datum::Int64(105), 1)]);
+    }
+
+    #[test]
+    fn a_running_sum_over_peers_moves_the_whole_peer_group() {
+        let mut s = state(running_sum(true));
+        s.apply(vec![update(1, 1, 1), update(2, 10, 1), update(3, 100, 1)]);
+        // A new peer of key 2: both rows of key 2 take the group's total, and so does 3.
+        let produced = s.apply(vec![update(2, 20, 1)]);
+        assert_eq!(
+            changes(produced),
+            vec![
+                (2, 10, Datum::Int64(11), -1),
+                (2, 10, Datum::Int64(31), 1),
+                (2, 20, Datum::Int64(31), 1),
+                (3, 100, Datum::Int64(111), -1),
+                (3, 100, Datum::Int64(131), 1),
+            ]
+        );
+        // Deleting the last row retracts only it.
+        let produced = s.apply(vec![update(3, 100, -1)]);
+        assert_eq!(changes(produced), vec![(3, 100, Datum::Int64(131), -1)]);
     }
 
     #[test]

@@ -18,6 +18,30 @@ pub const DEFAULT_COLLATION: u32 = 100;
 /// PostgreSQL's first OID for user objects.
 pub const FIRST_USER_OID: u32 = 16_384;
 
+/// The OID of a table's `n`th constraint (PRIMARY KEY or UNIQUE), in a range no item
+/// reaches. `None` past it.
+pub fn of_constraint(table: GlobalId, n: usize) -> Option<u32> {
+    let GlobalId::User(id) = table else {
+        return None;
+    };
+    let slot = u32::try_from(id).ok()?.checked_mul(64)?;
+    0x8000_0000u32
+        .checked_add(slot)?
+        .checked_add(u32::try_from(n).ok().filter(|n| *n < 64)?)
+}
+
+/// The OID of the DEFAULT of a table's column `column` (from 0), in another such range.
+pub fn of_default(table: GlobalId, column: usize) -> Option<u32> {
+    let GlobalId::User(id) = table else {
+        return None;
+    };
+    let slot = u32::try_from(id).ok()?.checked_mul(1024)?;
+    0x4000_0000u32
+        .checked_add(slot)?
+        .checked_add(u32::try_from(column).ok().filter(|c| *c < 1024)?)
+        .filter(|oid| *oid < 0x8000_0000)
+}
+
 /// The OID of a user item, or `None` for ids that have none (transient dataflows, and ids
 /// past the OID range).
 pub fn of_item(id: GlobalId) -> Option<u32> {
@@ -44,5 +68,18 @@ mod tests {
         assert_eq!(item(16_391), Some(id));
         assert_eq!(item(11), None);
         assert_eq!(of_item(GlobalId::Transient(1)), None);
+    }
+
+    #[test]
+    fn constraint_and_default_oids_never_meet_item_oids() {
+        let table = GlobalId::User(3);
+        let constraint = of_constraint(table, 1).expect("in range");
+        let default = of_default(table, 2).expect("in range");
+        assert!(constraint >= 0x8000_0000);
+        assert!((0x4000_0000..0x8000_0000).contains(&default));
+        // Items would need a billion ids to reach those ranges.
+        assert!(of_item(GlobalId::User(1_000_000_000)).is_some_and(|o| o < 0x4000_0000));
+        assert_ne!(of_constraint(table, 0), of_constraint(GlobalId::User(4), 0));
+        assert_eq!(of_constraint(table, 64), None);
     }
 }

@@ -49,6 +49,8 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
             ("inhseqno", Int32),
             ("inhdetachpending", Bool),
         ]),
+        "pg_constraint" => pg_constraint(cx),
+        "pg_attrdef" => pg_attrdef(cx),
         "pg_tables" => pg_tables(cx),
         "pg_views" => pg_views(cx),
         "pg_matviews" => pg_matviews(cx),
@@ -736,6 +738,113 @@ pub fn view_definition(entry: &CatalogEntry) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// PRIMARY KEY (`p`) and UNIQUE (`u`) constraints of tables; a unique index's key is an
+/// index, not a constraint, as in PostgreSQL.
+fn pg_constraint(cx: &SystemContext) -> SystemRelation {
+    let oids_type = ScalarType::Array(Box::new(Oid));
+    let int2s = ScalarType::Array(Box::new(Int16));
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("conname", Text),
+        ("connamespace", Oid),
+        ("contype", Text),
+        ("condeferrable", Bool),
+        ("condeferred", Bool),
+        ("convalidated", Bool),
+        ("conrelid", Oid),
+        ("contypid", Oid),
+        ("conindid", Oid),
+        ("conparentid", Oid),
+        ("confrelid", Oid),
+        ("confupdtype", Text),
+        ("confdeltype", Text),
+        ("confmatchtype", Text),
+        ("conislocal", Bool),
+        ("coninhcount", Int32),
+        ("connoinherit", Bool),
+        ("conkey", int2s.clone()),
+        ("confkey", int2s.clone()),
+        ("conpfeqop", oids_type.clone()),
+        ("conppeqop", oids_type.clone()),
+        ("conffeqop", oids_type.clone()),
+        ("confdelsetcols", int2s),
+        ("conexclop", oids_type),
+        ("conbin", Text),
+    ]);
+    for (table_oid, entry) in relations(cx) {
+        let CatalogItem::Table { keys, .. } = &entry.item else {
+            continue;
+        };
+        for (n, key) in keys.iter().enumerate() {
+            let Some(constraint_oid) = oids::of_constraint(entry.id, n) else {
+                continue;
+            };
+            r.push(vec![
+                oid(constraint_oid),
+                text(&key.name),
+                oid(PUBLIC_NAMESPACE),
+                text(if key.primary { "p" } else { "u" }),
+                Datum::Bool(false),
+                Datum::Bool(false),
+                Datum::Bool(true),
+                oid(table_oid),
+                oid(0),
+                oid(0),
+                oid(0),
+                oid(0),
+                text(" "),
+                text(" "),
+                text(" "),
+                Datum::Bool(true),
+                Datum::Int32(0),
+                Datum::Bool(true),
+                Datum::Array(
+                    key.columns
+                        .iter()
+                        .map(|c| Datum::Int16(*c as i16 + 1))
+                        .collect(),
+                ),
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+                Datum::Null,
+            ]);
+        }
+    }
+    r
+}
+
+/// Column defaults: `adbin` holds the default's SQL text (what `pg_get_expr` returns).
+fn pg_attrdef(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("oid", Oid),
+        ("adrelid", Oid),
+        ("adnum", Int16),
+        ("adbin", Text),
+    ]);
+    for (table_oid, entry) in relations(cx) {
+        let CatalogItem::Table { defaults, .. } = &entry.item else {
+            continue;
+        };
+        for (column, default) in defaults.iter().enumerate() {
+            let (Some(sql), Some(default_oid)) = (default, oids::of_default(entry.id, column))
+            else {
+                continue;
+            };
+            r.push(vec![
+                oid(default_oid),
+                oid(table_oid),
+                Datum::Int16(column as i16 + 1),
+                text(sql),
+            ]);
+        }
+    }
+    r
 }
 
 fn pg_tables(cx: &SystemContext) -> SystemRelation {

@@ -44,7 +44,10 @@ fn eval(
             // A volatile scalar gives each copy of a row its own value.
             let volatile = scalars.iter().any(ScalarExpr::is_volatile);
             let rows = if volatile {
-                super::volatile::copies(consolidate(rows))
+                consolidate(rows)
+                    .into_iter()
+                    .flat_map(|(row, diff)| super::volatile::copies(row, diff))
+                    .collect()
             } else {
                 rows
             };

@@ -96,36 +96,30 @@ impl ScalarExpr {
 
     /// Whether `mz_now()` occurs anywhere in the expression.
     pub fn contains_mz_now(&self) -> bool {
-        match self {
-            ScalarExpr::Column(_) | ScalarExpr::Literal(..) => false,
-            ScalarExpr::Call {
-                func: Func::MzNow, ..
-            } => true,
-            ScalarExpr::Call { args, .. }
-            | ScalarExpr::And(args)
-            | ScalarExpr::Or(args)
-            | ScalarExpr::Coalesce(args) => args.iter().any(ScalarExpr::contains_mz_now),
-            ScalarExpr::If { cond, then, els } => {
-                cond.contains_mz_now() || then.contains_mz_now() || els.contains_mz_now()
-            }
-        }
+        self.contains_call(&|f| matches!(f, Func::MzNow))
     }
 
     /// Whether a volatile function (`gen_random_uuid()`) occurs anywhere in the expression:
     /// two evaluations on one row may differ.
     pub fn is_volatile(&self) -> bool {
+        self.contains_call(&|f| matches!(f, Func::GenRandomUuid))
+    }
+
+    /// Whether a call of a function for which `wanted` holds occurs anywhere in the
+    /// expression.
+    fn contains_call(&self, wanted: &dyn Fn(&Func) -> bool) -> bool {
         match self {
             ScalarExpr::Column(_) | ScalarExpr::Literal(..) => false,
-            ScalarExpr::Call {
-                func: Func::GenRandomUuid,
-                ..
-            } => true,
-            ScalarExpr::Call { args, .. }
-            | ScalarExpr::And(args)
-            | ScalarExpr::Or(args)
-            | ScalarExpr::Coalesce(args) => args.iter().any(ScalarExpr::is_volatile),
+            ScalarExpr::Call { func, args } => {
+                wanted(func) || args.iter().any(|a| a.contains_call(wanted))
+            }
+            ScalarExpr::And(args) | ScalarExpr::Or(args) | ScalarExpr::Coalesce(args) => {
+                args.iter().any(|a| a.contains_call(wanted))
+            }
             ScalarExpr::If { cond, then, els } => {
-                cond.is_volatile() || then.is_volatile() || els.is_volatile()
+                cond.contains_call(wanted)
+                    || then.contains_call(wanted)
+                    || els.contains_call(wanted)
             }
         }
     }

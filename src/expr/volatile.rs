@@ -5,14 +5,9 @@
 
 use crate::repr::{Diff, Row};
 
-/// Consolidated updates `(row, m)` as `m` updates `(row, 1)` (or `-m` updates `(row, -1)`).
-pub fn copies(rows: Vec<(Row, Diff)>) -> Vec<(Row, Diff)> {
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, diff) in rows {
-        let unit = diff.signum();
-        for _ in 0..diff.unsigned_abs() {
-            out.push((row.clone(), unit));
-        }
-    }
-    out
+/// A consolidated update `(row, m)` as `m` updates `(row, 1)` (or `-m` updates
+/// `(row, -1)`).
+pub fn copies(row: Row, diff: Diff) -> impl Iterator<Item = (Row, Diff)> {
+    let unit = diff.signum();
+    std::iter::repeat_n(row, diff.unsigned_abs() as usize).map(move |row| (row, unit))
 }

@@ -21,25 +21,26 @@ pub const FIRST_USER_OID: u32 = 16_384;
 /// The OID of a table's `n`th constraint (PRIMARY KEY or UNIQUE), in a range no item
 /// reaches. `None` past it.
 pub fn of_constraint(table: GlobalId, n: usize) -> Option<u32> {
-    let GlobalId::User(id) = table else {
-        return None;
-    };
-    let slot = u32::try_from(id).ok()?.checked_mul(64)?;
-    0x8000_0000u32
-        .checked_add(slot)?
-        .checked_add(u32::try_from(n).ok().filter(|n| *n < 64)?)
+    numbered(0x8000_0000, u32::MAX, table, 64, n)
 }
 
 /// The OID of the DEFAULT of a table's column `column` (from 0), in another such range.
 pub fn of_default(table: GlobalId, column: usize) -> Option<u32> {
+    numbered(0x4000_0000, 0x7fff_ffff, table, 1024, column)
+}
+
+/// `base + table_id * per_table + n`, when `n < per_table` and the result is at most `last`.
+fn numbered(base: u32, last: u32, table: GlobalId, per_table: u32, n: usize) -> Option<u32> {
     let GlobalId::User(id) = table else {
         return None;
     };
-    let slot = u32::try_from(id).ok()?.checked_mul(1024)?;
-    0x4000_0000u32
-        .checked_add(slot)?
-        .checked_add(u32::try_from(column).ok().filter(|c| *c < 1024)?)
-        .filter(|oid| *oid < 0x8000_0000)
+    let n = u32::try_from(n).ok().filter(|n| *n < per_table)?;
+    u32::try_from(id)
+        .ok()?
+        .checked_mul(per_table)?
+        .checked_add(base)?
+        .checked_add(n)
+        .filter(|oid| *oid <= last)
 }
 
 /// The OID of a user item, or `None` for ids that have none (transient dataflows, and ids

@@ -83,7 +83,7 @@ pub(super) fn relkind(item: &CatalogItem) -> Option<&'static str> {
     })
 }
 
-/// An index's columns: names (as written in CREATE INDEX) and types.
+/// An index's columns: each key's name (its column's, or the expression as written) and type.
 fn index_columns(cx: &SystemContext, item: &CatalogItem) -> Vec<(String, ColumnType)> {
     let CatalogItem::Index {
         on, keys, key_sql, ..
@@ -91,28 +91,17 @@ fn index_columns(cx: &SystemContext, item: &CatalogItem) -> Vec<(String, ColumnT
     else {
         return Vec::new();
     };
-    let Some(on_types) = cx
-        .catalog
-        .get(*on)
-        .and_then(|e| e.item.desc())
-        .map(|d| d.types.clone())
-    else {
+    let Some(on) = cx.catalog.get(*on).and_then(|e| e.item.desc()) else {
         return Vec::new();
     };
-    let on_names = cx
-        .catalog
-        .get(*on)
-        .and_then(|e| e.item.desc())
-        .map(|d| d.names.clone())
-        .unwrap_or_default();
     keys.iter()
         .zip(key_sql)
         .map(|(key, sql)| {
             let name = match key {
-                ScalarExpr::Column(c) => on_names.get(*c).cloned().unwrap_or_else(|| sql.clone()),
+                ScalarExpr::Column(c) => on.names.get(*c).cloned().unwrap_or_else(|| sql.clone()),
                 _ => sql.clone(),
             };
-            (name, key.typ(&on_types))
+            (name, key.typ(&on.types))
         })
         .collect()
 }
@@ -567,7 +556,10 @@ fn pg_index(cx: &SystemContext) -> SystemRelation {
     ]);
     for (id, entry) in relations(cx) {
         let CatalogItem::Index {
-            on, keys, unique, ..
+            on,
+            keys,
+            key_sql,
+            unique,
         } = &entry.item
         else {
             continue;
@@ -583,15 +575,12 @@ fn pg_index(cx: &SystemContext) -> SystemRelation {
                 _ => Datum::Int16(0),
             })
             .collect();
-        let expressions: Vec<&str> = match &entry.item {
-            CatalogItem::Index { keys, key_sql, .. } => keys
-                .iter()
-                .zip(key_sql)
-                .filter(|(k, _)| !matches!(k, ScalarExpr::Column(_)))
-                .map(|(_, s)| s.as_str())
-                .collect(),
-            _ => Vec::new(),
-        };
+        let expressions: Vec<&str> = keys
+            .iter()
+            .zip(key_sql)
+            .filter(|(k, _)| !matches!(k, ScalarExpr::Column(_)))
+            .map(|(_, s)| s.as_str())
+            .collect();
         r.push(vec![
             oid(id),
             oid(on_oid),

@@ -7,8 +7,9 @@
 //! - `Map` / `Filter` / `Project` evaluate row by row; a failing scalar sends its error to
 //!   `errs` and drops the row.
 //! - `Join`, `Reduce`, `TopK`, `Threshold`: see `join.rs`, `reduce.rs`, `topk.rs`.
-//! - A window call (`Project` of a `FlatMap` over a `WindowPartition` `Reduce`) whose value
-//!   reads only nearby rows, or a numbering: see `window.rs`, which maintains it row by row.
+//! - A window call (`Project` of a `FlatMap` over a `WindowPartition` `Reduce`) that is a
+//!   numbering, a value of nearby rows or a running aggregate: see `window.rs`, which
+//!   maintains it row by row.
 //! - `Union` concatenates; `Negate` negates diffs; `Let` renders its value once and every
 //!   `Get` of it reuses those collections.
 //! - `LetRec`: see `recursion.rs`. Its values are rendered in a nested scope whose times are
@@ -355,8 +356,7 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
                         .consolidate()
                         .inner
                         .flat_map(|(row, time, diff)| {
-                            crate::expr::volatile::copies(vec![(row, diff)])
-                                .into_iter()
+                            crate::expr::volatile::copies(row, diff)
                                 .map(move |(row, unit)| (row, time.clone(), unit))
                         })
                         .as_collection();

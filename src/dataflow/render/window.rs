@@ -133,21 +133,10 @@ pub(super) fn recognize(expr: &RelationExpr) -> Option<WindowPlan<'_>> {
     }
     let kind = match func {
         TableFunc::WindowNumbering { func, .. } => Kind::Numbering(*func),
-        TableFunc::WindowValues { func, frame, .. } if running(func, frame).is_some() => {
-            running(func, frame)?
-        }
-        TableFunc::WindowValues { func, frame, .. } => {
-            let (before, after) = window_value::bounded_reach(func, frame)?;
-            if before.saturating_add(after) > MAX_REACH {
-                return None;
-            }
-            Kind::Nearby {
-                func: func.clone(),
-                frame: frame.clone(),
-                before: before as usize,
-                after: after as usize,
-            }
-        }
+        TableFunc::WindowValues { func, frame, .. } => match running(func, frame) {
+            Some(running) => running,
+            None => nearby(func, frame)?,
+        },
         _ => return None,
     };
     Some(WindowPlan {
@@ -157,6 +146,20 @@ pub(super) fn recognize(expr: &RelationExpr) -> Option<WindowPlan<'_>> {
         outputs,
         order: order.clone(),
         kind,
+    })
+}
+
+/// A value of nearby rows, when `func` over `frame` reads at most `MAX_REACH` of them.
+fn nearby(func: &WindowValueFunc, frame: &WindowFrame) -> Option<Kind> {
+    let (before, after) = window_value::bounded_reach(func, frame)?;
+    if before.saturating_add(after) > MAX_REACH {
+        return None;
+    }
+    Some(Kind::Nearby {
+        func: Box::new(func.clone()),
+        frame: frame.clone(),
+        before: before as usize,
+        after: after as usize,
     })
 }
 
@@ -262,6 +265,7 @@ pub(super) fn render<'s>(
     let mut state = WindowState {
         order: plan.order.clone().into(),
         kind: plan.kind.clone(),
+        outputs: plan.outputs.to_vec(),
         partitions: HashMap::new(),
     };
     let exchange = Exchange::new(|((key, _), _, _): &((Row, Row), Timestamp, Diff)| key.hashed());
@@ -295,11 +299,7 @@ pub(super) fn render<'s>(
         })
         .as_collection();
     let (rows, value_errs) = split(results);
-    let outputs = plan.outputs.to_vec();
-    (
-        rows.map(move |row| row.project(&outputs)),
-        errs.concat(key_errs).concat(value_errs),
-    )
+    (rows, errs.concat(key_errs).concat(value_errs))
 }
 
 /// The updates `(partition key, record, diff)` at one time, not yet applied, with the
@@ -388,14 +388,44 @@ impl WindowFunc {
 
 type Partition = BTreeMap<Entry, Slot>;
 
-/// Output updates: `Ok(partition key ++ [NULL] ++ row ++ [value])` (the NULL stands for the
-/// partition array, which the plan's projection drops), or the error computing the value.
+/// Output updates: the plan's output row (see [`output_row`]), or the error computing the
+/// value.
 type Produced = Vec<(Result<Row, EvalError>, Diff)>;
 
 struct WindowState {
     order: Rc<[WindowOrder]>,
     kind: Kind,
+    /// The plan's output columns of `partition key ++ [partition array] ++ row ++ [value]`.
+    outputs: Vec<usize>,
     partitions: HashMap<Row, Partition>,
+}
+
+/// The plan's output row for a row of partition `key` with `value`: its `outputs` columns
+/// of `key ++ [partition array] ++ row ++ [value]`, which never include the array.
+fn output_row(outputs: &[usize], key: &Row, row: &[Datum], value: &Datum) -> Row {
+    outputs
+        .iter()
+        .map(|&c| match c.checked_sub(key.len() + 1) {
+            None => key.get(c).cloned().unwrap_or(Datum::Null),
+            Some(r) => row.get(r).unwrap_or(value).clone(),
+        })
+        .collect()
+}
+
+/// Sets `slot`'s value; when it differs from the one last emitted, `emit`s the old one's
+/// retraction and the new one.
+fn set_value(
+    slot: &mut Slot,
+    value: Result<Datum, EvalError>,
+    mut emit: impl FnMut(&Result<Datum, EvalError>, Diff),
+) {
+    if slot.value.as_ref() != Some(&value) {
+        if let Some(old) = slot.value.take() {
+            emit(&old, -1);
+        }
+        emit(&value, 1);
+        slot.value = Some(value);
+    }
 }
 
 impl WindowState {
@@ -424,15 +454,13 @@ impl WindowState {
 
     fn update_partition(&mut self, key: &Row, changes: &[(&Row, Diff)], out: &mut Produced) {
         let order = Rc::clone(&self.order);
+        let outputs = &self.outputs;
         let entries = self.partitions.entry(key.clone()).or_default();
         let emit = |out: &mut Produced, entry: &Entry, value: &Result<Datum, EvalError>, diff| {
-            let result = value.clone().map(|value| {
-                let mut datums: Vec<Datum> = key.iter().cloned().collect();
-                datums.push(Datum::Null);
-                datums.extend(entry.row().iter().cloned());
-                datums.push(value);
-                Row::new(datums)
-            });
+            let result = match value {
+                Ok(value) => Ok(output_row(outputs, key, entry.row(), value)),
+                Err(e) => Err(e.clone()),
+            };
             out.push((result, diff));
         };
         // Apply the changes; retract the values of removed rows.
@@ -496,15 +524,8 @@ impl WindowState {
                 }
                 for entry in affected {
                     let value = nearby_value(entries, &entry, func, frame, *before, *after);
-                    let Some(slot) = entries.get_mut(&entry) else {
-                        continue;
-                    };
-                    if slot.value.as_ref() != Some(&value) {
-                        if let Some(old) = slot.value.take() {
-                            emit(out, &entry, &old, -1);
-                        }
-                        emit(out, &entry, &value, 1);
-                        slot.value = Some(value);
+                    if let Some(slot) = entries.get_mut(&entry) {
+                        set_value(slot, value, |v, d| emit(out, &entry, v, d));
                     }
                 }
             }
@@ -553,15 +574,8 @@ impl WindowState {
                     if group_ends {
                         let value = folds.clone().and_then(|f| finish.eval(&f));
                         for member in group.drain(..) {
-                            let Some(slot) = entries.get_mut(&member) else {
-                                continue;
-                            };
-                            if slot.value.as_ref() != Some(&value) {
-                                if let Some(old) = slot.value.take() {
-                                    emit(out, &member, &old, -1);
-                                }
-                                emit(out, &member, &value, 1);
-                                slot.value = Some(value.clone());
+                            if let Some(slot) = entries.get_mut(&member) {
+                                set_value(slot, value.clone(), |v, d| emit(out, &member, v, d));
                             }
                         }
                         if &entry > last && unchanged {
@@ -612,13 +626,7 @@ impl WindowState {
                         break;
                     }
                     slot.numbers = numbers;
-                    if slot.value.as_ref() != Some(&value) {
-                        if let Some(old) = slot.value.take() {
-                            emit(out, &entry, &old, -1);
-                        }
-                        emit(out, &entry, &value, 1);
-                        slot.value = Some(value);
-                    }
+                    set_value(slot, value, |v, d| emit(out, &entry, v, d));
                     next = entries
                         .range((Excluded(&entry), Unbounded))
                         .next()
@@ -678,6 +686,8 @@ mod tests {
         WindowState {
             order: vec![(false, true)].into(),
             kind,
+            // Everything but the partition array: key, row (key, value), value.
+            outputs: vec![0, 2, 3, 4],
             partitions: HashMap::new(),
         }
     }
@@ -695,7 +705,8 @@ mod tests {
         )
     }
 
-    /// The output changes as sorted `(key, value, output value, diff)`.
+    /// The output changes as sorted `(key, value, output value, diff)`, from output rows
+    /// `(partition, key, value, output value)`.
     fn changes(produced: Produced) -> Vec<(i32, i32, Datum, Diff)> {
         let mut out: Vec<_> = produced
             .into_iter()
@@ -705,7 +716,7 @@ mod tests {
                     Datum::Int32(v) => *v,
                     other => panic!("not an int: {other:?}"),
                 };
-                (int(&row[2]), int(&row[3]), row[4].clone(), diff)
+                (int(&row[1]), int(&row[2]), row[3].clone(), diff)
             })
             .collect();
         out.sort();

@@ -54,9 +54,9 @@ pub enum TableFunc {
         func: super::set_returning::SetFunc,
         output: Vec<ColumnType>,
     },
-    /// Several table functions in lockstep (set-returning functions in a SELECT list): the
-    /// arguments are each function's arguments in turn (`funcs[i].1` of them); row `j` is
-    /// every function's row `j`, NULLs for one that returned fewer rows. As many rows as the
+    /// Several table functions of one column each, in lockstep (set-returning functions in
+    /// a SELECT list): the arguments are each function's arguments in turn (`funcs[i].1` of
+    /// them); row `j` is every function's value `j`, NULL for one that returned fewer rows. As many rows as the
     /// longest; none when every function returns none.
     Zip {
         funcs: Vec<(TableFunc, usize)>,
@@ -215,19 +215,14 @@ fn zip(funcs: &[(TableFunc, usize)], args: &[Datum]) -> Result<Vec<Row>, EvalErr
     for (func, count) in funcs {
         let (own, others) = rest.split_at((*count).min(rest.len()));
         rest = others;
-        // Each function's output width, for the NULLs after its last row.
-        let width = func.output_type(&[]).len();
-        results.push((func.eval(own)?, width));
+        results.push(func.eval(own)?);
     }
-    let rows = results.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+    let rows = results.iter().map(Vec::len).max().unwrap_or(0);
     Ok((0..rows)
         .map(|j| {
             results
                 .iter()
-                .flat_map(|(produced, width)| match produced.get(j) {
-                    Some(row) => row.to_vec(),
-                    None => vec![Datum::Null; *width],
-                })
+                .map(|produced| produced.get(j).map_or(Datum::Null, |row| row[0].clone()))
                 .collect()
         })
         .collect())

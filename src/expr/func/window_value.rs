@@ -108,6 +108,8 @@ pub struct PartitionLayout<'a> {
     /// Per row: its first order key, and that key's order (RANGE offsets only).
     first_keys: Vec<&'a Datum>,
     order: Option<WindowOrder>,
+    /// The rows whose first order key is not NULL (NULLs sort first or last).
+    non_null: std::ops::Range<usize>,
 }
 
 impl<'a> PartitionLayout<'a> {
@@ -115,16 +117,23 @@ impl<'a> PartitionLayout<'a> {
     pub fn new(records: &[&'a [Datum]], order: &[WindowOrder]) -> Self {
         let keys = order.len();
         let n = records.len();
+        let first_keys: Vec<&Datum> = if keys > 0 {
+            records.iter().map(|r| &r[0]).collect()
+        } else {
+            Vec::new()
+        };
+        let nulls = first_keys.iter().filter(|k| k.is_null()).count();
+        let non_null = match order.first() {
+            Some((_, true)) => 0..first_keys.len() - nulls,
+            _ => nulls..first_keys.len(),
+        };
         let mut layout = PartitionLayout {
             peers: vec![(0, 0); n],
             group_of: vec![0; n],
             group_starts: Vec::new(),
-            first_keys: if keys > 0 {
-                records.iter().map(|r| &r[0]).collect()
-            } else {
-                Vec::new()
-            },
+            first_keys,
             order: order.first().copied(),
+            non_null,
         };
         let mut start = 0;
         while start < n {
@@ -155,6 +164,7 @@ impl<'a> PartitionLayout<'a> {
             group_starts: (0..=n).collect(),
             first_keys: Vec::new(),
             order: None,
+            non_null: 0..0,
         }
     }
 
@@ -240,13 +250,7 @@ fn range_offset_bound(
     if key.is_null() {
         return Ok(if start { peers.0 } else { peers.1 });
     }
-    let keys = &layout.first_keys;
-    let nulls = keys.iter().filter(|k| k.is_null()).count();
-    let (first, last) = if nulls_last {
-        (0, keys.len() - nulls)
-    } else {
-        (nulls, keys.len())
-    };
+    let (first, last) = (layout.non_null.start, layout.non_null.end);
     let target = match target.eval(std::slice::from_ref(*key)) {
         Ok(t) => t,
         Err(EvalError::NumericOutOfRange(_) | EvalError::DatetimeOutOfRange { .. }) => {
@@ -254,7 +258,7 @@ fn range_offset_bound(
         }
         Err(e) => return Err(e),
     };
-    let non_null = &keys[first..last];
+    let non_null = &layout.first_keys[first..last];
     let position = if start {
         non_null
             .partition_point(|k| compare_ordered(k, &target, desc, nulls_last) == Ordering::Less)

@@ -17,35 +17,6 @@ use crate::expr::{Func, ScalarExpr};
 use crate::repr::{Datum, ScalarType};
 use crate::sql::Result;
 
-/// Whether `name` is a function this module plans.
-pub fn knows(name: &str) -> bool {
-    matches!(
-        name,
-        "pg_table_is_visible"
-            | "pg_type_is_visible"
-            | "pg_function_is_visible"
-            | "pg_get_userbyid"
-            | "pg_encoding_to_char"
-            | "format_type"
-            | "obj_description"
-            | "col_description"
-            | "shobj_description"
-            | "pg_get_viewdef"
-            | "pg_get_indexdef"
-            | "pg_get_expr"
-            | "has_table_privilege"
-            | "has_schema_privilege"
-            | "has_database_privilege"
-            | "has_column_privilege"
-            | "has_any_column_privilege"
-            | "has_function_privilege"
-            | "has_sequence_privilege"
-            | "has_type_privilege"
-            | "pg_has_role"
-            | "current_schemas"
-    )
-}
-
 /// The catalog function `name` of `arity` arguments, if this module plans it: its
 /// arguments (planned by `plan_args`, only then) and the expression it becomes.
 pub fn plan(
@@ -54,20 +25,22 @@ pub fn plan(
     arity: usize,
     plan_args: impl FnOnce() -> Result<Vec<Typed>>,
 ) -> Option<Result<Typed>> {
-    type Planner = fn(&SystemContext, Vec<Typed>) -> Typed;
+    type Planner = fn(&SystemContext, Vec<Typed>) -> Result<Typed>;
     let planner: Planner = match (name, arity) {
         ("pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible", 1) => is_visible,
         ("pg_get_userbyid", 1) => user_by_id,
         ("pg_encoding_to_char", 1) => encoding_to_char,
-        ("format_type", 2) => |_, args| (format_type(args), ScalarType::String),
+        ("format_type", 2) => |_, args| Ok((format_type(args)?, ScalarType::String)),
         ("obj_description", 1 | 2) | ("col_description", 2) | ("shobj_description", 2) => {
             // COMMENT ON is not kept: no object has a description.
-            |_, _| (ScalarExpr::null(ScalarType::String), ScalarType::String)
+            |_, _| Ok((ScalarExpr::null(ScalarType::String), ScalarType::String))
         }
         ("pg_get_viewdef", 1 | 2) => view_definition,
         ("pg_get_indexdef", 1 | 3) => index_definition,
         // Expressions are stored as their SQL text already.
-        ("pg_get_expr", 2 | 3) => |_, args| (first(args, &ScalarType::String), ScalarType::String),
+        ("pg_get_expr", 2 | 3) => {
+            |_, args| Ok((first(args, &ScalarType::String)?, ScalarType::String))
+        }
         (
             "has_table_privilege"
             | "has_schema_privilege"
@@ -81,34 +54,34 @@ pub fn plan(
             2..=4,
         ) => {
             // The one role owns everything and holds every privilege.
-            |_, _| (boolean(true), ScalarType::Bool)
+            |_, _| Ok((boolean(true), ScalarType::Bool))
         }
         ("current_schemas", 1) => current_schemas,
         _ => return None,
     };
-    Some(plan_args().map(|args| planner(cx, args)))
+    Some(plan_args().and_then(|args| planner(cx, args)))
 }
 
-fn is_visible(_: &SystemContext, args: Vec<Typed>) -> Typed {
-    let oid = as_oid(args);
-    (
+fn is_visible(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let oid = as_oid(args)?;
+    Ok((
         when_not_null(oid, boolean(true), ScalarType::Bool),
         ScalarType::Bool,
-    )
+    ))
 }
 
-fn user_by_id(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+fn user_by_id(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
     let cases = vec![(SUPERUSER, Datum::String(cx.user.to_string()))];
-    (
-        lookup(as_oid(args), cases, ScalarType::String),
+    Ok((
+        lookup(as_oid(args)?, cases, ScalarType::String),
         ScalarType::String,
-    )
+    ))
 }
 
-fn encoding_to_char(_: &SystemContext, args: Vec<Typed>) -> Typed {
-    let encoding = first(args, &ScalarType::Int32);
+fn encoding_to_char(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let encoding = first(args, &ScalarType::Int32)?;
     let utf8 = system::pg_catalog::UTF8_ENCODING;
-    (
+    Ok((
         ScalarExpr::If {
             cond: Box::new(ScalarExpr::call(
                 Func::Eq,
@@ -118,10 +91,10 @@ fn encoding_to_char(_: &SystemContext, args: Vec<Typed>) -> Typed {
             els: Box::new(when_not_null(encoding, string(""), ScalarType::String)),
         },
         ScalarType::String,
-    )
+    ))
 }
 
-fn view_definition(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+fn view_definition(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
     let cases = cx
         .catalog
         .entries()
@@ -136,27 +109,27 @@ fn view_definition(cx: &SystemContext, args: Vec<Typed>) -> Typed {
             Some((oids::of_item(e.id)?, Datum::String(definition)))
         })
         .collect();
-    (
-        lookup(as_oid(args), cases, ScalarType::String),
+    Ok((
+        lookup(as_oid(args)?, cases, ScalarType::String),
         ScalarType::String,
-    )
+    ))
 }
 
-fn index_definition(cx: &SystemContext, args: Vec<Typed>) -> Typed {
+fn index_definition(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
     let cases = cx
         .catalog
         .entries()
         .filter(|e| matches!(e.item, CatalogItem::Index { .. }))
         .filter_map(|e| Some((oids::of_item(e.id)?, Datum::String(e.create_sql.clone()))))
         .collect();
-    (
-        lookup(as_oid(args), cases, ScalarType::String),
+    Ok((
+        lookup(as_oid(args)?, cases, ScalarType::String),
         ScalarType::String,
-    )
+    ))
 }
 
-fn current_schemas(_: &SystemContext, args: Vec<Typed>) -> Typed {
-    let implicit = first(args, &ScalarType::Bool);
+fn current_schemas(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let implicit = first(args, &ScalarType::Bool)?;
     let typ = ScalarType::Array(Box::new(ScalarType::String));
     let array = |names: &[&str]| {
         ScalarExpr::literal(
@@ -164,26 +137,30 @@ fn current_schemas(_: &SystemContext, args: Vec<Typed>) -> Typed {
             typ.clone(),
         )
     };
-    (
+    Ok((
         ScalarExpr::If {
             cond: Box::new(implicit),
             then: Box::new(array(&[system::PG_CATALOG, crate::catalog::DEFAULT_SCHEMA])),
             els: Box::new(array(&[crate::catalog::DEFAULT_SCHEMA])),
         },
         typ,
-    )
+    ))
 }
 
-/// The first argument, cast to `typ` as a function call would.
-fn first(args: Vec<Typed>, typ: &ScalarType) -> ScalarExpr {
-    let mut args = args.into_iter();
-    match args.next() {
-        Some((e, t)) => func::plan_cast(e.clone(), &t, typ, CastContext::Explicit).unwrap_or(e),
-        None => ScalarExpr::null(typ.clone()),
+/// An argument cast to the type the function takes; a missing one is NULL.
+fn argument(arg: Option<Typed>, typ: &ScalarType) -> Result<ScalarExpr> {
+    match arg {
+        Some((e, t)) => func::plan_cast(e, &t, typ, CastContext::Explicit),
+        None => Ok(ScalarExpr::null(typ.clone())),
     }
 }
 
-fn as_oid(args: Vec<Typed>) -> ScalarExpr {
+/// The first argument, cast to `typ`.
+fn first(args: Vec<Typed>, typ: &ScalarType) -> Result<ScalarExpr> {
+    argument(args.into_iter().next(), typ)
+}
+
+fn as_oid(args: Vec<Typed>) -> Result<ScalarExpr> {
     first(args, &ScalarType::Oid)
 }
 
@@ -231,20 +208,10 @@ fn lookup(oid: ScalarExpr, cases: Vec<(u32, Datum)>, typ: ScalarType) -> ScalarE
 
 /// `format_type(type_oid, typmod)`: the type's SQL name, with its length or precision when
 /// the typmod gives one (`character varying(20)`, `numeric(10,2)`).
-fn format_type(args: Vec<Typed>) -> ScalarExpr {
+fn format_type(args: Vec<Typed>) -> Result<ScalarExpr> {
     let mut args = args.into_iter();
-    let oid = match args.next() {
-        Some((e, t)) => {
-            func::plan_cast(e.clone(), &t, &ScalarType::Oid, CastContext::Explicit).unwrap_or(e)
-        }
-        None => ScalarExpr::null(ScalarType::Oid),
-    };
-    let typmod = match args.next() {
-        Some((e, t)) => {
-            func::plan_cast(e.clone(), &t, &ScalarType::Int32, CastContext::Explicit).unwrap_or(e)
-        }
-        None => ScalarExpr::null(ScalarType::Int32),
-    };
+    let oid = argument(args.next(), &ScalarType::Oid)?;
+    let typmod = argument(args.next(), &ScalarType::Int32)?;
     let text = |e: ScalarExpr| ScalarExpr::call(Func::Cast(ScalarType::String), vec![e]);
     let concat = |parts: Vec<ScalarExpr>| {
         parts
@@ -297,5 +264,5 @@ fn format_type(args: Vec<Typed>) -> ScalarExpr {
             els: Box::new(result),
         };
     }
-    when_not_null(oid, result, ScalarType::String)
+    Ok(when_not_null(oid, result, ScalarType::String))
 }

@@ -627,9 +627,9 @@ impl<'s, 'a> ExprContext<'s, 'a> {
     }
 
     /// `ARRAY(subquery)`: the subquery's one column as an array, empty when it has no rows;
-    /// planned as the scalar subquery `(SELECT coalesce(array_agg(x), '{}') FROM (subquery)
-    /// AS s(x))`. The elements' order is unspecified, so an ORDER BY in the subquery is
-    /// refused rather than ignored.
+    /// planned as a scalar subquery aggregating that column with `coalesce(array_agg(x),
+    /// '{}')`. The elements' order is unspecified, so an ORDER BY in the subquery is refused
+    /// rather than ignored.
     fn plan_array_subquery(&mut self, query: &ast::Query) -> Result<Typed> {
         if query.order_by.is_some() {
             return Err(PlanError::unsupported("ARRAY(subquery) with ORDER BY"));
@@ -658,7 +658,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                     && select.distinct.is_none()
                     && select.having.is_none()
                     && matches!(&select.group_by, ast::GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty())
-                    && collect_calls(super::expr::select_list_exprs(&select.projection), |f| {
+                    && collect_calls(select_list_exprs(&select.projection), |f| {
                         f.over.is_some()
                             || matches!(normalize_name(&f.name).as_deref(), Ok([n]) if func::is_aggregate(n))
                     })
@@ -1432,9 +1432,8 @@ fn strip_nested(expr: &Expr) -> &Expr {
     }
 }
 
-/// The SQL spelling of a binary operator, as `plan_binary_op` takes it.
-/// Parses one SQL expression (of a rewrite).
-fn parse_expression(sql: &str) -> Result<Expr> {
+/// Parses one SQL expression (a stored DEFAULT, or a rewrite).
+pub(super) fn parse_expression(sql: &str) -> Result<Expr> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     sqlparser::parser::Parser::new(&dialect)
         .try_with_sql(sql)
@@ -1448,6 +1447,7 @@ const NAMED_OPERATORS: &[&str] = &[
     "->>", "#>", "#>>", "@>", "<@", "?", "?|", "?&",
 ];
 
+/// The SQL spelling of a binary operator, as `plan_binary_op` takes it.
 pub fn binary_op_name(op: &BinaryOperator) -> Result<String> {
     Ok(match op {
         BinaryOperator::Plus => "+",

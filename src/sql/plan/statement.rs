@@ -608,11 +608,7 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
 
 /// Plans a column DEFAULT expression (SQL text) as a constant of the column's type.
 pub fn plan_default(scx: &StatementContext, sql: &str, typ: &ScalarType) -> Result<ScalarExpr> {
-    let dialect = sqlparser::dialect::PostgreSqlDialect {};
-    let expr = sqlparser::parser::Parser::new(&dialect)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_expr())
-        .map_err(|e| PlanError::Syntax(e.to_string()))?;
+    let expr = super::expr::parse_expression(sql)?;
     let mut ecx = ExprContext::new(
         scx,
         RelationExpr::constant(vec![Row::empty()], vec![]),

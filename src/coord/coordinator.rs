@@ -195,9 +195,27 @@ impl Coordinator {
                 param_types,
                 reply,
             } => {
-                let _ = reply.send(self.describe(&session, &stmt, param_types));
+                let mut desc = self.describe(&session, &stmt, param_types);
+                // COPY has no result columns: its rows are COPY data.
+                if let Ok(desc) = &mut desc
+                    && plan::statement::is_copy_to(&stmt)
+                {
+                    desc.result = None;
+                }
+                let _ = reply.send(desc);
             }
             Command::CommitWrites { writes, reply } => self.submit_writes(writes, reply),
+            Command::DropCreated { ids, reply } => {
+                let result = self.drop_created(ids).await;
+                self.catalog_generation
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "undoing a rolled-back block's CREATEs failed");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
             Command::CopyRows {
                 session,
                 id,
@@ -308,6 +326,7 @@ impl Coordinator {
             user: session.user.clone(),
             database: session.database.clone(),
             conn_id: session.conn_id,
+            settings: session.settings.clone(),
         };
         let plan = plan::plan(&scx, stmt)?;
         let types = scx.param_types.into_inner();
@@ -322,14 +341,37 @@ impl Coordinator {
         param_types: Vec<Option<ScalarType>>,
         reply: tokio::sync::oneshot::Sender<Result<Executed>>,
     ) {
-        let plan = match self.plan(&session, &stmt, Some(&params), param_types) {
+        let mut plan = match self.plan(&session, &stmt, Some(&params), param_types) {
             Ok((plan, _)) => plan,
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
             }
         };
-        self.sequence(session, plan, stmt, reply).await;
+        // Inside a transaction block, reads see the block's own buffered writes.
+        let reads = match &mut plan {
+            Plan::Select { expr, .. } | Plan::Insert { expr, .. } => Some(expr),
+            Plan::ReadThenWrite { selection, .. } => Some(selection),
+            _ => None,
+        };
+        if let Some(expr) = reads
+            && let Err(e) =
+                super::transaction::overlay_writes(&self.catalog, expr, &session.txn_writes)
+        {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        match plan {
+            // `COPY ... TO STDOUT`: the SELECT of its rows, sent as COPY data (`read.rs`).
+            Plan::Select {
+                expr,
+                desc,
+                finishing,
+            } if plan::statement::is_copy_to(&stmt) => {
+                self.sequence_copy_to(session, &stmt, expr, desc, finishing, reply)
+            }
+            plan => self.sequence(session, plan, stmt, reply).await,
+        }
     }
 }
 

@@ -36,8 +36,16 @@ pub enum AdapterError {
     /// A COPY row whose field does not parse: the field's error, and where it is.
     #[error("{source}")]
     CopyField { source: EvalError, context: String },
+    /// A binary COPY field that is not its type's binary format, and where it is.
+    #[error("{message}")]
+    CopyBinaryField { message: String, context: String },
     #[error("{0}")]
     ActiveTransaction(String),
+    #[error("savepoint \"{0}\" does not exist")]
+    UnknownSavepoint(String),
+    /// A write in a `BEGIN READ ONLY` block; the statement's name.
+    #[error("cannot execute {0} in a read-only transaction")]
+    ReadOnlyTransaction(String),
     /// A failure of an outside system (a Kafka broker), with the SQLSTATE that fits it.
     #[error("{message}")]
     External { message: String, code: &'static str },
@@ -76,7 +84,10 @@ impl AdapterError {
             AdapterError::NoActiveTransaction(_) => "25P01",
             AdapterError::BadCopyFormat(_) => "22P04",
             AdapterError::CopyField { source, .. } => source.sqlstate(),
+            AdapterError::CopyBinaryField { .. } => "22P03",
             AdapterError::ActiveTransaction(_) => "25001",
+            AdapterError::UnknownSavepoint(_) => "3B001",
+            AdapterError::ReadOnlyTransaction(_) => "25006",
             AdapterError::External { code, .. } => code,
             AdapterError::UniqueViolation { .. } | AdapterError::UniqueIndexDuplicates { .. } => {
                 "23505"
@@ -89,7 +100,8 @@ impl AdapterError {
     /// Extra explanation sent in the error's detail field.
     pub fn detail(&self) -> Option<String> {
         match self {
-            AdapterError::CopyField { context, .. } => Some(context.clone()),
+            AdapterError::CopyField { context, .. }
+            | AdapterError::CopyBinaryField { context, .. } => Some(context.clone()),
             AdapterError::UniqueViolation { detail, .. }
             | AdapterError::UniqueIndexDuplicates { detail, .. } => Some(detail.clone()),
             AdapterError::DependentObjects { dependents, .. } => Some(

@@ -32,6 +32,7 @@ mod session;
 mod sources;
 mod subscribe;
 mod timestamp;
+mod transaction;
 mod unique;
 pub mod vars;
 mod write;
@@ -54,6 +55,12 @@ pub struct SessionInfo {
     pub user: String,
     pub database: String,
     pub in_transaction_block: bool,
+    /// The session's variables, for `current_setting()` and `pg_settings`.
+    pub settings: crate::sql::plan::Settings,
+    /// Whether its open transaction block is `READ ONLY`: writes and DDL are refused.
+    pub read_only_transaction: bool,
+    /// The writes its open transaction block has buffered, which its reads see.
+    pub txn_writes: std::sync::Arc<Writes>,
 }
 
 /// Table writes: rows with their multiplicity changes, per table.
@@ -84,6 +91,12 @@ pub enum Command {
         rows: Vec<Row>,
         reply: oneshot::Sender<Result<Executed>>,
     },
+    /// Undoes the CREATEs of a transaction block that rolled back: drops `ids` (those that
+    /// still exist), dependents first.
+    DropCreated {
+        ids: Vec<GlobalId>,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
     /// COMMIT of a transaction block's buffered writes: one atomic append.
     CommitWrites {
         writes: Writes,
@@ -110,6 +123,17 @@ pub enum Executed {
     /// A write inside a transaction block: applied at COMMIT.
     BufferedWrite {
         writes: Writes,
+        response: ExecuteResponse,
+    },
+    /// A CREATE inside a transaction block: applied now, dropped again if the block rolls
+    /// back.
+    CreatedInBlock {
+        created: Vec<GlobalId>,
+        response: ExecuteResponse,
+    },
+    /// A DROP, ALTER or CREATE OR REPLACE inside a transaction block: checked, and run at
+    /// COMMIT (it could not be undone).
+    DeferredToCommit {
         response: ExecuteResponse,
     },
 }

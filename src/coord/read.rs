@@ -1,4 +1,5 @@
-//! SELECT: choose a timestamp, read, finish.
+//! SELECT (and `COPY ... TO STDOUT`, which reads as the SELECT of its rows): choose a
+//! timestamp, read, finish.
 //!
 //! - Constant queries are evaluated here, with no dataflow.
 //! - Fast path: a query that only filters and projects one arrangement (a table, a
@@ -11,6 +12,7 @@
 //! SELECT started is visible (strict serializability). A read hold keeps arrangements from
 //! compacting past it until the peek returns.
 
+use super::client::SubscribeStream;
 use super::coordinator::{Coordinator, Message};
 use super::error::{AdapterError, Result};
 use super::{ExecuteResponse, Executed, SessionInfo};
@@ -19,7 +21,9 @@ use crate::dataflow::command::{DataflowDesc, DataflowExport, Peek, PeekResponse,
 use crate::expr::constant::eval_constant;
 use crate::expr::{Func, Id, RelationExpr, ScalarExpr};
 use crate::repr::{Datum, Diff, GlobalId, RelationDesc, Row};
+use crate::sql::Statement;
 use crate::sql::plan::Finishing;
+use crate::sql::plan::statement::copy_to_format;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How to read one arrangement directly.
@@ -52,6 +56,45 @@ impl Coordinator {
                         Some(name) => Executed::Cursor { name, response },
                         None => Executed::Response(response),
                     }
+                });
+            let _ = reply.send(result);
+        });
+    }
+
+    /// `COPY table|(query) TO STDOUT` (`stmt`), planned as the SELECT of its rows: they are
+    /// read exactly as that SELECT's, and sent as COPY data in the statement's format.
+    pub(super) fn sequence_copy_to(
+        &mut self,
+        session: SessionInfo,
+        stmt: &Statement,
+        expr: RelationExpr,
+        desc: RelationDesc,
+        finishing: Finishing,
+        reply: oneshot::Sender<Result<Executed>>,
+    ) {
+        let format = match copy_to_format(stmt, &desc) {
+            Some(Ok(format)) => format,
+            Some(Err(e)) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+            None => {
+                let _ = reply.send(Err(AdapterError::Internal(
+                    "COPY TO of a statement that is not one".into(),
+                )));
+                return;
+            }
+        };
+        let read = self.start_read(expr, session.conn_id);
+        tokio::spawn(async move {
+            let result = read
+                .await
+                .and_then(|rows| finish(rows, &finishing))
+                .map(|rows| {
+                    Executed::Response(ExecuteResponse::CopyOut {
+                        desc,
+                        stream: SubscribeStream::of_rows(rows, format),
+                    })
                 });
             let _ = reply.send(result);
         });

@@ -37,19 +37,39 @@ impl Coordinator {
                 | Plan::Drop { .. }
                 | Plan::AlterRename { .. }
         );
+        if session.read_only_transaction {
+            let write = match &plan {
+                Plan::Insert { .. } => Some("INSERT"),
+                Plan::ReadThenWrite {
+                    assignments: Some(_),
+                    ..
+                } => Some("UPDATE"),
+                Plan::ReadThenWrite { .. } => Some("DELETE"),
+                Plan::CopyFrom(_) => Some("COPY FROM"),
+                Plan::Drop { .. } => Some("DROP"),
+                Plan::AlterRename { .. } => Some("ALTER"),
+                _ if is_ddl => Some("CREATE"),
+                _ => None,
+            };
+            if let Some(write) = write {
+                let _ = reply.send(Err(AdapterError::ReadOnlyTransaction(write.into())));
+                return;
+            }
+        }
         if is_ddl && session.in_transaction_block {
-            let _ = reply.send(Err(PlanError::unsupported(
-                "DDL inside a transaction block",
-            )
-            .into()));
+            self.sequence_ddl_in_block(plan, stmt, reply).await;
             return;
         }
         match plan {
             Plan::SetVariable { .. }
             | Plan::ShowVariable(_)
-            | Plan::StartTransaction
+            | Plan::StartTransaction { .. }
             | Plan::Commit
             | Plan::Rollback
+            | Plan::Savepoint(_)
+            | Plan::ReleaseSavepoint(_)
+            | Plan::RollbackToSavepoint(_)
+            | Plan::Deallocate(_)
             | Plan::Fetch { .. }
             | Plan::Close { .. }
             | Plan::DiscardAll
@@ -215,6 +235,69 @@ impl Coordinator {
             (true, true) => Ok(true),
             (true, false) => Err(PlanError::AlreadyExists(name.to_string()).into()),
         }
+    }
+
+    /// DDL inside a transaction block (see `transaction.rs`): a CREATE runs now and its items
+    /// are reported for the session to drop if the block rolls back; a DROP, ALTER or
+    /// CREATE OR REPLACE, which could not be undone, was checked by planning and runs at
+    /// COMMIT.
+    async fn sequence_ddl_in_block(&mut self, plan: Plan, stmt: Statement, reply: Reply) {
+        let deferred = matches!(
+            plan,
+            Plan::Drop { .. }
+                | Plan::AlterRename { .. }
+                | Plan::CreateView {
+                    replace: Some(_),
+                    ..
+                }
+        );
+        if deferred {
+            let tag = super::transaction::command_tag(&stmt);
+            let _ = reply.send(Ok(Executed::DeferredToCommit {
+                response: ExecuteResponse::Command { tag },
+            }));
+            return;
+        }
+        if matches!(
+            plan,
+            Plan::CreateConnection { .. }
+                | Plan::CreateKafkaSource { .. }
+                | Plan::CreateSink { .. }
+        ) {
+            let _ = reply.send(Err(PlanError::unsupported(
+                "CREATE CONNECTION, Kafka SOURCE or SINK inside a transaction block",
+            )
+            .into()));
+            return;
+        }
+        let first = self.next_user_id;
+        let result = self.sequence_ddl(plan, &stmt).await;
+        self.catalog_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        let created: Vec<GlobalId> = (first..self.next_user_id)
+            .map(GlobalId::User)
+            .filter(|id| self.catalog.get(*id).is_some())
+            .collect();
+        let _ = reply.send(result.map(|tag| Executed::CreatedInBlock {
+            created,
+            response: ExecuteResponse::Command { tag },
+        }));
+    }
+
+    /// Drops what a rolled-back block created (those of `ids` that still exist), each with
+    /// whatever was built on it since, newest first.
+    pub(super) async fn drop_created(&mut self, ids: Vec<GlobalId>) -> Result<()> {
+        let mut doomed = std::collections::BTreeSet::new();
+        for id in ids {
+            if self.catalog.get(id).is_some() {
+                doomed.extend(self.catalog.dependents_closure(id));
+            }
+        }
+        let newest_first: Vec<GlobalId> = doomed.into_iter().rev().collect();
+        if newest_first.is_empty() {
+            return Ok(());
+        }
+        self.drop_items(&newest_first).await
     }
 
     pub(super) fn allocate_id(&mut self) -> GlobalId {

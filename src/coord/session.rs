@@ -3,9 +3,9 @@
 //! session-level statements here.
 //!
 //! Transaction blocks: writes inside `BEGIN ... COMMIT` are buffered here and applied at
-//! COMMIT as one atomic append (one timestamp); ROLLBACK discards them. A block that wrote
-//! cannot read (its reads could not see its own writes), and DDL is not transactional yet:
-//! both fail with 0A000 rather than behave differently from PostgreSQL.
+//! COMMIT as one atomic append (one timestamp); ROLLBACK discards them. The block's own
+//! reads see them (`transaction.rs`). A savepoint remembers how many writes the block had
+//! buffered; ROLLBACK TO drops those after it and ends the block's failed state.
 
 use super::client::{
     CancelKey, Client, ExecuteResponse, StatementDesc, SubscribeStream, TransactionStatus,
@@ -13,10 +13,11 @@ use super::client::{
 use super::error::{AdapterError, Result};
 use super::vars::SessionVars;
 use super::{Command, Executed, SessionInfo, Writes};
-use crate::repr::{ColumnType, Datum, RelationDesc, Row, ScalarType};
+use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
 use crate::sql::plan::Plan;
 use crate::sql::{PlanError, Statement};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 enum Cursor {
@@ -39,6 +40,14 @@ impl Cursor {
     }
 }
 
+/// A savepoint: its name, and how much the block had done when it was set.
+struct Savepoint {
+    name: String,
+    writes: usize,
+    created: usize,
+    deferred: usize,
+}
+
 pub struct Session {
     client: Client,
     key: CancelKey,
@@ -46,9 +55,18 @@ pub struct Session {
     database: String,
     vars: SessionVars,
     status: TransactionStatus,
-    /// Writes of the open transaction block, applied at COMMIT.
-    txn_writes: Writes,
+    /// Writes of the open transaction block, applied at COMMIT. Shared with the statements
+    /// of the block, which read them (`transaction.rs`).
+    txn_writes: Arc<Writes>,
     cursors: HashMap<String, Cursor>,
+    /// Items the open block created, which a rollback drops again (`transaction.rs`).
+    block_created: Vec<GlobalId>,
+    /// DDL of the open block deferred to its COMMIT (`transaction.rs`).
+    block_deferred: Vec<Statement>,
+    /// The open block's savepoints, oldest first.
+    savepoints: Vec<Savepoint>,
+    /// Whether the open block is `READ ONLY`.
+    read_only: bool,
 }
 
 pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Result<Session> {
@@ -66,13 +84,24 @@ pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Resu
         database: database.to_string(),
         vars: SessionVars::default(),
         status: TransactionStatus::Idle,
-        txn_writes: Vec::new(),
+        txn_writes: Arc::new(Vec::new()),
         cursors: HashMap::new(),
+        block_created: Vec::new(),
+        block_deferred: Vec::new(),
+        savepoints: Vec::new(),
+        read_only: false,
     })
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        // A connection that ends inside a block rolls it back.
+        if !self.block_created.is_empty() {
+            let _ = self.client.cmd_tx.try_send(Command::DropCreated {
+                ids: std::mem::take(&mut self.block_created),
+                reply: None,
+            });
+        }
         let _ = self.client.cmd_tx.try_send(Command::Terminate {
             conn_id: self.key.conn_id,
         });
@@ -84,16 +113,6 @@ fn is_transaction_end(stmt: &Statement) -> bool {
         stmt,
         Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Commit { .. } | sqlparser::ast::Statement::Rollback { .. })
     )
-}
-
-fn is_read(stmt: &Statement) -> bool {
-    match stmt {
-        Statement::Sql(s) => matches!(s.as_ref(), sqlparser::ast::Statement::Query(_)),
-        Statement::Subscribe(_) | Statement::CopySubscribe(_) | Statement::DeclareCursor { .. } => {
-            true
-        }
-        _ => false,
-    }
 }
 
 impl Session {
@@ -116,6 +135,9 @@ impl Session {
             user: self.user.clone(),
             database: self.database.clone(),
             in_transaction_block: self.status != TransactionStatus::Idle,
+            settings: self.vars.settings(),
+            read_only_transaction: self.read_only && self.status != TransactionStatus::Idle,
+            txn_writes: Arc::clone(&self.txn_writes),
         }
     }
 
@@ -181,13 +203,6 @@ impl Session {
         stmt: &Statement,
         params: &[Datum],
     ) -> Result<ExecuteResponse> {
-        if self.status == TransactionStatus::InBlock && !self.txn_writes.is_empty() && is_read(stmt)
-        {
-            return Err(PlanError::unsupported(
-                "reading after writing in the same transaction block",
-            )
-            .into());
-        }
         if let Statement::DeclareCursor { .. } = stmt
             && self.status == TransactionStatus::Idle
         {
@@ -207,7 +222,15 @@ impl Session {
         match rx.await.map_err(|_| AdapterError::ShuttingDown)?? {
             Executed::Response(response) => Ok(response),
             Executed::BufferedWrite { writes, response } => {
-                self.txn_writes.extend(writes);
+                Arc::make_mut(&mut self.txn_writes).extend(writes);
+                Ok(response)
+            }
+            Executed::CreatedInBlock { created, response } => {
+                self.block_created.extend(created);
+                Ok(response)
+            }
+            Executed::DeferredToCommit { response } => {
+                self.block_deferred.push(stmt.clone());
                 Ok(response)
             }
             Executed::Cursor { name, response } => {
@@ -281,19 +304,26 @@ impl Session {
                     tag: "SHOW".into(),
                 })
             }
-            Plan::StartTransaction => {
+            Plan::StartTransaction { read_only } => {
                 if self.status == TransactionStatus::Idle {
                     self.status = TransactionStatus::InBlock;
+                    self.read_only = read_only;
                 }
                 command("BEGIN")
             }
             Plan::Commit => {
                 let failed = self.status == TransactionStatus::Failed;
-                let writes = std::mem::take(&mut self.txn_writes);
-                self.status = TransactionStatus::Idle;
-                self.cursors.clear();
+                let writes = std::mem::take(Arc::make_mut(&mut self.txn_writes));
+                let deferred = std::mem::take(&mut self.block_deferred);
                 if failed {
+                    self.undo_created(0).await?;
+                    self.end_block();
                     return command("ROLLBACK");
+                }
+                self.block_created.clear();
+                self.end_block();
+                for stmt in deferred {
+                    self.run_deferred(stmt).await?;
                 }
                 if !writes.is_empty() {
                     let (reply, rx) = oneshot::channel();
@@ -303,11 +333,50 @@ impl Session {
                 command("COMMIT")
             }
             Plan::Rollback => {
-                self.txn_writes.clear();
-                self.status = TransactionStatus::Idle;
-                self.cursors.clear();
+                Arc::make_mut(&mut self.txn_writes).clear();
+                self.block_deferred.clear();
+                self.undo_created(0).await?;
+                self.end_block();
                 command("ROLLBACK")
             }
+            Plan::Savepoint(name) => {
+                if self.status == TransactionStatus::Idle {
+                    return Err(AdapterError::NoActiveTransaction(
+                        "SAVEPOINT can only be used in transaction blocks".into(),
+                    ));
+                }
+                self.savepoints.push(Savepoint {
+                    name,
+                    writes: self.txn_writes.len(),
+                    created: self.block_created.len(),
+                    deferred: self.block_deferred.len(),
+                });
+                command("SAVEPOINT")
+            }
+            Plan::ReleaseSavepoint(name) => {
+                let at = self.savepoint(&name)?;
+                self.savepoints.truncate(at);
+                command("RELEASE")
+            }
+            Plan::RollbackToSavepoint(name) => {
+                let at = self.savepoint(&name)?;
+                let (writes, created, deferred) = {
+                    let s = &self.savepoints[at];
+                    (s.writes, s.created, s.deferred)
+                };
+                Arc::make_mut(&mut self.txn_writes).truncate(writes);
+                self.block_deferred.truncate(deferred);
+                self.undo_created(created).await?;
+                self.savepoints.truncate(at + 1);
+                self.status = TransactionStatus::InBlock;
+                command("ROLLBACK")
+            }
+            // Prepared statements live in the protocol layer, which drops them after this
+            // succeeds (`server::simple`).
+            Plan::Deallocate(name) => command(match name {
+                Some(_) => "DEALLOCATE",
+                None => "DEALLOCATE ALL",
+            }),
             Plan::Fetch {
                 cursor,
                 count,
@@ -337,6 +406,59 @@ impl Session {
                 "not a session plan: {other:?}"
             ))),
         }
+    }
+
+    /// Ends the transaction block (its writes already taken or dropped).
+    fn end_block(&mut self) {
+        self.status = TransactionStatus::Idle;
+        self.read_only = false;
+        self.savepoints.clear();
+        self.block_created.clear();
+        self.block_deferred.clear();
+        self.cursors.clear();
+    }
+
+    /// Runs DDL deferred to COMMIT, as a statement of its own (the block has ended).
+    async fn run_deferred(&mut self, stmt: Statement) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Execute {
+            session: self.info(),
+            stmt,
+            params: vec![],
+            param_types: vec![],
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| AdapterError::ShuttingDown)??;
+        Ok(())
+    }
+
+    /// Drops the items the block created after its first `keep`.
+    async fn undo_created(&mut self, keep: usize) -> Result<()> {
+        if self.block_created.len() <= keep {
+            return Ok(());
+        }
+        let ids = self.block_created.split_off(keep);
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::DropCreated {
+            ids,
+            reply: Some(reply),
+        })
+        .await?;
+        rx.await.map_err(|_| AdapterError::ShuttingDown)?
+    }
+
+    /// The position of the newest savepoint named `name` in the open block.
+    fn savepoint(&self, name: &str) -> Result<usize> {
+        if self.status == TransactionStatus::Idle {
+            return Err(AdapterError::NoActiveTransaction(format!(
+                "savepoint \"{name}\" can only be used in transaction blocks"
+            )));
+        }
+        self.savepoints
+            .iter()
+            .rposition(|s| s.name == name)
+            .ok_or_else(|| AdapterError::UnknownSavepoint(name.to_string()))
     }
 
     /// Finishes `COPY ... FROM STDIN` with the data the client sent: parses it, fills in
@@ -412,7 +534,7 @@ impl Session {
         match rx.await.map_err(|_| AdapterError::ShuttingDown)?? {
             Executed::Response(response) => Ok(response),
             Executed::BufferedWrite { writes, response } => {
-                self.txn_writes.extend(writes);
+                Arc::make_mut(&mut self.txn_writes).extend(writes);
                 Ok(response)
             }
             _ => Err(AdapterError::Internal("unexpected answer to COPY".into())),

@@ -111,6 +111,7 @@ impl Coordinator {
             let _ = internal.send(Message::SubscribeDone { id });
         });
         let desc = subscribe_desc(&desc, progress);
+        let out_rx = super::client::SubscribeStream::new(out_rx);
         Ok(if copy {
             ExecuteResponse::CopyOut {
                 desc,

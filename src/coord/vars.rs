@@ -1,8 +1,9 @@
 //! Session variables: what `SET` / `SHOW` / `RESET` see, with PostgreSQL's defaults.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::catalog::SERVER_VERSION;
+use crate::sql::plan::Settings;
 
 /// Variables every session starts with, and whether each is reported to the client in a
 /// ParameterStatus message.
@@ -11,11 +12,20 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("client_encoding", "UTF8", true),
     ("client_min_messages", "notice", false),
     ("datestyle", "ISO, MDY", true),
-    ("default_transaction_isolation", "strict serializable", true),
+    ("default_table_access_method", "heap", false),
+    ("default_transaction_read_only", "off", false),
+    ("idle_in_transaction_session_timeout", "0", false),
+    // Freshet serves every transaction strict serializable; clients know the levels
+    // PostgreSQL names, of which `serializable` is the one that holds.
+    ("default_transaction_isolation", "serializable", true),
     ("extra_float_digits", "1", false),
     ("integer_datetimes", "on", true),
     ("intervalstyle", "postgres", true),
     ("is_superuser", "off", true),
+    ("lc_collate", "C", false),
+    ("lc_ctype", "C", false),
+    ("lock_timeout", "0", false),
+    ("max_identifier_length", "63", false),
     ("search_path", "public", false),
     ("server_encoding", "UTF8", true),
     ("server_version", SERVER_VERSION, true),
@@ -23,7 +33,7 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("standard_conforming_strings", "on", true),
     ("statement_timeout", "0", false),
     ("timezone", "UTC", true),
-    ("transaction_isolation", "strict serializable", false),
+    ("transaction_isolation", "serializable", false),
 ];
 
 /// The names PostgreSQL reports these variables under (ParameterStatus is case-sensitive).
@@ -38,16 +48,19 @@ fn display_name(name: &str) -> &str {
 
 #[derive(Clone, Debug)]
 pub struct SessionVars {
-    values: BTreeMap<String, String>,
+    /// Shared with the statements being planned (`SessionInfo::settings`); copied on write.
+    values: Settings,
 }
 
 impl Default for SessionVars {
     fn default() -> Self {
         SessionVars {
-            values: DEFAULTS
-                .iter()
-                .map(|(n, v, _)| (n.to_string(), v.to_string()))
-                .collect(),
+            values: Arc::new(
+                DEFAULTS
+                    .iter()
+                    .map(|(n, v, _)| (n.to_string(), v.to_string()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -93,7 +106,7 @@ impl SessionVars {
             }
             _ => {}
         }
-        self.values.insert(name, value);
+        Arc::make_mut(&mut self.values).insert(name, value);
         Ok(())
     }
 
@@ -109,6 +122,11 @@ impl SessionVars {
                 )
             })
             .collect()
+    }
+
+    /// Every variable, shared, for planning.
+    pub fn settings(&self) -> Settings {
+        Arc::clone(&self.values)
     }
 
     /// Every variable, for `SHOW ALL`.

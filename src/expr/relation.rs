@@ -298,6 +298,31 @@ impl RelationExpr {
         }
     }
 
+    /// Every `RelationExpr` directly below this one, mutably.
+    pub fn children_mut(&mut self) -> Vec<&mut RelationExpr> {
+        match self {
+            RelationExpr::Constant { .. } | RelationExpr::Get { .. } => vec![],
+            RelationExpr::Let { value, body, .. } => vec![value, body],
+            RelationExpr::LetRec { values, body, .. } => values
+                .iter_mut()
+                .chain(std::iter::once(body.as_mut()))
+                .collect(),
+            RelationExpr::Map { input, .. }
+            | RelationExpr::Filter { input, .. }
+            | RelationExpr::Project { input, .. }
+            | RelationExpr::FlatMap { input, .. }
+            | RelationExpr::Reduce { input, .. }
+            | RelationExpr::TopK { input, .. }
+            | RelationExpr::Negate { input }
+            | RelationExpr::Threshold { input }
+            | RelationExpr::ArrangeBy { input, .. } => vec![input],
+            RelationExpr::Join { inputs, .. } => inputs.iter_mut().collect(),
+            RelationExpr::Union { base, inputs } => std::iter::once(base.as_mut())
+                .chain(inputs.iter_mut())
+                .collect(),
+        }
+    }
+
     /// Whether a filter anywhere in this expression compares with `mz_now()` (a temporal
     /// filter: its result changes as time passes, with no write).
     pub fn contains_temporal_filter(&self) -> bool {

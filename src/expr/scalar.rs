@@ -32,7 +32,14 @@ pub enum ScalarExpr {
 }
 
 impl ScalarExpr {
+    /// A constant `datum` of type `typ`. The datum must be a value of the type (its
+    /// representation: an `int2` value is an `Int16`), since nothing converts a literal later:
+    /// a mislabelled literal would be stored or compared as the wrong type.
     pub fn literal(datum: Datum, typ: ScalarType) -> ScalarExpr {
+        debug_assert!(
+            datum.is_instance_of(&typ),
+            "literal {datum:?} is not a value of type {typ:?}"
+        );
         ScalarExpr::Literal(Ok(datum), typ)
     }
 

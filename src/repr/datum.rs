@@ -3,7 +3,7 @@
 //! The derived `Ord` is a total order over all variants; floats are wrapped so that NaN
 //! equals NaN and sorts above every number, and -0.0 equals 0.0, as in PostgreSQL.
 
-use super::{Interval, Jsonb};
+use super::{Interval, Jsonb, ScalarType};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,69 @@ impl Datum {
 
     pub fn string(s: impl Into<String>) -> Datum {
         Datum::String(s.into())
+    }
+
+    /// Whether this value is represented as values of `typ` are: the variant that `typ`'s
+    /// values use (`Int64` for `oid`, `String` for every string type and for `unknown`),
+    /// elements included. NULL is a value of every type.
+    pub fn is_instance_of(&self, typ: &ScalarType) -> bool {
+        match (self, typ) {
+            (Datum::Null, _) => true,
+            (Datum::Bool(_), ScalarType::Bool)
+            | (Datum::Int16(_), ScalarType::Int16)
+            | (Datum::Int32(_), ScalarType::Int32)
+            | (Datum::Int64(_), ScalarType::Int64 | ScalarType::Oid | ScalarType::Reg(_))
+            | (Datum::Float32(_), ScalarType::Float32)
+            | (Datum::Float64(_), ScalarType::Float64)
+            | (Datum::Numeric(_), ScalarType::Numeric { .. })
+            | (
+                Datum::String(_),
+                ScalarType::String
+                | ScalarType::VarChar { .. }
+                | ScalarType::Char { .. }
+                | ScalarType::Unknown,
+            )
+            | (Datum::Bytes(_), ScalarType::Bytes)
+            | (Datum::Date(_), ScalarType::Date)
+            | (Datum::Time(_), ScalarType::Time)
+            | (Datum::Timestamp(_), ScalarType::Timestamp)
+            | (Datum::TimestampTz(_), ScalarType::TimestampTz)
+            | (Datum::Interval(_), ScalarType::Interval)
+            | (Datum::Jsonb(_), ScalarType::Jsonb)
+            | (Datum::Uuid(_), ScalarType::Uuid) => true,
+            (Datum::Array(items), ScalarType::Array(elem)) => {
+                items.iter().all(|d| d.is_instance_of(elem))
+            }
+            _ => false,
+        }
+    }
+
+    /// The type this value is a value of, when its variant says: `None` for NULL, for an
+    /// array with no non-NULL element, and for a string (text, varchar and char share it).
+    /// An `Int64` is a `bigint` (an `oid` is held the same way).
+    pub fn natural_type(&self) -> Option<ScalarType> {
+        Some(match self {
+            Datum::Null | Datum::String(_) => return None,
+            Datum::Bool(_) => ScalarType::Bool,
+            Datum::Int16(_) => ScalarType::Int16,
+            Datum::Int32(_) => ScalarType::Int32,
+            Datum::Int64(_) => ScalarType::Int64,
+            Datum::Float32(_) => ScalarType::Float32,
+            Datum::Float64(_) => ScalarType::Float64,
+            Datum::Numeric(_) => ScalarType::Numeric { typmod: None },
+            Datum::Bytes(_) => ScalarType::Bytes,
+            Datum::Date(_) => ScalarType::Date,
+            Datum::Time(_) => ScalarType::Time,
+            Datum::Timestamp(_) => ScalarType::Timestamp,
+            Datum::TimestampTz(_) => ScalarType::TimestampTz,
+            Datum::Interval(_) => ScalarType::Interval,
+            Datum::Jsonb(_) => ScalarType::Jsonb,
+            Datum::Uuid(_) => ScalarType::Uuid,
+            Datum::Array(items) => {
+                let elem = items.iter().find(|d| !d.is_null())?.natural_type()?;
+                ScalarType::Array(Box::new(elem))
+            }
+        })
     }
 }
 

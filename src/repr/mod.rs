@@ -20,4 +20,4 @@ pub use ids::{Diff, GlobalId, Timestamp};
 pub use interval::Interval;
 pub use jsonb::Jsonb;
 pub use row::Row;
-pub use scalar_type::{ColumnType, RelationDesc, ScalarType};
+pub use scalar_type::{ColumnType, RegKind, RelationDesc, ScalarType};

@@ -41,6 +41,62 @@ pub enum ScalarType {
     /// `0 ..= u32::MAX` (so that comparisons order it as unsigned). (Last, so that the
     /// encoding of stored types keeps its variant numbers.)
     Oid,
+    /// `regclass`, `regtype` and the other object-identifier aliases: an oid (held as
+    /// `Oid` is) whose text form is the object's name. The planner turns names into oids and
+    /// back (`sql::plan::reg_types`), since that needs the catalog; evaluation only ever
+    /// sees the number.
+    Reg(RegKind),
+    /// `int2vector` and `oidvector`: the arrays `pg_index.indkey` and friends hold, printed
+    /// space-separated and subscripted from 0. Everywhere else they are the arrays of their
+    /// element (`vector_element`), which they cast to and from implicitly.
+    Int2Vector,
+    OidVector,
+}
+
+/// Which kind of object a `Reg` value names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RegKind {
+    /// `regclass`: a relation.
+    Class,
+    /// `regtype`: a type.
+    Type,
+    /// `regproc`: a function.
+    Proc,
+    /// `regnamespace`: a schema.
+    Namespace,
+    /// `regrole`: a role.
+    Role,
+}
+
+impl RegKind {
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            RegKind::Class => "regclass",
+            RegKind::Type => "regtype",
+            RegKind::Proc => "regproc",
+            RegKind::Namespace => "regnamespace",
+            RegKind::Role => "regrole",
+        }
+    }
+
+    /// The type's oid and its array type's.
+    fn oids(self) -> (u32, u32) {
+        match self {
+            RegKind::Class => (2205, 2210),
+            RegKind::Type => (2206, 2211),
+            RegKind::Proc => (24, 1008),
+            RegKind::Namespace => (4089, 4090),
+            RegKind::Role => (4096, 4097),
+        }
+    }
+
+    pub const ALL: [RegKind; 5] = [
+        RegKind::Class,
+        RegKind::Type,
+        RegKind::Proc,
+        RegKind::Namespace,
+        RegKind::Role,
+    ];
 }
 
 impl ScalarType {
@@ -74,6 +130,9 @@ impl ScalarType {
             ScalarType::Array(elem) => format!("{}[]", elem.sql_name()),
             ScalarType::Unknown => "unknown".into(),
             ScalarType::Oid => "oid".into(),
+            ScalarType::Reg(kind) => kind.sql_name().into(),
+            ScalarType::Int2Vector => "int2vector".into(),
+            ScalarType::OidVector => "oidvector".into(),
         }
     }
 
@@ -118,10 +177,16 @@ impl ScalarType {
                 ScalarType::Jsonb => 3807,
                 ScalarType::Uuid => 2951,
                 ScalarType::Oid => 1028,
+                ScalarType::Reg(kind) => kind.oids().1,
+                ScalarType::Int2Vector => 1006,
+                ScalarType::OidVector => 1013,
                 _ => 1009,
             },
             ScalarType::Unknown => 705,
             ScalarType::Oid => 26,
+            ScalarType::Reg(kind) => kind.oids().0,
+            ScalarType::Int2Vector => 22,
+            ScalarType::OidVector => 30,
         }
     }
 
@@ -141,6 +206,36 @@ impl ScalarType {
             self,
             ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64
         )
+    }
+
+    /// The element type of a vector type (`int2vector`: `smallint`), else `None`.
+    pub fn vector_element(&self) -> Option<ScalarType> {
+        match self {
+            ScalarType::Int2Vector => Some(ScalarType::Int16),
+            ScalarType::OidVector => Some(ScalarType::Oid),
+            _ => None,
+        }
+    }
+
+    /// The elements' type of an array or vector type.
+    pub fn array_element(&self) -> Option<ScalarType> {
+        match self {
+            ScalarType::Array(elem) => Some(elem.as_ref().clone()),
+            other => other.vector_element(),
+        }
+    }
+
+    /// A vector type as the array type it behaves as; any other type as itself.
+    pub fn as_array(&self) -> ScalarType {
+        match self.vector_element() {
+            Some(elem) => ScalarType::Array(Box::new(elem)),
+            None => self.clone(),
+        }
+    }
+
+    /// `oid` and its aliases (`regclass`, ...): an unsigned 32-bit number in an Int64.
+    pub fn is_oid_like(&self) -> bool {
+        matches!(self, ScalarType::Oid | ScalarType::Reg(_))
     }
 
     pub fn is_string_like(&self) -> bool {

@@ -59,11 +59,14 @@ pub fn format_datum(datum: &Datum, typ: &ScalarType) -> String {
         Datum::Interval(i) => format_interval(i),
         Datum::Jsonb(j) => j.as_str().to_string(),
         Datum::Uuid(u) => u.hyphenated().to_string(),
+        // A vector prints its elements space-separated: `1 2`.
+        Datum::Array(items) if typ.vector_element().is_some() => items
+            .iter()
+            .map(|d| format_datum(d, &ScalarType::Int64))
+            .collect::<Vec<_>>()
+            .join(" "),
         Datum::Array(items) => {
-            let elem = match typ {
-                ScalarType::Array(e) => e.as_ref().clone(),
-                _ => ScalarType::Unknown,
-            };
+            let elem = typ.array_element().unwrap_or(ScalarType::Unknown);
             let parts: Vec<String> = items
                 .iter()
                 .map(|d| match d {
@@ -222,7 +225,9 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
                 .map_err(|_| out_of_range("smallint"))?,
         ),
         // PostgreSQL reads an oid as unsigned, or as a negative number of the same bits.
-        ScalarType::Oid => {
+        // (A `regclass` and friends named by their object's name are resolved by the
+        // planner; here only their number is read.)
+        ScalarType::Oid | ScalarType::Reg(_) => {
             let v = parse_int(trimmed, typ, text)?;
             if !(i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
                 return Err(out_of_range("oid"));
@@ -280,6 +285,16 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
         ScalarType::Uuid => Datum::Uuid(parse_uuid(text).ok_or_else(|| invalid(typ, text))?),
         ScalarType::Array(elem) => {
             parse_array(trimmed, elem).ok_or_else(|| invalid(typ, text))??
+        }
+        // A vector reads as its elements, space-separated.
+        ScalarType::Int2Vector | ScalarType::OidVector => {
+            let elem = typ.vector_element().unwrap_or(ScalarType::Int16);
+            Datum::Array(
+                trimmed
+                    .split_whitespace()
+                    .map(|part| parse_datum(part, &elem))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         ScalarType::Unknown => Datum::String(text.to_string()),
     })

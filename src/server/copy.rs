@@ -1,10 +1,19 @@
 //! COPY FROM STDIN: the CopyData messages are collected (bounded), and on CopyDone the session
 //! parses them and inserts every row as one durable write; CopyFail discards them.
+//!
+//! Binary COPY data is decoded here, each field by the bind-parameter decoder of its column's
+//! type (`decode.rs`), and handed to the session as the text COPY data of the same rows (the
+//! text form of every value reads back as that value).
 
 use super::Connection;
-use super::encode::error_info;
+use super::decode::decode_param;
+use super::encode::{copy_row, error_info};
 use super::simple::wire_status;
 use crate::coord::AdapterError;
+use crate::expr::EvalError;
+use crate::repr::copy_format::{BinaryCopyReader, CopyFormat};
+use crate::repr::{Row, ScalarType};
+use crate::sql::PlanError;
 use crate::sql::plan::CopyFromTarget;
 use async_trait::async_trait;
 use futures::Sink;
@@ -39,6 +48,58 @@ impl PendingCopy {
 
 fn pg_error(e: &AdapterError) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(e)))
+}
+
+/// The text COPY data of the rows in binary COPY data `data` for `target`.
+fn binary_to_text(target: &CopyFromTarget, data: &[u8]) -> Result<Vec<u8>, AdapterError> {
+    let types: Vec<ScalarType> = target
+        .columns
+        .iter()
+        .map(|c| target.desc.types[*c].scalar_type.clone())
+        .collect();
+    let mut reader = BinaryCopyReader::new(data).map_err(AdapterError::BadCopyFormat)?;
+    let text = CopyFormat::text();
+    let mut out = Vec::with_capacity(data.len());
+    while let Some(fields) = reader
+        .next_tuple(types.len())
+        .map_err(AdapterError::BadCopyFormat)?
+    {
+        let mut datums = Vec::with_capacity(fields.len());
+        for (i, (field, typ)) in fields.into_iter().zip(&types).enumerate() {
+            let column = &target.desc.names[target.columns[i]];
+            let datum = decode_param(field, typ, true).map_err(|e| {
+                let context = format!(
+                    "COPY {}, line {}, column {column}",
+                    target.table,
+                    reader.line()
+                );
+                match e {
+                    // The decoder's message speaks of a bind parameter.
+                    AdapterError::Eval(EvalError::InvalidParameter { message }) => {
+                        AdapterError::CopyBinaryField {
+                            message: message.replacen(
+                                " in bind parameter of type ",
+                                " for type ",
+                                1,
+                            ),
+                            context,
+                        }
+                    }
+                    AdapterError::Eval(source) => AdapterError::CopyField { source, context },
+                    AdapterError::Plan(PlanError::Unsupported(_)) => {
+                        AdapterError::Plan(PlanError::unsupported(format!(
+                            "binary COPY FROM into column \"{column}\" of type {}",
+                            typ.sql_name()
+                        )))
+                    }
+                    other => other,
+                }
+            })?;
+            datums.push(datum);
+        }
+        out.extend(copy_row(&Row::new(datums), &types, &text));
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -79,9 +140,19 @@ impl CopyHandler for Connection {
                 code: "54000",
             }));
         }
+        let (target, data) = if pending.target.format.is_binary() {
+            let text = binary_to_text(&pending.target, &pending.data).map_err(|e| pg_error(&e))?;
+            let target = CopyFromTarget {
+                format: CopyFormat::text(),
+                ..pending.target
+            };
+            (target, text)
+        } else {
+            (pending.target, pending.data)
+        };
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
-        let result = session.copy_in(&pending.target, &pending.data).await;
+        let result = session.copy_in(&target, &data).await;
         client.set_transaction_status(wire_status(session.transaction_status()));
         match result {
             Ok(crate::coord::ExecuteResponse::Command { tag }) => {

@@ -1,7 +1,8 @@
 //! Values on the wire: type OIDs, the text and binary encodings of every type, DataRows,
-//! COPY text lines, and errors as PostgreSQL ErrorResponses.
+//! COPY rows (text, CSV and binary), and errors as PostgreSQL ErrorResponses.
 
 use crate::coord::AdapterError;
+use crate::repr::copy_format::{CopyFormat, write_row};
 use crate::repr::text::format_datum;
 use crate::repr::{Datum, RelationDesc, Row, ScalarType};
 use bytes::{BufMut, BytesMut};
@@ -43,8 +44,47 @@ pub fn scalar_type_of_oid(oid: u32) -> Option<ScalarType> {
         3802 | 114 => ScalarType::Jsonb,
         2950 => ScalarType::Uuid,
         26 => ScalarType::Oid,
-        _ => return None,
+        2205 => ScalarType::Reg(crate::repr::RegKind::Class),
+        2206 => ScalarType::Reg(crate::repr::RegKind::Type),
+        24 => ScalarType::Reg(crate::repr::RegKind::Proc),
+        4089 => ScalarType::Reg(crate::repr::RegKind::Namespace),
+        4096 => ScalarType::Reg(crate::repr::RegKind::Role),
+        _ => return array_type_of_oid(oid),
     })
+}
+
+/// The array type a declared parameter OID means: one-dimensional arrays of the element
+/// types above. `bpchar[]` is `text[]` (a declared `bpchar` has no length to pad to).
+fn array_type_of_oid(oid: u32) -> Option<ScalarType> {
+    let element_oid = match oid {
+        1000 => 16,
+        1005 => 21,
+        1007 => 23,
+        1016 => 20,
+        1021 => 700,
+        1022 => 701,
+        1231 => 1700,
+        1009 | 1014 => 25,
+        1015 => 1043,
+        1001 => 17,
+        1182 => 1082,
+        1183 => 1083,
+        1115 => 1114,
+        1185 => 1184,
+        1187 => 1186,
+        3807 | 199 => 3802,
+        2951 => 2950,
+        1028 => 26,
+        2210 => 2205,
+        2211 => 2206,
+        1008 => 24,
+        4090 => 4089,
+        4097 => 4096,
+        _ => return None,
+    };
+    Some(ScalarType::Array(Box::new(scalar_type_of_oid(
+        element_oid,
+    )?)))
 }
 
 /// Column descriptions for a RowDescription, in the formats the client asked for.
@@ -96,7 +136,7 @@ pub fn encode_binary(datum: &Datum, typ: &ScalarType, buf: &mut BytesMut) {
         Datum::Int16(v) => buf.put_i16(*v),
         Datum::Int32(v) => buf.put_i32(*v),
         // An oid is 4 bytes on the wire (its value fits: see `ScalarType::Oid`).
-        Datum::Int64(v) if *typ == ScalarType::Oid => buf.put_u32(*v as u32),
+        Datum::Int64(v) if typ.is_oid_like() => buf.put_u32(*v as u32),
         Datum::Int64(v) => buf.put_i64(*v),
         Datum::Float32(v) => buf.put_f32(v.0),
         Datum::Float64(v) => buf.put_f64(v.0),
@@ -128,15 +168,16 @@ pub fn encode_binary(datum: &Datum, typ: &ScalarType, buf: &mut BytesMut) {
         }
         Datum::Uuid(u) => buf.put_slice(u.as_bytes()),
         Datum::Array(items) => {
-            let elem = match typ {
-                ScalarType::Array(e) => e.as_ref().clone(),
-                _ => ScalarType::String,
-            };
-            buf.put_i32(1);
+            let elem = typ.array_element().unwrap_or(ScalarType::String);
+            // ndim (an empty array has none), has-NULLs flag, element OID, then each
+            // dimension's length and lower bound.
+            buf.put_i32(!items.is_empty() as i32);
             buf.put_i32(items.iter().any(|d| d.is_null()) as i32);
             buf.put_u32(pg_type(&elem).oid());
-            buf.put_i32(items.len() as i32);
-            buf.put_i32(1);
+            if !items.is_empty() {
+                buf.put_i32(items.len() as i32);
+                buf.put_i32(1);
+            }
             for item in items {
                 if item.is_null() {
                     buf.put_i32(-1);
@@ -201,29 +242,29 @@ fn encode_numeric(d: &Decimal, buf: &mut BytesMut) {
     }
 }
 
-/// One row as a line of COPY text format: tab-separated, `\N` for NULL, backslash escapes.
-pub fn copy_text_line(row: &Row, types: &[ScalarType]) -> Vec<u8> {
-    let mut line = String::new();
-    for (i, datum) in row.iter().enumerate() {
-        if i > 0 {
-            line.push('\t');
-        }
-        if datum.is_null() {
-            line.push_str("\\N");
-            continue;
-        }
-        for c in format_datum(datum, types.get(i).unwrap_or(&ScalarType::String)).chars() {
-            match c {
-                '\\' => line.push_str("\\\\"),
-                '\t' => line.push_str("\\t"),
-                '\n' => line.push_str("\\n"),
-                '\r' => line.push_str("\\r"),
-                c => line.push(c),
-            }
-        }
+/// One row as COPY data in `format`: a line of text or CSV (see `repr::copy_format`), or a
+/// binary tuple: the field count, then each field's length (-1 for NULL) and binary value,
+/// which is the body of a DataRow in binary format.
+pub fn copy_row(row: &Row, types: &[ScalarType], format: &CopyFormat) -> Vec<u8> {
+    if format.is_binary() {
+        let tuple = data_row(row, types, &vec![FieldFormat::Binary; row.len()]);
+        let mut out = Vec::with_capacity(2 + tuple.data.len());
+        out.extend_from_slice(&tuple.field_count.to_be_bytes());
+        out.extend_from_slice(&tuple.data);
+        return out;
     }
-    line.push('\n');
-    line.into_bytes()
+    let texts: Vec<Option<String>> = row
+        .iter()
+        .enumerate()
+        .map(|(i, datum)| {
+            (!datum.is_null())
+                .then(|| format_datum(datum, types.get(i).unwrap_or(&ScalarType::String)))
+        })
+        .collect();
+    let fields: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+    let mut out = Vec::new();
+    write_row(&fields, format, &mut out);
+    out
 }
 
 /// An error as PostgreSQL's ErrorResponse fields.
@@ -281,12 +322,27 @@ mod tests {
             Datum::Null,
             Datum::Int32(3),
         ]);
+        let types = [ScalarType::String, ScalarType::String, ScalarType::Int32];
         assert_eq!(
-            copy_text_line(
-                &row,
-                &[ScalarType::String, ScalarType::String, ScalarType::Int32]
-            ),
+            copy_row(&row, &types, &CopyFormat::text()),
             b"a\\tb\\\\\t\\N\t3\n".to_vec()
+        );
+        assert_eq!(
+            copy_row(&row, &types, &CopyFormat::csv()),
+            b"a\tb\\,,3\n".to_vec()
+        );
+    }
+
+    #[test]
+    fn copy_binary_tuple_is_field_count_then_length_prefixed_fields() {
+        let row = Row::new(vec![Datum::Int16(7), Datum::Null]);
+        assert_eq!(
+            copy_row(
+                &row,
+                &[ScalarType::Int16, ScalarType::String],
+                &CopyFormat::Binary
+            ),
+            vec![0, 2, 0, 0, 0, 2, 0, 7, 0xff, 0xff, 0xff, 0xff]
         );
     }
 }

@@ -80,7 +80,7 @@ fn declared_types(types: &[Option<Type>]) -> Vec<Option<ScalarType>> {
 /// Statements whose Execute this module handles itself: streams and COPY FROM STDIN.
 fn is_streaming(stmt: &Statement) -> bool {
     matches!(stmt, Statement::Subscribe(_) | Statement::CopySubscribe(_))
-        || super::simple::is_copy_from(stmt)
+        || super::simple::is_copy(stmt)
 }
 
 /// Parameter types of the statements this connection has prepared, so that Bind + Execute of a

@@ -1,6 +1,6 @@
 //! The PostgreSQL wire protocol server (pgwire): startup with trust authentication, the
 //! simple and extended query protocols, streaming SUBSCRIBE and `COPY (SUBSCRIBE ...) TO
-//! STDOUT`, and cancel requests.
+//! STDOUT`, COPY TO STDOUT and FROM STDIN (text, CSV, binary), and cancel requests.
 //!
 //! Each connection gets its own handler holding its `Session`. Streaming results are written
 //! to the socket as they arrive, one flush per batch; when the client is gone the write fails,
@@ -10,9 +10,9 @@
 //! |---|---|
 //! | `mod.rs` | accept loop, startup, cancel, session slot |
 //! | `simple.rs` | simple query protocol, and writing every kind of result |
-//! | `copy.rs` | COPY FROM STDIN: collecting the data, then one write |
+//! | `copy.rs` | COPY FROM STDIN: collecting the data, decoding binary data, then one write |
 //! | `extended.rs` | Parse / Bind / Describe / Execute |
-//! | `encode.rs` | OIDs, text and binary encodings, COPY text, ErrorResponse fields |
+//! | `encode.rs` | OIDs, text and binary encodings, COPY rows, ErrorResponse fields |
 //! | `decode.rs` | bound parameters |
 
 mod copy;

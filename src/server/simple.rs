@@ -1,9 +1,10 @@
 //! The simple query protocol, and writing results of every kind to the client.
 
 use super::Connection;
-use super::encode::{copy_text_line, data_row, error_info, field_infos};
+use super::encode::{copy_row, data_row, error_info, field_infos};
 use crate::coord::client::SubscribeStream;
 use crate::coord::{AdapterError, ExecuteResponse, TransactionStatus};
+use crate::repr::copy_format::{BINARY_HEADER, BINARY_TRAILER, write_header};
 use crate::repr::{RelationDesc, Row, ScalarType};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -55,11 +56,12 @@ where
     match response {
         ExecuteResponse::CopyIn { target } => {
             let columns = target.columns.len();
+            let format = target.format.is_binary() as i16;
             client
                 .send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
-                    0,
+                    format as i8,
                     columns as i16,
-                    vec![0; columns],
+                    vec![format; columns],
                 )))
                 .await?;
             return Ok(Written::CopyIn(target));
@@ -110,22 +112,46 @@ where
         }
         ExecuteResponse::CopyOut { desc, stream } => {
             let types: Vec<ScalarType> = desc.types.iter().map(|t| t.scalar_type.clone()).collect();
+            let format = stream.copy_format().clone();
+            let binary = format.is_binary();
             let columns = desc.arity();
             client
                 .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
-                    0,
+                    binary as i8,
                     columns as i16,
-                    vec![0; columns],
+                    vec![binary as i16; columns],
                 )))
                 .await?;
+            let copy_data =
+                |bytes: Vec<u8>| PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(bytes)));
+            // Binary data starts with a header, in the same CopyData as the first tuple (as
+            // PostgreSQL sends it: clients read whole tuples from each message).
+            let mut header = Vec::new();
+            if binary {
+                header.extend_from_slice(BINARY_HEADER);
+            } else {
+                write_header(&desc.names, &format, &mut header);
+                if !header.is_empty() {
+                    client.feed(copy_data(std::mem::take(&mut header))).await?;
+                }
+            }
             let encode = |row: &Row| {
-                PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(copy_text_line(
-                    row, &types,
-                ))))
+                let mut data = std::mem::take(&mut header);
+                data.extend(copy_row(row, &types, &format));
+                copy_data(data)
             };
             let Some(count) = stream_rows(client, stream, encode).await? else {
                 return Ok(Written::Failed);
             };
+            if binary {
+                let mut trailer = if count == 0 {
+                    BINARY_HEADER.to_vec()
+                } else {
+                    Vec::new()
+                };
+                trailer.extend_from_slice(BINARY_TRAILER);
+                client.feed(copy_data(trailer)).await?;
+            }
             client
                 .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
                 .await?;
@@ -150,7 +176,7 @@ const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(2);
 async fn stream_rows<C>(
     client: &mut C,
     mut stream: SubscribeStream,
-    encode: impl Fn(&Row) -> PgWireBackendMessage,
+    mut encode: impl FnMut(&Row) -> PgWireBackendMessage,
 ) -> PgWireResult<Option<usize>>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
@@ -217,7 +243,13 @@ where
     Ok(())
 }
 
-pub(super) fn is_copy_from(stmt: &crate::sql::Statement) -> bool {
+/// Whether `stmt` is a COPY whose data this connection streams itself (`FROM STDIN` or
+/// `TO STDOUT`).
+pub(super) fn is_copy(stmt: &crate::sql::Statement) -> bool {
+    matches!(stmt, crate::sql::Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Copy { .. }))
+}
+
+fn is_copy_from_stdin(stmt: &crate::sql::Statement) -> bool {
     matches!(stmt, crate::sql::Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Copy { to: false, .. }))
 }
 
@@ -263,7 +295,7 @@ impl SimpleQueryHandler for Connection {
             }
             Ok(statements) => {
                 for (i, stmt) in statements.iter().enumerate() {
-                    if is_copy_from(stmt) && i + 1 < statements.len() {
+                    if is_copy_from_stdin(stmt) && i + 1 < statements.len() {
                         let e = AdapterError::Plan(crate::sql::PlanError::unsupported(
                             "statements after COPY FROM STDIN in the same query string",
                         ));

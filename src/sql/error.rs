@@ -52,6 +52,8 @@ pub enum PlanError {
     UnknownObject(String),
     #[error("schema \"{0}\" does not exist")]
     UnknownSchema(String),
+    #[error("schema \"{0}\" already exists")]
+    DuplicateSchema(String),
     #[error("column \"{0}\" named in key does not exist")]
     UnknownKeyColumn(String),
     #[error("column \"{0}\" specified more than once")]
@@ -93,6 +95,7 @@ impl PlanError {
             PlanError::WrongObjectType(_) => "42809",
             PlanError::UnknownObject(_) => "42704",
             PlanError::UnknownSchema(_) => "3F000",
+            PlanError::DuplicateSchema(_) => "42P06",
             PlanError::UnknownKeyColumn(_) => "42703",
             PlanError::DuplicateColumn(_) => "42701",
             PlanError::InvalidParameter(_) => "22023",

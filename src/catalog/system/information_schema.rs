@@ -180,7 +180,9 @@ fn columns_relation(cx: &SystemContext) -> SystemRelation {
                     .get(i)
                     .cloned()
                     .flatten()
-                    .map_or(Datum::Null, Datum::String),
+                    .map_or(Datum::Null, |sql| {
+                        Datum::String(super::pg_catalog::default_expression(&sql, scalar))
+                    }),
                 yes_no(typ.nullable || !is_table),
                 text(&data_type(scalar)),
                 int(max_length),

@@ -13,6 +13,7 @@
 //!   has the same OID in every session and after a restart.
 
 mod information_schema;
+pub mod key_indexes;
 pub mod oids;
 pub mod pg_catalog;
 
@@ -26,6 +27,8 @@ pub struct SystemContext<'a> {
     pub user: &'a str,
     /// The session's database.
     pub database: &'a str,
+    /// The session's variables (`pg_settings`, `current_setting`).
+    pub settings: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// A system relation's columns and rows.
@@ -46,6 +49,22 @@ impl SystemRelation {
                 .collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// An empty relation with the columns `spec` lists, as `name:type` separated by spaces.
+    /// Types are PostgreSQL's names as Freshet holds them: `name`, `char` (`"char"`) and
+    /// `text` are text.
+    fn from_spec(spec: &str) -> SystemRelation {
+        let columns: Vec<(&str, ScalarType)> = spec
+            .split_whitespace()
+            .map(|column| {
+                let (name, typ) = column
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("system column spec without a type: {column}"));
+                (name, spec_type(typ))
+            })
+            .collect();
+        SystemRelation::new(&columns)
     }
 
     /// Adds a row; `values` must have one datum per column.
@@ -72,6 +91,29 @@ pub fn relation(schema: Option<&str>, name: &str, cx: &SystemContext) -> Option<
 /// Whether `schema` is a schema of system relations.
 pub fn is_system_schema(schema: &str) -> bool {
     schema == PG_CATALOG || schema == INFORMATION_SCHEMA
+}
+
+/// A column type of `SystemRelation::from_spec`. Specs are constants of this crate, so an
+/// unknown name is a bug, caught by the test that reads every system relation.
+fn spec_type(name: &str) -> ScalarType {
+    if let Some(elem) = name.strip_suffix("[]") {
+        return ScalarType::Array(Box::new(spec_type(elem)));
+    }
+    match name {
+        "oid" => ScalarType::Oid,
+        "name" | "char" | "text" => ScalarType::String,
+        "bool" => ScalarType::Bool,
+        "int2" => ScalarType::Int16,
+        "int4" => ScalarType::Int32,
+        "int8" => ScalarType::Int64,
+        "float4" => ScalarType::Float32,
+        "bytea" => ScalarType::Bytes,
+        "timestamptz" => ScalarType::TimestampTz,
+        "regproc" => ScalarType::Reg(crate::repr::RegKind::Proc),
+        "int2vector" => ScalarType::Int2Vector,
+        "oidvector" => ScalarType::OidVector,
+        other => panic!("unknown type {other} in a system relation spec"),
+    }
 }
 
 fn text(s: &str) -> Datum {

@@ -15,6 +15,53 @@ pub const HEAP_ACCESS_METHOD: u32 = 2;
 pub const BTREE_ACCESS_METHOD: u32 = 403;
 /// The default collation, as `pg_attribute.attcollation` of text columns names it.
 pub const DEFAULT_COLLATION: u32 = 100;
+/// PostgreSQL's OIDs of the `pg_catalog` relations Freshet serves (and of those that
+/// clients name as a `classoid` without reading them), for `'pg_catalog.x'::regclass`.
+pub const SYSTEM_RELATIONS: &[(&str, u32)] = &[
+    ("pg_am", 2601),
+    ("pg_attrdef", 2604),
+    ("pg_attribute", 1249),
+    ("pg_auth_members", 1261),
+    ("pg_class", 1259),
+    ("pg_collation", 3456),
+    ("pg_constraint", 2606),
+    ("pg_database", 1262),
+    ("pg_depend", 2608),
+    ("pg_description", 2609),
+    ("pg_enum", 3501),
+    ("pg_event_trigger", 3466),
+    ("pg_extension", 3079),
+    ("pg_index", 2610),
+    ("pg_indexes", 12043),
+    ("pg_inherits", 2611),
+    ("pg_language", 2612),
+    ("pg_matviews", 12038),
+    ("pg_namespace", 2615),
+    ("pg_opclass", 2616),
+    ("pg_operator", 2617),
+    ("pg_policy", 3256),
+    ("pg_proc", 1255),
+    ("pg_publication", 6104),
+    ("pg_publication_namespace", 6237),
+    ("pg_publication_rel", 6106),
+    ("pg_rewrite", 2618),
+    ("pg_roles", 12000),
+    ("pg_sequence", 2224),
+    ("pg_settings", 12104),
+    ("pg_stat_user_tables", 12161),
+    ("pg_statistic_ext", 3381),
+    ("pg_tables", 12033),
+    ("pg_tablespace", 1213),
+    ("pg_trigger", 2620),
+    ("pg_type", 1247),
+    ("pg_user", 12014),
+    ("pg_views", 12028),
+];
+
+pub const C_COLLATION: u32 = 950;
+pub const POSIX_COLLATION: u32 = 951;
+pub const GLOBAL_TABLESPACE: u32 = 1664;
+
 /// PostgreSQL's first OID for user objects.
 pub const FIRST_USER_OID: u32 = 16_384;
 
@@ -22,6 +69,12 @@ pub const FIRST_USER_OID: u32 = 16_384;
 /// reaches. `None` past it.
 pub fn of_constraint(table: GlobalId, n: usize) -> Option<u32> {
     numbered(0x8000_0000, u32::MAX, table, 64, n)
+}
+
+/// The OID of the unique index behind a table's `n`th constraint (`key_indexes`), in a
+/// third such range.
+pub fn of_key_index(table: GlobalId, n: usize) -> Option<u32> {
+    numbered(0x2000_0000, 0x3fff_ffff, table, 64, n)
 }
 
 /// The OID of the DEFAULT of a table's column `column` (from 0), in another such range.

@@ -5,11 +5,12 @@
 //! connections, secrets and sinks are not relations. There is one database, one user schema
 //! (`public`) and one role, the session's user, which owns everything.
 
+use super::key_indexes::key_indexes;
 use super::oids::{self, *};
 use super::{SystemContext, SystemRelation, oid, text};
 use crate::catalog::{CatalogEntry, CatalogItem};
 use crate::expr::ScalarExpr;
-use crate::repr::{ColumnType, Datum, ScalarType};
+use crate::repr::{ColumnType, Datum, RegKind, ScalarType};
 
 use ScalarType::{Bool, Float32, Int16, Int32, Oid, String as Text, TimestampTz};
 
@@ -55,14 +56,221 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
         "pg_views" => pg_views(cx),
         "pg_matviews" => pg_matviews(cx),
         "pg_indexes" => pg_indexes(cx),
-        _ => return None,
+        "pg_collation" => pg_collation(),
+        "pg_tablespace" => pg_tablespace(),
+        "pg_settings" => pg_settings(cx),
+        "pg_stat_user_tables" => pg_stat_user_tables(cx),
+        other => {
+            let (_, spec) = EMPTY_RELATIONS.iter().find(|(name, _)| *name == other)?;
+            SystemRelation::from_spec(spec)
+        }
     })
 }
 
+/// Relations Freshet has nothing for (no policies, publications, triggers, sequences,
+/// extensions, user functions, ...) but that clients read: empty, with PostgreSQL's columns
+/// (`name:type`, in the notation of `SystemRelation::from_spec`).
+const EMPTY_RELATIONS: &[(&str, &str)] = &[
+    (
+        "pg_policy",
+        "oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oid[] \
+         polqual:text polwithcheck:text",
+    ),
+    (
+        "pg_statistic_ext",
+        "oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 \
+         stxkeys:int2vector stxkind:text[] stxexprs:text",
+    ),
+    (
+        "pg_publication",
+        "oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool \
+         pubdelete:bool pubtruncate:bool pubviaroot:bool",
+    ),
+    (
+        "pg_publication_namespace",
+        "oid:oid pnpubid:oid pnnspid:oid",
+    ),
+    (
+        "pg_publication_rel",
+        "oid:oid prpubid:oid prrelid:oid prqual:text prattrs:int2vector",
+    ),
+    (
+        "pg_proc",
+        "oid:oid proname:name pronamespace:oid proowner:oid prolang:oid procost:float4 \
+         prorows:float4 provariadic:oid prosupport:regproc prokind:char prosecdef:bool \
+         proleakproof:bool proisstrict:bool proretset:bool provolatile:char proparallel:char \
+         pronargs:int2 pronargdefaults:int2 prorettype:oid proargtypes:oidvector \
+         proallargtypes:oid[] proargmodes:text[] proargnames:text[] proargdefaults:text \
+         protrftypes:oid[] prosrc:text probin:text prosqlbody:text proconfig:text[] \
+         proacl:text[]",
+    ),
+    (
+        "pg_trigger",
+        "oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char \
+         tgisinternal:bool tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid \
+         tgdeferrable:bool tginitdeferred:bool tgnargs:int2 tgattr:int2vector tgargs:bytea \
+         tgqual:text tgoldtable:name tgnewtable:name",
+    ),
+    (
+        "pg_opclass",
+        "oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid \
+         opcintype:oid opcdefault:bool opckeytype:oid",
+    ),
+    (
+        "pg_sequence",
+        "seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 \
+         seqcache:int8 seqcycle:bool",
+    ),
+    (
+        "pg_extension",
+        "oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool \
+         extversion:text extconfig:oid[] extcondition:text[]",
+    ),
+    (
+        "pg_depend",
+        "classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 \
+         deptype:char",
+    ),
+    (
+        "pg_enum",
+        "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name",
+    ),
+    (
+        "pg_rewrite",
+        "oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool \
+         ev_qual:text ev_action:text",
+    ),
+    (
+        "pg_range",
+        "rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid \
+         rngcanonical:regproc rngsubdiff:regproc",
+    ),
+    (
+        "pg_language",
+        "oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool lanplcallfoid:oid \
+         laninline:oid lanvalidator:oid lanacl:text[]",
+    ),
+    (
+        "pg_event_trigger",
+        "oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char \
+         evttags:text[]",
+    ),
+    (
+        "pg_foreign_table",
+        "ftrelid:oid ftserver:oid ftoptions:text[]",
+    ),
+    (
+        "pg_partitioned_table",
+        "partrelid:oid partstrat:char partnatts:int2 partdefid:oid partattrs:int2vector \
+         partclass:oidvector partcollation:oidvector partexprs:text",
+    ),
+    (
+        "pg_cast",
+        "oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char",
+    ),
+    (
+        "pg_operator",
+        "oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool \
+         oprcanhash:bool oprleft:oid oprright:oid oprresult:oid oprcom:oid oprnegate:oid \
+         oprcode:regproc oprrest:regproc oprjoin:regproc",
+    ),
+];
+
+fn pg_collation() -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "oid:oid collname:name collnamespace:oid collowner:oid collprovider:char \
+         collisdeterministic:bool collencoding:int4 collcollate:text collctype:text \
+         colliculocale:text collversion:text",
+    );
+    for (id, name, provider, collate) in [
+        (DEFAULT_COLLATION, "default", "d", None),
+        (C_COLLATION, "C", "c", Some("C")),
+        (POSIX_COLLATION, "POSIX", "c", Some("POSIX")),
+    ] {
+        let collate = collate.map_or(Datum::Null, text);
+        r.push(vec![
+            oid(id),
+            text(name),
+            oid(PG_CATALOG_NAMESPACE),
+            oid(SUPERUSER),
+            text(provider),
+            Datum::Bool(true),
+            Datum::Int32(-1),
+            collate.clone(),
+            collate,
+            Datum::Null,
+            Datum::Null,
+        ]);
+    }
+    r
+}
+
+fn pg_tablespace() -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "oid:oid spcname:name spcowner:oid spcacl:text[] spcoptions:text[]",
+    );
+    for (id, name) in [
+        (DEFAULT_TABLESPACE, "pg_default"),
+        (GLOBAL_TABLESPACE, "pg_global"),
+    ] {
+        r.push(vec![
+            oid(id),
+            text(name),
+            oid(SUPERUSER),
+            Datum::Null,
+            Datum::Null,
+        ]);
+    }
+    r
+}
+
+/// The session's variables, as `SHOW` prints them.
+fn pg_settings(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "name:text setting:text unit:text category:text short_desc:text extra_desc:text \
+         context:text vartype:text source:text min_val:text max_val:text enumvals:text[] \
+         boot_val:text reset_val:text sourcefile:text sourceline:int4 pending_restart:bool",
+    );
+    for (name, value) in cx.settings.iter() {
+        let mut row = vec![text(name), text(value)];
+        row.extend(std::iter::repeat_n(Datum::Null, 4));
+        row.push(text("user"));
+        row.push(text("string"));
+        row.push(text("session"));
+        row.extend(std::iter::repeat_n(Datum::Null, 7));
+        row.push(Datum::Bool(false));
+        r.push(row);
+    }
+    r
+}
+
+/// One row per table; Freshet keeps no access statistics, so the counters are NULL.
+fn pg_stat_user_tables(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8 \
+         idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 \
+         n_live_tup:int8 n_dead_tup:int8 n_mod_since_analyze:int8 n_ins_since_vacuum:int8 \
+         last_vacuum:timestamptz last_autovacuum:timestamptz last_analyze:timestamptz \
+         last_autoanalyze:timestamptz vacuum_count:int8 autovacuum_count:int8 \
+         analyze_count:int8 autoanalyze_count:int8",
+    );
+    for (id, entry) in relations(cx) {
+        if !matches!(entry.item, CatalogItem::Table { .. }) {
+            continue;
+        }
+        let mut row = vec![
+            oid(id),
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&entry.name),
+        ];
+        row.extend(std::iter::repeat_n(Datum::Null, 20));
+        r.push(row);
+    }
+    r
+}
+
 /// The catalog's relations (items with columns), with their OIDs, in id order.
-pub(super) fn relations<'a>(
-    cx: &'a SystemContext,
-) -> impl Iterator<Item = (u32, &'a CatalogEntry)> + 'a {
+pub fn relations<'a>(cx: &'a SystemContext) -> impl Iterator<Item = (u32, &'a CatalogEntry)> + 'a {
     cx.catalog.entries().filter_map(|entry| {
         relkind(&entry.item)?;
         Some((oids::of_item(entry.id)?, entry))
@@ -180,48 +388,69 @@ fn pg_class(cx: &SystemContext) -> SystemRelation {
         let Some(kind) = relkind(&entry.item) else {
             continue;
         };
-        let am = match kind {
-            "r" | "m" => oid(HEAP_ACCESS_METHOD),
-            "i" => oid(BTREE_ACCESS_METHOD),
-            _ => oid(0),
-        };
-        r.push(vec![
-            oid(id),
-            text(&entry.name),
-            oid(PUBLIC_NAMESPACE),
-            oid(0),
-            oid(0),
-            oid(SUPERUSER),
-            am,
-            oid(0),
-            oid(0),
-            Datum::Int32(0),
-            Datum::f32(-1.0),
-            Datum::Int32(0),
-            oid(0),
-            Datum::Bool(has_index(cx, entry)),
-            Datum::Bool(false),
-            text("p"),
-            text(kind),
-            Datum::Int16(columns(cx, entry).len() as i16),
-            Datum::Int16(0),
-            Datum::Bool(kind == "v"),
-            Datum::Bool(false),
-            Datum::Bool(false),
-            Datum::Bool(false),
-            Datum::Bool(false),
-            Datum::Bool(true),
-            text(if kind == "r" { "d" } else { "n" }),
-            Datum::Bool(false),
-            oid(0),
-            Datum::Null,
-            Datum::Null,
-            Datum::Null,
-            Datum::Null,
-            Datum::Null,
-        ]);
+        let natts = columns(cx, entry).len();
+        r.push(class_row(
+            id,
+            &entry.name,
+            kind,
+            natts,
+            has_index(cx, entry),
+        ));
+    }
+    for index in key_indexes(cx) {
+        r.push(class_row(
+            index.oid,
+            &index.key.name,
+            "i",
+            index.key.columns.len(),
+            false,
+        ));
     }
     r
+}
+
+/// A `pg_class` row.
+fn class_row(id: u32, name: &str, kind: &str, natts: usize, has_index: bool) -> Vec<Datum> {
+    let am = match kind {
+        "r" | "m" => oid(HEAP_ACCESS_METHOD),
+        "i" => oid(BTREE_ACCESS_METHOD),
+        _ => oid(0),
+    };
+    vec![
+        oid(id),
+        text(name),
+        oid(PUBLIC_NAMESPACE),
+        oid(0),
+        oid(0),
+        oid(SUPERUSER),
+        am,
+        oid(0),
+        oid(0),
+        Datum::Int32(0),
+        Datum::f32(-1.0),
+        Datum::Int32(0),
+        oid(0),
+        Datum::Bool(has_index),
+        Datum::Bool(false),
+        text("p"),
+        text(kind),
+        Datum::Int16(natts as i16),
+        Datum::Int16(0),
+        Datum::Bool(kind == "v"),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        text(if kind == "r" { "d" } else { "n" }),
+        Datum::Bool(false),
+        oid(0),
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+    ]
 }
 
 fn pg_attribute(cx: &SystemContext) -> SystemRelation {
@@ -260,42 +489,67 @@ fn pg_attribute(cx: &SystemContext) -> SystemRelation {
         };
         let is_table = matches!(entry.item, CatalogItem::Table { .. });
         for (i, (name, typ)) in columns(cx, entry).into_iter().enumerate() {
-            let t = TypeInfo::of(&typ.scalar_type);
-            r.push(vec![
-                oid(id),
-                text(&name),
-                oid(typ.scalar_type.oid()),
-                Datum::Int32(-1),
-                Datum::Int16(t.len),
-                Datum::Int16(i as i16 + 1),
-                Datum::Int32(i32::from(matches!(typ.scalar_type, ScalarType::Array(_)))),
-                Datum::Int32(-1),
-                Datum::Int32(typmod(&typ.scalar_type)),
-                Datum::Bool(t.by_value),
-                text(t.align),
-                text(t.storage),
-                text(""),
-                Datum::Bool(is_table && !typ.nullable),
-                Datum::Bool(defaults.get(i).is_some_and(Option::is_some)),
-                Datum::Bool(false),
-                text(""),
-                text(""),
-                Datum::Bool(false),
-                Datum::Bool(true),
-                Datum::Int32(0),
-                oid(if typ.scalar_type.is_string_like() {
-                    DEFAULT_COLLATION
-                } else {
-                    0
-                }),
-                Datum::Null,
-                Datum::Null,
-                Datum::Null,
-                Datum::Null,
-            ]);
+            let has_default = defaults.get(i).is_some_and(Option::is_some);
+            r.push(attribute_row(
+                id,
+                i,
+                &name,
+                &typ,
+                is_table && !typ.nullable,
+                has_default,
+            ));
+        }
+    }
+    for index in key_indexes(cx) {
+        for (i, (name, typ)) in index.columns().into_iter().enumerate() {
+            r.push(attribute_row(index.oid, i, &name, &typ, false, false));
         }
     }
     r
+}
+
+/// A `pg_attribute` row: column `i` (from 0) of relation `id`.
+fn attribute_row(
+    id: u32,
+    i: usize,
+    name: &str,
+    typ: &ColumnType,
+    not_null: bool,
+    has_default: bool,
+) -> Vec<Datum> {
+    let t = TypeInfo::of(&typ.scalar_type);
+    vec![
+        oid(id),
+        text(name),
+        oid(typ.scalar_type.oid()),
+        Datum::Int32(-1),
+        Datum::Int16(t.len),
+        Datum::Int16(i as i16 + 1),
+        Datum::Int32(i32::from(matches!(typ.scalar_type, ScalarType::Array(_)))),
+        Datum::Int32(-1),
+        Datum::Int32(typmod(&typ.scalar_type)),
+        Datum::Bool(t.by_value),
+        text(t.align),
+        text(t.storage),
+        text(""),
+        Datum::Bool(not_null),
+        Datum::Bool(has_default),
+        Datum::Bool(false),
+        text(""),
+        text(""),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Int32(0),
+        oid(if typ.scalar_type.is_string_like() {
+            DEFAULT_COLLATION
+        } else {
+            0
+        }),
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+        Datum::Null,
+    ]
 }
 
 /// `atttypmod`: the declared length or precision of a column, -1 for none.
@@ -354,6 +608,9 @@ impl TypeInfo {
             ScalarType::Jsonb => t("jsonb", -1, false, "U", "i", "x", false),
             ScalarType::Uuid => t("uuid", 16, false, "U", "c", "p", false),
             ScalarType::Oid => t("oid", 4, true, "N", "i", "p", true),
+            ScalarType::Reg(kind) => t(kind.sql_name(), 4, true, "N", "i", "p", false),
+            ScalarType::Int2Vector => t("int2vector", -1, false, "A", "i", "p", false),
+            ScalarType::OidVector => t("oidvector", -1, false, "A", "i", "p", false),
             ScalarType::Unknown => t("unknown", -2, false, "X", "c", "p", false),
             ScalarType::Array(elem) => {
                 let align = if TypeInfo::of(elem).align == "d" {
@@ -387,6 +644,13 @@ fn array_name(elem: &ScalarType) -> &'static str {
         ScalarType::Jsonb => "_jsonb",
         ScalarType::Uuid => "_uuid",
         ScalarType::Oid => "_oid",
+        ScalarType::Reg(RegKind::Class) => "_regclass",
+        ScalarType::Reg(RegKind::Type) => "_regtype",
+        ScalarType::Reg(RegKind::Proc) => "_regproc",
+        ScalarType::Reg(RegKind::Namespace) => "_regnamespace",
+        ScalarType::Reg(RegKind::Role) => "_regrole",
+        ScalarType::Int2Vector => "_int2vector",
+        ScalarType::OidVector => "_oidvector",
         _ => "_text",
     }
 }
@@ -413,6 +677,13 @@ pub fn all_types() -> Vec<ScalarType> {
         ScalarType::Jsonb,
         ScalarType::Uuid,
         ScalarType::Oid,
+        ScalarType::Reg(RegKind::Class),
+        ScalarType::Reg(RegKind::Type),
+        ScalarType::Reg(RegKind::Proc),
+        ScalarType::Reg(RegKind::Namespace),
+        ScalarType::Reg(RegKind::Role),
+        ScalarType::Int2Vector,
+        ScalarType::OidVector,
     ];
     let mut all: Vec<ScalarType> = elements.to_vec();
     all.extend(
@@ -463,6 +734,10 @@ fn pg_type() -> SystemRelation {
         let info = TypeInfo::of(&typ);
         let (elem, array) = match &typ {
             ScalarType::Array(e) => (e.oid(), 0),
+            ScalarType::Int2Vector | ScalarType::OidVector => (
+                typ.vector_element().map_or(0, |e| e.oid()),
+                ScalarType::Array(Box::new(typ.clone())).oid(),
+            ),
             ScalarType::Unknown => (0, 0),
             other => (0, ScalarType::Array(Box::new(other.clone())).oid()),
         };
@@ -547,10 +822,10 @@ fn pg_index(cx: &SystemContext) -> SystemRelation {
         ("indisready", Bool),
         ("indislive", Bool),
         ("indisreplident", Bool),
-        ("indkey", ScalarType::Array(Box::new(Int16))),
-        ("indcollation", ScalarType::Array(Box::new(Oid))),
-        ("indclass", ScalarType::Array(Box::new(Oid))),
-        ("indoption", ScalarType::Array(Box::new(Int16))),
+        ("indkey", ScalarType::Int2Vector),
+        ("indcollation", ScalarType::OidVector),
+        ("indclass", ScalarType::OidVector),
+        ("indoption", ScalarType::Int2Vector),
         ("indexprs", Text),
         ("indpred", Text),
     ]);
@@ -567,12 +842,11 @@ fn pg_index(cx: &SystemContext) -> SystemRelation {
         let Some(on_oid) = oids::of_item(*on) else {
             continue;
         };
-        let n = keys.len() as i16;
-        let key_columns: Vec<Datum> = keys
+        let key_columns: Vec<i16> = keys
             .iter()
             .map(|k| match k {
-                ScalarExpr::Column(c) => Datum::Int16(*c as i16 + 1),
-                _ => Datum::Int16(0),
+                ScalarExpr::Column(c) => *c as i16 + 1,
+                _ => 0,
             })
             .collect();
         let expressions: Vec<&str> = keys
@@ -581,35 +855,64 @@ fn pg_index(cx: &SystemContext) -> SystemRelation {
             .filter(|(k, _)| !matches!(k, ScalarExpr::Column(_)))
             .map(|(_, s)| s.as_str())
             .collect();
-        r.push(vec![
-            oid(id),
-            oid(on_oid),
-            Datum::Int16(n),
-            Datum::Int16(n),
-            Datum::Bool(unique.is_some()),
-            Datum::Bool(false),
-            Datum::Bool(false),
-            Datum::Bool(false),
-            Datum::Bool(true),
-            Datum::Bool(false),
-            Datum::Bool(true),
-            Datum::Bool(false),
-            Datum::Bool(true),
-            Datum::Bool(true),
-            Datum::Bool(false),
-            Datum::Array(key_columns),
-            Datum::Array(vec![oid(0); keys.len()]),
-            Datum::Array(vec![oid(0); keys.len()]),
-            Datum::Array(vec![Datum::Int16(0); keys.len()]),
-            if expressions.is_empty() {
-                Datum::Null
-            } else {
-                text(&expressions.join(", "))
-            },
-            Datum::Null,
-        ]);
+        let expressions = (!expressions.is_empty()).then(|| expressions.join(", "));
+        r.push(index_row(
+            id,
+            on_oid,
+            &key_columns,
+            unique.is_some(),
+            false,
+            expressions,
+        ));
+    }
+    for index in key_indexes(cx) {
+        let key_columns: Vec<i16> = index.key.columns.iter().map(|c| *c as i16 + 1).collect();
+        r.push(index_row(
+            index.oid,
+            index.table_oid,
+            &key_columns,
+            true,
+            index.key.primary,
+            None,
+        ));
     }
     r
+}
+
+/// A `pg_index` row: `key_columns` are attribute numbers (0 for an expression, whose SQL
+/// `expressions` holds).
+fn index_row(
+    id: u32,
+    on: u32,
+    key_columns: &[i16],
+    unique: bool,
+    primary: bool,
+    expressions: Option<String>,
+) -> Vec<Datum> {
+    let n = key_columns.len();
+    vec![
+        oid(id),
+        oid(on),
+        Datum::Int16(n as i16),
+        Datum::Int16(n as i16),
+        Datum::Bool(unique),
+        Datum::Bool(false),
+        Datum::Bool(primary),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Bool(false),
+        Datum::Bool(true),
+        Datum::Bool(true),
+        Datum::Bool(false),
+        Datum::Array(key_columns.iter().map(|c| Datum::Int16(*c)).collect()),
+        Datum::Array(vec![oid(0); n]),
+        Datum::Array(vec![oid(0); n]),
+        Datum::Array(vec![Datum::Int16(0); n]),
+        expressions.map_or(Datum::Null, Datum::String),
+        Datum::Null,
+    ]
 }
 
 fn pg_database(cx: &SystemContext) -> SystemRelation {
@@ -767,7 +1070,10 @@ fn pg_constraint(cx: &SystemContext) -> SystemRelation {
             continue;
         };
         for (n, key) in keys.iter().enumerate() {
-            let Some(constraint_oid) = oids::of_constraint(entry.id, n) else {
+            let (Some(constraint_oid), Some(index_oid)) = (
+                oids::of_constraint(entry.id, n),
+                oids::of_key_index(entry.id, n),
+            ) else {
                 continue;
             };
             r.push(vec![
@@ -780,7 +1086,7 @@ fn pg_constraint(cx: &SystemContext) -> SystemRelation {
                 Datum::Bool(true),
                 oid(table_oid),
                 oid(0),
-                oid(0),
+                oid(index_oid),
                 oid(0),
                 oid(0),
                 text(" "),
@@ -817,7 +1123,7 @@ fn pg_attrdef(cx: &SystemContext) -> SystemRelation {
         ("adbin", Text),
     ]);
     for (table_oid, entry) in relations(cx) {
-        let CatalogItem::Table { defaults, .. } = &entry.item else {
+        let CatalogItem::Table { defaults, desc, .. } = &entry.item else {
             continue;
         };
         for (column, default) in defaults.iter().enumerate() {
@@ -829,11 +1135,33 @@ fn pg_attrdef(cx: &SystemContext) -> SystemRelation {
                 oid(default_oid),
                 oid(table_oid),
                 Datum::Int16(column as i16 + 1),
-                text(sql),
+                text(&default_expression(sql, &desc.types[column].scalar_type)),
             ]);
         }
     }
     r
+}
+
+/// A column default as PostgreSQL prints it back (`pg_get_expr` of `pg_attrdef.adbin`): a
+/// string literal carries the column type's cast (`'pen'::text`), anything else reads as
+/// written.
+pub fn default_expression(sql: &str, typ: &ScalarType) -> String {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let parsed = sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr());
+    match parsed {
+        Ok(sqlparser::ast::Expr::Value(v))
+            if matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_)) =>
+        {
+            let type_name = match typ {
+                ScalarType::Char { .. } => "bpchar".to_string(),
+                other => other.without_modifiers().sql_name(),
+            };
+            format!("{sql}::{type_name}")
+        }
+        _ => sql.to_string(),
+    }
 }
 
 fn pg_tables(cx: &SystemContext) -> SystemRelation {
@@ -865,10 +1193,13 @@ fn pg_tables(cx: &SystemContext) -> SystemRelation {
     r
 }
 
+/// Whether a relation has an index: one of its own, or one behind a key.
 fn has_index(cx: &SystemContext, entry: &CatalogEntry) -> bool {
-    cx.catalog
-        .entries()
-        .any(|e| matches!(&e.item, CatalogItem::Index { on, .. } if *on == entry.id))
+    matches!(&entry.item, CatalogItem::Table { keys, .. } if !keys.is_empty())
+        || cx
+            .catalog
+            .entries()
+            .any(|e| matches!(&e.item, CatalogItem::Index { on, .. } if *on == entry.id))
 }
 
 fn pg_views(cx: &SystemContext) -> SystemRelation {
@@ -927,20 +1258,68 @@ fn pg_indexes(cx: &SystemContext) -> SystemRelation {
         ("tablespace", Text),
         ("indexdef", Text),
     ]);
-    for (_, entry) in relations(cx) {
-        let CatalogItem::Index { on, .. } = &entry.item else {
+    for index in index_definitions(cx) {
+        r.push(vec![
+            text(crate::catalog::DEFAULT_SCHEMA),
+            text(&index.table),
+            text(&index.name),
+            Datum::Null,
+            text(&index.definition),
+        ]);
+    }
+    r
+}
+
+/// What `pg_get_indexdef` and `pg_indexes` say of an index.
+pub struct IndexDefinition {
+    pub oid: u32,
+    pub name: String,
+    pub table: String,
+    /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (keys)`, as PostgreSQL
+    /// prints it (psql shows what follows `USING`; the pretty form leaves out the schema,
+    /// which is on the search path).
+    pub definition: String,
+    /// Each key's column name or expression, in order.
+    pub keys: Vec<String>,
+}
+
+/// Every index: the user's, then those behind keys.
+pub fn index_definitions(cx: &SystemContext) -> Vec<IndexDefinition> {
+    let mut all = Vec::new();
+    for (id, entry) in relations(cx) {
+        let CatalogItem::Index { on, unique, .. } = &entry.item else {
             continue;
         };
         let Some(table) = cx.catalog.get(*on) else {
             continue;
         };
-        r.push(vec![
-            text(crate::catalog::DEFAULT_SCHEMA),
-            text(&table.name),
-            text(&entry.name),
-            Datum::Null,
-            text(&entry.create_sql),
-        ]);
+        let keys: Vec<String> = index_columns(cx, &entry.item)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        all.push(IndexDefinition {
+            oid: id,
+            name: entry.name.clone(),
+            table: table.name.clone(),
+            definition: format!(
+                "CREATE {}INDEX {} ON {}.{} USING btree ({})",
+                if unique.is_some() { "UNIQUE " } else { "" },
+                entry.name,
+                crate::catalog::DEFAULT_SCHEMA,
+                table.name,
+                keys.join(", ")
+            ),
+            keys,
+        });
     }
-    r
+    for index in key_indexes(cx) {
+        all.push(IndexDefinition {
+            oid: index.oid,
+            name: index.key.name.clone(),
+            table: index.table.name.clone(),
+            definition: index.definition(),
+            keys: index.columns().into_iter().map(|(name, _)| name).collect(),
+        });
+    }
+    all
 }

@@ -167,7 +167,7 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
         },
         // An oid is an Int64 in 0 ..= u32::MAX (see `ScalarType::Oid`); a negative int4
         // names the oid of the same bits, as in PostgreSQL.
-        ScalarType::Oid => {
+        ScalarType::Oid | ScalarType::Reg(_) => {
             let v = to_i64(d, "oid")?;
             if !(i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(&v) {
                 return Err(range("oid"));
@@ -197,6 +197,8 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
                 )));
             }
         },
+        // A vector holds the same array datum as the array type it behaves as.
+        ScalarType::Int2Vector | ScalarType::OidVector => cast(d, &to.as_array())?,
         ScalarType::Unknown => d.clone(),
     })
 }

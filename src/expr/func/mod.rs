@@ -188,6 +188,14 @@ pub enum NamedFunc {
     Decode,
     /// `bytea || bytea`.
     BytesConcat,
+    /// `quote_ident(text)`: the identifier, double-quoted when it would not read back as
+    /// itself unquoted.
+    QuoteIdent,
+    /// `quote_literal(text)`: the string as a single-quoted SQL literal.
+    QuoteLiteral,
+    /// `array || array` (`array_cat`): the elements of both; a NULL operand counts as empty
+    /// (the result is NULL only when both are).
+    ArrayCat,
 }
 
 impl Func {
@@ -210,6 +218,7 @@ impl Func {
                 | Func::Named(NamedFunc::ConcatWs)
                 | Func::Named(NamedFunc::JsonbBuildObject)
                 | Func::Named(NamedFunc::JsonbBuildArray)
+                | Func::Named(NamedFunc::ArrayCat)
         )
     }
 

@@ -610,6 +610,22 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         }
         Encode => Datum::String(super::bytea::encode(bytes(arg(0)?)?, text(arg(1)?)?)?),
         Decode => Datum::Bytes(super::bytea::decode(text(arg(0)?)?, text(arg(1)?)?)?),
+        ArrayCat => match (arg(0)?, arg(1)?) {
+            (Datum::Null, Datum::Null) => Datum::Null,
+            (Datum::Array(a), Datum::Null) | (Datum::Null, Datum::Array(a)) => {
+                Datum::Array(a.clone())
+            }
+            (Datum::Array(a), Datum::Array(b)) => {
+                Datum::Array(a.iter().chain(b.iter()).cloned().collect())
+            }
+            (a, b) => {
+                return Err(EvalError::Internal(format!(
+                    "array_cat of non-arrays {a:?} and {b:?}"
+                )));
+            }
+        },
+        QuoteIdent => Datum::String(string::quote_ident(text(arg(0)?)?)),
+        QuoteLiteral => Datum::String(string::quote_literal(text(arg(0)?)?)),
         BytesConcat => {
             let mut out = bytes(arg(0)?)?.to_vec();
             out.extend_from_slice(bytes(arg(1)?)?);
@@ -766,9 +782,9 @@ pub(super) fn output_type(func: &Func, args: &[ColumnType]) -> ColumnType {
         Func::Concat => t(ScalarType::String),
         Func::MzNow => ColumnType::new(ScalarType::TimestampTz, false),
         Func::GenRandomUuid => ColumnType::new(ScalarType::Uuid, false),
-        Func::MakeRecord => {
-            ColumnType::new(ScalarType::Array(Box::new(ScalarType::Unknown)), false)
-        }
+        // A record is held as an array of its fields; its type names the first field's, the
+        // value an ordered aggregate (`array_agg(x ORDER BY k)`) collects.
+        Func::MakeRecord => ColumnType::new(ScalarType::Array(Box::new(first())), false),
         Func::MakeArray => ColumnType::new(ScalarType::Array(Box::new(first())), false),
         Func::ArrayQuantified { .. } => ColumnType::new(ScalarType::Bool, true),
         Func::ArrayIndex => match args.first().map(|a| &a.scalar_type) {
@@ -820,8 +836,9 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
             t(ScalarType::Bool)
         }
         RegexpMatch | StringToArray => t(ScalarType::Array(Box::new(ScalarType::String))),
-        ArrayToString | Md5 | Encode => t(ScalarType::String),
+        ArrayToString | Md5 | Encode | QuoteIdent | QuoteLiteral => t(ScalarType::String),
         Sha256 | Decode | BytesConcat => t(ScalarType::Bytes),
+        ArrayCat => ColumnType::new(first, args.iter().all(|a| a.nullable)),
         ArrayPosition => ColumnType::new(ScalarType::Int32, true),
         Abs | Ceil | Floor | Round | Trunc | NumericSqrt => t(first),
         Sign => t(match first {

@@ -14,7 +14,7 @@ use crate::catalog::system::{
     oids::{self, SUPERUSER},
 };
 use crate::expr::{Func, ScalarExpr};
-use crate::repr::{Datum, ScalarType};
+use crate::repr::{Datum, RegKind, ScalarType};
 use crate::sql::Result;
 
 /// The catalog function `name` of `arity` arguments, if this module plans it: its
@@ -37,6 +37,37 @@ pub fn plan(
         }
         ("pg_get_viewdef", 1 | 2) => view_definition,
         ("pg_get_indexdef", 1 | 3) => index_definition,
+        ("pg_get_constraintdef", 1 | 2) => constraint_definition,
+        // Freshet keeps no extended statistics, has no sequences and no functions of users.
+        ("pg_get_statisticsobjdef_columns", 1)
+        | ("pg_get_serial_sequence", 2)
+        | ("pg_get_function_result", 1)
+        | ("pg_get_function_arguments", 1)
+        | ("pg_get_function_identity_arguments", 1) => {
+            |_, _| Ok((ScalarExpr::null(ScalarType::String), ScalarType::String))
+        }
+        // There are no publications to publish a relation in (logical replication).
+        ("pg_relation_is_publishable", 1) => |_, args| {
+            let oid = as_oid(args)?;
+            Ok((
+                when_not_null(oid, boolean(false), ScalarType::Bool),
+                ScalarType::Bool,
+            ))
+        },
+        ("pg_collation_is_visible" | "pg_opclass_is_visible", 1) => is_visible,
+        ("current_setting", 1 | 2) => current_setting,
+        // The argument's type, planned: a constant of it.
+        ("pg_typeof", 1) => |_, args| {
+            let typ = args
+                .into_iter()
+                .next()
+                .map_or(ScalarType::Unknown, |(_, t)| t);
+            let kind = RegKind::Type;
+            Ok((
+                ScalarExpr::literal(Datum::Int64(i64::from(typ.oid())), ScalarType::Reg(kind)),
+                ScalarType::Reg(kind),
+            ))
+        },
         // Expressions are stored as their SQL text already.
         ("pg_get_expr", 2 | 3) => {
             |_, args| Ok((first(args, &ScalarType::String)?, ScalarType::String))
@@ -57,9 +88,26 @@ pub fn plan(
             |_, _| Ok((boolean(true), ScalarType::Bool))
         }
         ("current_schemas", 1) => current_schemas,
+        ("to_regclass", 1) => |cx, args| to_reg(cx, RegKind::Class, args),
+        ("to_regtype", 1) => |cx, args| to_reg(cx, RegKind::Type, args),
+        ("to_regproc" | "to_regprocedure", 1) => |cx, args| to_reg(cx, RegKind::Proc, args),
+        ("to_regnamespace", 1) => |cx, args| to_reg(cx, RegKind::Namespace, args),
+        ("to_regrole", 1) => |cx, args| to_reg(cx, RegKind::Role, args),
         _ => return None,
     };
     Some(plan_args().and_then(|args| planner(cx, args)))
+}
+
+/// `to_regclass(name)` and its siblings: the oid, NULL when no object has the name.
+fn to_reg(cx: &SystemContext, kind: RegKind, args: Vec<Typed>) -> Result<Typed> {
+    let name = args
+        .into_iter()
+        .next()
+        .unwrap_or((ScalarExpr::null(ScalarType::String), ScalarType::String));
+    Ok((
+        super::reg_types::plan_input(cx, kind, name, true)?,
+        ScalarType::Reg(kind),
+    ))
 }
 
 fn is_visible(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
@@ -115,17 +163,112 @@ fn view_definition(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
     ))
 }
 
+/// `pg_get_indexdef(oid [, column, pretty])`: the whole definition, or with a column
+/// number above 0 that key's column name or expression.
 fn index_definition(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
-    let cases = cx
-        .catalog
-        .entries()
-        .filter(|e| matches!(e.item, CatalogItem::Index { .. }))
-        .filter_map(|e| Some((oids::of_item(e.id)?, Datum::String(e.create_sql.clone()))))
+    let mut args = args.into_iter();
+    let oid = argument(args.next(), &ScalarType::Oid)?;
+    let column = match args.next() {
+        Some(arg) => argument(Some(arg), &ScalarType::Int32)?,
+        None => int(0),
+    };
+    let pretty = match args.next() {
+        Some(arg) => argument(Some(arg), &ScalarType::Bool)?,
+        None => boolean(false),
+    };
+    let mut result = ScalarExpr::null(ScalarType::String);
+    for index in system::pg_catalog::index_definitions(cx).into_iter().rev() {
+        // Pretty-printed, the table's schema (on the search path) is left out.
+        let unqualified = index.definition.replacen(
+            &format!(" ON {}.", crate::catalog::DEFAULT_SCHEMA),
+            " ON ",
+            1,
+        );
+        let mut by_column = ScalarExpr::If {
+            cond: Box::new(pretty.clone()),
+            then: Box::new(string(&unqualified)),
+            els: Box::new(string(&index.definition)),
+        };
+        for (n, key) in index.keys.iter().enumerate().rev() {
+            by_column = ScalarExpr::If {
+                cond: Box::new(ScalarExpr::call(
+                    Func::Eq,
+                    vec![column.clone(), int(n as i32 + 1)],
+                )),
+                then: Box::new(string(key)),
+                els: Box::new(by_column),
+            };
+        }
+        // A column past the last key gives an empty string, as in PostgreSQL.
+        let by_column = ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(
+                Func::Gt,
+                vec![column.clone(), int(index.keys.len() as i32)],
+            )),
+            then: Box::new(string("")),
+            els: Box::new(by_column),
+        };
+        result = ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(
+                Func::Eq,
+                vec![oid.clone(), oid_literal(index.oid)],
+            )),
+            then: Box::new(by_column),
+            els: Box::new(result),
+        };
+    }
+    Ok((result, ScalarType::String))
+}
+
+/// `pg_get_constraintdef(oid [, pretty])`: `PRIMARY KEY (a)`, `UNIQUE (a, b)`.
+fn constraint_definition(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let cases = system::key_indexes::key_indexes(cx)
+        .iter()
+        .map(|index| {
+            (
+                index.constraint_oid,
+                Datum::String(index.constraint_definition()),
+            )
+        })
         .collect();
     Ok((
         lookup(as_oid(args)?, cases, ScalarType::String),
         ScalarType::String,
     ))
+}
+
+/// `current_setting(name [, missing_ok])`: a session variable's value, as SHOW prints it.
+fn current_setting(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let mut args = args.into_iter();
+    let name = argument(args.next(), &ScalarType::String)?;
+    let missing_ok = match args.next() {
+        Some(arg) => Some(argument(Some(arg), &ScalarType::Bool)?),
+        None => None,
+    };
+    if let ScalarExpr::Literal(Ok(Datum::String(n)), _) = &name {
+        let value = cx.settings.get(&n.to_lowercase());
+        return match (value, &missing_ok) {
+            (Some(v), _) => Ok((string(v), ScalarType::String)),
+            (None, Some(_)) => Ok((ScalarExpr::null(ScalarType::String), ScalarType::String)),
+            (None, None) => Err(crate::sql::PlanError::UnknownObject(format!(
+                "unrecognized configuration parameter \"{n}\""
+            ))),
+        };
+    }
+    // A name known only at run time: compare it with every variable's.
+    let lowered = ScalarExpr::call(Func::Named(crate::expr::func::NamedFunc::Lower), vec![name]);
+    let result =
+        cx.settings
+            .iter()
+            .rev()
+            .fold(ScalarExpr::null(ScalarType::String), |els, (n, v)| {
+                ScalarExpr::If {
+                    cond: Box::new(ScalarExpr::call(Func::Eq, vec![lowered.clone(), string(n)])),
+                    then: Box::new(string(v)),
+                    els: Box::new(els),
+                }
+            });
+    Ok((result, ScalarType::String))
 }
 
 fn current_schemas(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {

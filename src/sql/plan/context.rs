@@ -23,7 +23,14 @@ pub struct SessionContext {
     pub user: String,
     pub database: String,
     pub conn_id: u32,
+    /// The session's variables (what SHOW prints), by lower-case name, for
+    /// `current_setting()` and `pg_settings`.
+    pub settings: Settings,
 }
+
+/// Session variables by lower-case name. Shared, since every statement's context holds them
+/// and they rarely change.
+pub type Settings = std::sync::Arc<std::collections::BTreeMap<String, String>>;
 
 /// A binding made while planning, wrapped around the statement's expression at the end.
 pub enum LetBinding {
@@ -77,6 +84,16 @@ pub struct StatementContext<'a> {
 }
 
 impl<'a> StatementContext<'a> {
+    /// What system relations and catalog functions read: the catalog and the session.
+    pub fn system_context(&self) -> crate::catalog::system::SystemContext<'_> {
+        crate::catalog::system::SystemContext {
+            catalog: self.catalog,
+            user: &self.session.user,
+            database: &self.session.database,
+            settings: &self.session.settings,
+        }
+    }
+
     pub fn new(
         catalog: &'a Catalog,
         param_types: Vec<Option<ScalarType>>,

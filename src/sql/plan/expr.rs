@@ -303,7 +303,40 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 {
                     return Ok((ScalarExpr::call(crate::expr::Func::MakeArray, vec![]), typ));
                 }
-                let (e, from) = self.plan_expr_typed_param(inner, &typ)?;
+                // A parameter cast to `regclass` and its siblings is a name: text.
+                let hint = match typ {
+                    ScalarType::Reg(_) => ScalarType::String,
+                    _ => typ.clone(),
+                };
+                let (e, from) = self.plan_expr_typed_param(inner, &hint)?;
+                // Names to and from `regclass` and its siblings need the catalog.
+                match (&from, &typ) {
+                    (ScalarType::String | ScalarType::Unknown, ScalarType::Reg(kind))
+                    | (
+                        ScalarType::VarChar { .. } | ScalarType::Char { .. },
+                        ScalarType::Reg(kind),
+                    ) => {
+                        let cx = self.scx.system_context();
+                        return Ok((
+                            super::reg_types::plan_input(&cx, *kind, (e, from), false)?,
+                            typ,
+                        ));
+                    }
+                    (ScalarType::Reg(kind), to) if to.is_string_like() => {
+                        let cx = self.scx.system_context();
+                        let name = super::reg_types::plan_output(&cx, *kind, e);
+                        return Ok((
+                            func::plan_cast(
+                                name,
+                                &ScalarType::String,
+                                &typ,
+                                CastContext::Explicit,
+                            )?,
+                            typ,
+                        ));
+                    }
+                    _ => {}
+                }
                 Ok((func::plan_cast(e, &from, &typ, CastContext::Explicit)?, typ))
             }
             Expr::UnaryOp { op, expr: inner } => match op {
@@ -522,23 +555,57 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }
             Expr::Array(array) => self.plan_array(array),
             Expr::CompoundFieldAccess { root, access_chain } => {
-                let (mut planned, mut typ) = self.plan_expr(root)?;
+                // `t.col[i]` parses as `t` then `.col` then `[i]`: the leading dot parts name
+                // the column.
+                let dots = access_chain
+                    .iter()
+                    .take_while(|a| matches!(a, ast::AccessExpr::Dot(Expr::Identifier(_))))
+                    .count();
+                let (mut planned, mut typ) = match root.as_ref() {
+                    Expr::Identifier(first) if dots > 0 => {
+                        let mut parts = vec![first.clone()];
+                        parts.extend(access_chain[..dots].iter().filter_map(|a| match a {
+                            ast::AccessExpr::Dot(Expr::Identifier(id)) => Some(id.clone()),
+                            _ => None,
+                        }));
+                        self.plan_expr(&Expr::CompoundIdentifier(parts))?
+                    }
+                    _ => self.plan_expr(root)?,
+                };
+                let access_chain = if matches!(root.as_ref(), Expr::Identifier(_)) {
+                    &access_chain[dots..]
+                } else {
+                    &access_chain[..]
+                };
                 for access in access_chain {
                     let ast::AccessExpr::Subscript(ast::Subscript::Index { index }) = access else {
                         return Err(PlanError::unsupported(format!(
                             "array slices and field access ({expr})"
                         )));
                     };
-                    let ScalarType::Array(element) = typ else {
+                    let Some(element) = typ.array_element() else {
                         return Err(PlanError::DatatypeMismatch(format!(
                             "cannot subscript type {} because it does not support subscripting",
                             typ.sql_name()
                         )));
                     };
                     let (i, it) = self.plan_expr(index)?;
-                    let i = func::plan_cast(i, &it, &ScalarType::Int32, CastContext::Implicit)?;
+                    let mut i = func::plan_cast(i, &it, &ScalarType::Int32, CastContext::Implicit)?;
+                    // A vector's subscripts start at 0.
+                    if typ.vector_element().is_some() {
+                        i = ScalarExpr::call(
+                            crate::expr::Func::Add,
+                            vec![
+                                i,
+                                ScalarExpr::literal(
+                                    crate::repr::Datum::Int32(1),
+                                    ScalarType::Int32,
+                                ),
+                            ],
+                        );
+                    }
                     planned = ScalarExpr::call(crate::expr::Func::ArrayIndex, vec![planned, i]);
-                    typ = *element;
+                    typ = element;
                 }
                 Ok((planned, typ))
             }
@@ -548,7 +615,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
 
     /// `x op ANY (array)` / `x op ALL (array)`: the comparison is planned once for `x` and an
     /// element, and evaluated per element (see `Func::ArrayQuantified`). An untyped literal
-    /// (`'{1,2}'`) is an array of `x`'s type, as in PostgreSQL.
+    /// (`'{1,2}'`) or parameter (`$1`) is an array of `x`'s type, as in PostgreSQL.
     fn plan_array_quantified(
         &mut self,
         left: &Expr,
@@ -557,9 +624,17 @@ impl<'s, 'a> ExprContext<'s, 'a> {
         all: bool,
     ) -> Result<Typed> {
         let (x, xt) = self.plan_expr(left)?;
-        let (a, at) = self.plan_expr(array)?;
+        let (a, at) = if xt == ScalarType::Unknown {
+            self.plan_expr(array)?
+        } else {
+            self.plan_expr_typed_param(array, &ScalarType::Array(Box::new(xt.without_modifiers())))?
+        };
         let (a, element) = match at {
             ScalarType::Array(element) => (a, *element),
+            ScalarType::Int2Vector | ScalarType::OidVector => {
+                let element = at.vector_element().unwrap_or(ScalarType::Int16);
+                (a, element)
+            }
             ScalarType::Unknown => {
                 let want = ScalarType::Array(Box::new(xt.clone()));
                 (
@@ -631,9 +706,14 @@ impl<'s, 'a> ExprContext<'s, 'a> {
     /// '{}')`. The elements' order is unspecified, so an ORDER BY in the subquery is refused
     /// rather than ignored.
     fn plan_array_subquery(&mut self, query: &ast::Query) -> Result<Typed> {
-        if query.order_by.is_some() {
-            return Err(PlanError::unsupported("ARRAY(subquery) with ORDER BY"));
-        }
+        let order_by = match &query.order_by {
+            None => None,
+            Some(ast::OrderBy {
+                kind: ast::OrderByKind::Expressions(items),
+                interpolate: None,
+            }) => Some(items),
+            Some(_) => return Err(PlanError::unsupported("this ORDER BY in ARRAY(subquery)")),
+        };
         let single_column = match query.body.as_ref() {
             ast::SetExpr::Select(select) => {
                 select.projection.len() == 1
@@ -665,16 +745,45 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                     .is_empty() =>
             {
                 let mut select = select.as_ref().clone();
-                let element = match &select.projection[0] {
-                    ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
-                        e.clone()
+                let (element, alias) = match &select.projection[0] {
+                    ast::SelectItem::UnnamedExpr(e) => (e.clone(), None),
+                    ast::SelectItem::ExprWithAlias { expr: e, alias } => {
+                        (e.clone(), Some(normalize_ident(alias)))
                     }
                     _ => unreachable!("checked: one expression"),
                 };
+                // The subquery's ORDER BY orders the array: `ORDER BY 1` and the column's
+                // alias name the element itself.
+                let order = match order_by {
+                    None => String::new(),
+                    Some(items) => {
+                        let keys = items
+                            .iter()
+                            .map(|item| {
+                                let names_element = match &item.expr {
+                                    Expr::Value(v) => matches!(&v.value, Value::Number(n, _) if n == "1"),
+                                    Expr::Identifier(id) => alias.as_deref() == Some(normalize_ident(id).as_str()),
+                                    _ => false,
+                                };
+                                let mut item = item.clone();
+                                if names_element {
+                                    item.expr = element.clone();
+                                }
+                                item.to_string()
+                            })
+                            .collect::<Vec<_>>();
+                        format!(" ORDER BY {}", keys.join(", "))
+                    }
+                };
                 select.projection = vec![ast::SelectItem::UnnamedExpr(parse_expression(&format!(
-                    "coalesce(array_agg({element}), '{{}}')"
+                    "coalesce(array_agg({element}{order}), '{{}}')"
                 ))?)];
                 format!("({select})")
+            }
+            _ if order_by.is_some() => {
+                return Err(PlanError::unsupported(
+                    "ORDER BY in ARRAY(subquery) over this query",
+                ));
             }
             _ => format!("(SELECT coalesce(array_agg(s.x), '{{}}') FROM ({query}) AS s(x))"),
         };
@@ -747,6 +856,14 @@ impl<'s, 'a> ExprContext<'s, 'a> {
 
     /// `$n`: the bound value when executing, typed by the client's declaration or by
     /// inference (`hint`: the type the context wants); untyped parameters default to text.
+    ///
+    /// When executing, the bound values were decoded as the types Describe reported — the
+    /// client's declarations included — but the declarations themselves may not be known
+    /// here. Inferring the type from `hint` alone would then label, say, an `int2` value as
+    /// the `int4` column it is compared with or inserted into, and no cast would ever convert
+    /// it. So an undeclared parameter with a bound value takes the type the value has (see
+    /// `bound_value_type`), the contexts plan their casts from it as they would have from
+    /// the declaration, and the value itself is checked against the planned type.
     fn plan_parameter(&mut self, placeholder: &str, hint: Option<&ScalarType>) -> Result<Typed> {
         let n: usize = placeholder
             .strip_prefix('$')
@@ -755,6 +872,11 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             .ok_or_else(|| {
                 PlanError::Syntax(format!("syntax error at or near \"{placeholder}\""))
             })?;
+        let hint = hint.filter(|h| **h != ScalarType::Unknown);
+        let bound = self
+            .scx
+            .param_values
+            .map(|values| values.get(n - 1).unwrap_or(&Datum::Null));
         let typ = {
             let mut types = self.scx.param_types.borrow_mut();
             if types.len() < n {
@@ -762,22 +884,43 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }
             let typ = match (&types[n - 1], hint) {
                 (Some(t), _) => t.clone(),
-                (None, Some(h)) if *h != ScalarType::Unknown => h.clone(),
-                (None, _) => ScalarType::String,
+                (None, hint) => bound
+                    .and_then(|value| bound_value_type(value, hint))
+                    .or_else(|| hint.cloned())
+                    .unwrap_or(ScalarType::String),
             };
             types[n - 1] = Some(typ.clone());
             typ
         };
-        Ok((self.parameter_value(n, &typ), typ))
+        Ok((self.parameter_value(n, bound, &typ)?, typ))
     }
 
-    fn parameter_value(&self, n: usize, typ: &ScalarType) -> ScalarExpr {
-        match self.scx.param_values {
-            Some(values) => ScalarExpr::literal(
-                values.get(n - 1).cloned().unwrap_or(Datum::Null),
-                typ.clone(),
-            ),
-            None => ScalarExpr::null(typ.clone()),
+    /// The literal for `$n` of type `typ`: its bound value (converted, should the value's
+    /// representation not be `typ`'s), or a NULL of that type while describing.
+    fn parameter_value(
+        &self,
+        n: usize,
+        bound: Option<&Datum>,
+        typ: &ScalarType,
+    ) -> Result<ScalarExpr> {
+        let Some(value) = bound else {
+            return Ok(ScalarExpr::null(typ.clone()));
+        };
+        if value.is_instance_of(typ) {
+            return Ok(ScalarExpr::literal(value.clone(), typ.clone()));
+        }
+        let mismatch = || {
+            PlanError::DatatypeMismatch(format!(
+                "parameter ${n} was bound to a value that is not of type {}",
+                typ.sql_name()
+            ))
+        };
+        let from = bound_value_type(value, None).ok_or_else(mismatch)?;
+        let literal = ScalarExpr::literal(value.clone(), from.clone());
+        let cast = func::plan_cast(literal, &from, typ, CastContext::Explicit)?;
+        match &cast {
+            ScalarExpr::Literal(Ok(v), _) if v.is_instance_of(typ) => Ok(cast),
+            _ => Err(mismatch()),
         }
     }
 
@@ -954,12 +1097,7 @@ impl<'s, 'a> ExprContext<'s, 'a> {
             }
         };
         {
-            let scx = self.scx;
-            let cx = crate::catalog::system::SystemContext {
-                catalog: scx.catalog,
-                user: &scx.session.user,
-                database: &scx.session.database,
-            };
+            let cx = self.scx.system_context();
             let plan_args = || args.iter().map(|a| self.plan_expr(a)).collect();
             if let Some(planned) = super::catalog_functions::plan(&cx, &name, args.len(), plan_args)
             {
@@ -1414,6 +1552,41 @@ pub fn plan_number(n: &str) -> Result<Typed> {
     Ok((ScalarExpr::literal(Datum::Numeric(d), typ.clone()), typ))
 }
 
+/// The type to plan a parameter bound to `value` as, when the client's declaration is not
+/// known: the type Describe reported for it, as far as the value tells. That is `hint` (what
+/// inference would give) if the value is a value of it and `hint` has no modifier the value
+/// might not satisfy (`numeric(p,s)`, `varchar(n)`, `char(n)`: the value then goes through
+/// the context's cast); otherwise the value's own type (`text` for strings). `None` for NULL
+/// and for an array whose element type the value does not show, with no usable hint.
+fn bound_value_type(value: &Datum, hint: Option<&ScalarType>) -> Option<ScalarType> {
+    fn has_modifiers(t: &ScalarType) -> bool {
+        match t {
+            ScalarType::Numeric { typmod } => typmod.is_some(),
+            ScalarType::VarChar { max_length } => max_length.is_some(),
+            ScalarType::Char { .. } => true,
+            ScalarType::Array(elem) => has_modifiers(elem),
+            _ => false,
+        }
+    }
+    if value.is_null() {
+        return None;
+    }
+    if let Some(h) = hint
+        && value.is_instance_of(h)
+        && !has_modifiers(h)
+    {
+        return Some(h.clone());
+    }
+    value.natural_type().or_else(|| match value {
+        Datum::String(_) => Some(ScalarType::String),
+        Datum::Array(items) => match items.iter().find(|d| !d.is_null()) {
+            Some(Datum::String(_)) | None => Some(ScalarType::Array(Box::new(ScalarType::String))),
+            Some(_) => None,
+        },
+        _ => None,
+    })
+}
+
 fn as_placeholder(expr: &Expr) -> Option<&str> {
     match expr {
         Expr::Value(v) => match &v.value {
@@ -1489,4 +1662,137 @@ pub fn binary_op_name(op: &BinaryOperator) -> Result<String> {
         other => return Err(PlanError::unsupported(format!("operator {other}"))),
     }
     .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::sql::plan::{Plan, plan};
+
+    /// Plans `sql` as when executing with `values` bound and no declared types (what the
+    /// session sends), returning the result types and rows.
+    fn execute(sql: &str, values: &[Datum]) -> Result<(Vec<ScalarType>, Vec<Row>)> {
+        execute_typed(sql, vec![], values)
+    }
+
+    fn execute_typed(
+        sql: &str,
+        types: Vec<Option<ScalarType>>,
+        values: &[Datum],
+    ) -> Result<(Vec<ScalarType>, Vec<Row>)> {
+        let catalog = Catalog::default();
+        let scx = StatementContext::new(&catalog, types, Some(values));
+        let stmt = crate::sql::parse(sql).expect("parses").remove(0);
+        let Plan::Select { expr, desc, .. } = plan(&scx, &stmt)? else {
+            panic!("{sql}: not a SELECT");
+        };
+        let rows = crate::expr::constant::eval_constant(&expr)
+            .expect("constant")?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
+        Ok((
+            desc.types.into_iter().map(|t| t.scalar_type).collect(),
+            rows,
+        ))
+    }
+
+    #[test]
+    fn a_bound_int2_value_is_converted_where_the_plan_wants_another_type() {
+        let int2 = [Datum::Int16(41)];
+        let (types, rows) = execute("SELECT $1 + 1, $1::int, $1::bigint, $1", &int2).unwrap();
+        assert_eq!(
+            types,
+            [
+                ScalarType::Int32,
+                ScalarType::Int32,
+                ScalarType::Int64,
+                ScalarType::Int16
+            ]
+        );
+        assert_eq!(
+            rows,
+            [Row::new(vec![
+                Datum::Int32(42),
+                Datum::Int32(41),
+                Datum::Int64(41),
+                Datum::Int16(41),
+            ])]
+        );
+        let (_, rows) = execute("SELECT 41 = $1, 40 < $1", &int2).unwrap();
+        assert_eq!(rows, [Row::new(vec![Datum::Bool(true), Datum::Bool(true)])]);
+    }
+
+    #[test]
+    fn a_bound_value_not_of_its_declared_type_is_converted_or_refused() {
+        let (types, rows) = execute_typed(
+            "SELECT $1",
+            vec![Some(ScalarType::Int32)],
+            &[Datum::Int16(4)],
+        )
+        .unwrap();
+        assert_eq!(types, [ScalarType::Int32]);
+        assert_eq!(rows, [Row::new(vec![Datum::Int32(4)])]);
+        let refused = execute_typed(
+            "SELECT $1",
+            vec![Some(ScalarType::Date)],
+            &[Datum::Int16(4)],
+        );
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn a_bound_array_value_keeps_its_element_type_under_any() {
+        let int2s = [Datum::Array(vec![Datum::Int16(1), Datum::Int16(2)])];
+        let (_, rows) = execute("SELECT 2 = ANY($1), 3 = ANY($1)", &int2s).unwrap();
+        assert_eq!(
+            rows,
+            [Row::new(vec![Datum::Bool(true), Datum::Bool(false)])]
+        );
+    }
+
+    #[test]
+    fn bound_values_take_the_hint_only_when_they_are_values_of_it() {
+        let hint = |t: ScalarType| Some(t);
+        // A value of the hint, with no modifier to enforce: the hint (oid, varchar).
+        assert_eq!(
+            bound_value_type(&Datum::Int64(7), hint(ScalarType::Oid).as_ref()),
+            Some(ScalarType::Oid)
+        );
+        assert_eq!(
+            bound_value_type(&Datum::string("x"), hint(ScalarType::String).as_ref()),
+            Some(ScalarType::String)
+        );
+        // Otherwise the value's own type, so that the context casts it.
+        assert_eq!(
+            bound_value_type(&Datum::Int16(7), hint(ScalarType::Int32).as_ref()),
+            Some(ScalarType::Int16)
+        );
+        let varchar3 = ScalarType::VarChar {
+            max_length: Some(3),
+        };
+        assert_eq!(
+            bound_value_type(&Datum::string("long"), Some(&varchar3)),
+            Some(ScalarType::String)
+        );
+        let numeric = ScalarType::Numeric {
+            typmod: Some((10, 2)),
+        };
+        assert_eq!(
+            bound_value_type(&Datum::Numeric(Decimal::ONE), Some(&numeric)),
+            Some(ScalarType::Numeric { typmod: None })
+        );
+        // NULL says nothing; an empty array is an array of its hint's elements, or of text.
+        assert_eq!(bound_value_type(&Datum::Null, None), None);
+        let int4s = ScalarType::Array(Box::new(ScalarType::Int32));
+        assert_eq!(
+            bound_value_type(&Datum::Array(vec![]), Some(&int4s)),
+            Some(int4s)
+        );
+        assert_eq!(
+            bound_value_type(&Datum::Array(vec![]), None),
+            Some(ScalarType::Array(Box::new(ScalarType::String)))
+        );
+    }
 }

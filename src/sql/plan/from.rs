@@ -118,8 +118,14 @@ fn set_function_call(factor: &TableFactor) -> Result<Option<SetFunctionCall<'_>>
         }
         _ => return Ok(None),
     };
-    let [ast::ObjectNamePart::Identifier(ident)] = name.0.as_slice() else {
-        return Ok(None);
+    // `pg_catalog.generate_series(...)` is the same function.
+    let ident = match name.0.as_slice() {
+        [ast::ObjectNamePart::Identifier(ident)] => ident,
+        [
+            ast::ObjectNamePart::Identifier(schema),
+            ast::ObjectNamePart::Identifier(ident),
+        ] if normalize_ident(schema) == crate::catalog::system::PG_CATALOG => ident,
+        _ => return Ok(None),
     };
     let name = normalize_ident(ident);
     if !super::set_functions::is_set_function(&name) {

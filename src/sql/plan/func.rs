@@ -61,6 +61,12 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
         (a, b) if a.is_string_like() && b.is_string_like() => true,
         (Time, Interval) => true,
         (Int16 | Int32 | Int64, Oid) => true,
+        // A vector and the array it behaves as.
+        (a, b) if a.as_array() == b.as_array() => true,
+        // An array converts element by element, in the same context (PostgreSQL).
+        (Array(a), Array(b)) => can_cast(a, b, CastContext::Implicit),
+        // The reg* aliases are oids: they convert to and from oid (and integers) freely.
+        (Int16 | Int32 | Int64 | Oid, Reg(_)) | (Reg(_), Oid) => true,
         _ => false,
     };
     if implicit || ccx == CastContext::Implicit {
@@ -71,6 +77,7 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
         _ if temporal_rank(from).is_some() && temporal_rank(to).is_some() => true,
         (_, String | VarChar { .. } | Char { .. }) => true,
         (Timestamp | TimestampTz, Time) => true,
+        (Array(a), Array(b)) => can_cast(a, b, CastContext::Assignment),
         _ => false,
     };
     if assignment || ccx == CastContext::Assignment {
@@ -79,7 +86,8 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
     match (from, to) {
         (String | VarChar { .. } | Char { .. }, _) => true,
         (Int32 | Int64, Bool) | (Bool, Int32) => true,
-        (Oid, Int32 | Int64) => true,
+        (Oid | Reg(_), Int32 | Int64) => true,
+        (Reg(_), Reg(_)) => true,
         (Interval, Time) => true,
         (Jsonb, _) if to.is_string_like() => true,
         (_, Jsonb) => true,
@@ -98,6 +106,17 @@ pub fn plan_cast(
 ) -> Result<ScalarExpr> {
     if from == to || *to == ScalarType::Unknown {
         return Ok(expr);
+    }
+    // A vector's text is its elements, space-separated (`array_to_string(v, ' ')`).
+    if from.vector_element().is_some() && to.is_string_like() {
+        let text = ScalarExpr::call(
+            Func::Named(NamedFunc::ArrayToString),
+            vec![
+                expr,
+                ScalarExpr::literal(Datum::String(" ".into()), ScalarType::String),
+            ],
+        );
+        return plan_cast(text, &ScalarType::String, to, ccx);
     }
     if !can_cast(from, to, ccx) {
         return Err(PlanError::CannotCast {
@@ -201,6 +220,12 @@ pub fn common_type(types: &[ScalarType], context: &str) -> Result<ScalarType> {
         if t == best {
             continue;
         }
+        // Arrays meet as arrays of their elements' common type.
+        if let (ScalarType::Array(a), ScalarType::Array(b)) = (&best, &t) {
+            let elem = common_type(&[a.as_ref().clone(), b.as_ref().clone()], context)?;
+            best = ScalarType::Array(Box::new(elem));
+            continue;
+        }
         best = match (
             numeric_rank(&best),
             numeric_rank(&t),
@@ -222,9 +247,10 @@ pub fn common_type(types: &[ScalarType], context: &str) -> Result<ScalarType> {
                 }
             }
             _ if best.is_string_like() && t.is_string_like() => ScalarType::String,
-            // An oid compared with an integer is compared as an oid (PostgreSQL).
-            _ if best == ScalarType::Oid && t.is_integer() => best,
-            _ if t == ScalarType::Oid && best.is_integer() => t,
+            // An oid compared with an integer is compared as an oid (PostgreSQL), and so is
+            // a reg* alias compared with an oid or an integer.
+            _ if best.is_oid_like() && (t.is_integer() || t.is_oid_like()) => ScalarType::Oid,
+            _ if t.is_oid_like() && best.is_integer() => ScalarType::Oid,
             _ => {
                 return Err(PlanError::DatatypeMismatch(format!(
                     "{context} types {} and {} cannot be matched",
@@ -313,6 +339,28 @@ pub fn plan_binary_op(op: &str, left: Typed, right: Typed) -> Result<Typed> {
         "||" if lt == Bytes && matches!(rt, Bytes | Unknown) => {
             let r = plan_cast(right.0, &rt, &Bytes, CastContext::Implicit)?;
             call2(Func::Named(NamedFunc::BytesConcat), left.0, r, Bytes)
+        }
+        // Arrays: `array || array`, `array || element`, `element || array`.
+        "||" if matches!(lt, Array(_)) || matches!(rt, Array(_)) => {
+            let array_type = match (&lt, &rt) {
+                (Array(_), Array(_)) => common_type(&[lt.clone(), rt.clone()], "ARRAY")?,
+                (Array(_), _) => lt.clone(),
+                _ => rt.clone(),
+            };
+            let Array(element) = &array_type else {
+                return Err(operator_error(op, &lt, &rt));
+            };
+            let operand = |(e, t): Typed| -> Result<ScalarExpr> {
+                match t {
+                    Array(_) | Unknown => plan_cast(e, &t, &array_type, CastContext::Implicit),
+                    _ => {
+                        let e = plan_cast(e, &t, element, CastContext::Implicit)?;
+                        Ok(ScalarExpr::call(Func::MakeArray, vec![e]))
+                    }
+                }
+            };
+            let (l, r) = (operand(left)?, operand(right)?);
+            call2(Func::Named(NamedFunc::ArrayCat), l, r, array_type)
         }
         "||" => {
             if lt == Jsonb && rt == Jsonb {
@@ -683,6 +731,18 @@ fn unknown_function_types(name: &str, types: &[ScalarType]) -> PlanError {
 /// Plans a call of a scalar function.
 pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
     use ScalarType::*;
+    // A vector (`int2vector`) is an array subscripted from 0: its bounds are one less than
+    // the array's; everything else sees the array.
+    let first_is_vector = args
+        .first()
+        .is_some_and(|(_, t)| t.vector_element().is_some());
+    let args: Vec<Typed> = args
+        .into_iter()
+        .map(|(e, t)| match t.vector_element() {
+            Some(_) => (e, t.as_array()),
+            None => (e, t),
+        })
+        .collect();
     let named =
         |f: NamedFunc, params: &[Param], ret: ScalarType, args: Vec<Typed>| -> Result<Typed> {
             let exprs = coerce_args(name, args, params, false)?;
@@ -803,6 +863,8 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
             ))
         }
         ("left", 2) => named(NamedFunc::Left, &[Param::Text, Param::Int], String, args),
+        ("quote_ident", 1) => named(NamedFunc::QuoteIdent, &[Param::Text], String, args),
+        ("quote_literal", 1) => named(NamedFunc::QuoteLiteral, &[Param::Text], String, args),
         ("right", 2) => named(NamedFunc::Right, &[Param::Text, Param::Int], String, args),
         ("lpad", 2 | 3) => named(
             NamedFunc::Lpad,
@@ -1058,7 +1120,8 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
         ("jsonb_array_length", 1) => {
             named(NamedFunc::JsonbArrayLength, &[Param::Jsonb], Int32, args)
         }
-        ("jsonb_build_object", _) => {
+        // Freshet has no `json` type: the `json_` builders give jsonb.
+        ("jsonb_build_object" | "json_build_object", _) => {
             let exprs = args
                 .into_iter()
                 .map(|(e, t)| retype_unknown(e, t))
@@ -1068,7 +1131,7 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
                 Jsonb,
             ))
         }
-        ("jsonb_build_array", _) => {
+        ("jsonb_build_array" | "json_build_array", _) => {
             let exprs = args
                 .into_iter()
                 .map(|(e, t)| retype_unknown(e, t))
@@ -1076,6 +1139,31 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
             Ok((
                 ScalarExpr::call(Func::Named(NamedFunc::JsonbBuildArray), exprs),
                 Jsonb,
+            ))
+        }
+        // Arrays are indexed from 1: a dimension's upper bound is its length, its lower
+        // bound 1 (both NULL where the array has no such dimension, or is empty).
+        ("array_upper" | "array_lower", 2) if matches!(first_type, Array(_)) => {
+            let mut args = args;
+            let (dim, dt) = args.remove(1);
+            let dim = plan_cast(dim, &dt, &Int32, CastContext::Implicit)?;
+            let (arr, _) = args.remove(0);
+            let length = ScalarExpr::call(Func::Named(NamedFunc::ArrayLength), vec![arr, dim]);
+            let lower = if first_is_vector { 0 } else { 1 };
+            if name == "array_upper" {
+                let upper = ScalarExpr::call(
+                    Func::Add,
+                    vec![length, ScalarExpr::literal(Datum::Int32(lower - 1), Int32)],
+                );
+                return Ok((upper, Int32));
+            }
+            Ok((
+                ScalarExpr::If {
+                    cond: Box::new(ScalarExpr::call(Func::IsNull, vec![length])),
+                    then: Box::new(ScalarExpr::null(Int32)),
+                    els: Box::new(ScalarExpr::literal(Datum::Int32(lower), Int32)),
+                },
+                Int32,
             ))
         }
         ("array_length", 2) if matches!(first_type, Array(_)) => {

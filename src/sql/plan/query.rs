@@ -883,6 +883,13 @@ pub fn column_name(expr: &Expr) -> String {
         Expr::Cast {
             expr, data_type, ..
         } => match column_name(expr).as_str() {
+            // A type name from an inner cast is weaker than this cast's (PostgreSQL names
+            // `1::int::text` "text").
+            _ if matches!(expr.as_ref(), Expr::Cast { .. } | Expr::TypedString(_)) => {
+                super::types::scalar_type_from_sql(data_type)
+                    .map(|t| pg_type_name(&t))
+                    .unwrap_or_else(|_| "?column?".into())
+            }
             "?column?" => super::types::scalar_type_from_sql(data_type)
                 .map(|t| pg_type_name(&t))
                 .unwrap_or_else(|_| "?column?".into()),
@@ -935,6 +942,9 @@ fn pg_type_name(typ: &ScalarType) -> String {
         ScalarType::Jsonb => "jsonb",
         ScalarType::Uuid => "uuid",
         ScalarType::Oid => "oid",
+        ScalarType::Reg(kind) => kind.sql_name(),
+        ScalarType::Int2Vector => "int2vector",
+        ScalarType::OidVector => "oidvector",
         ScalarType::Array(_) => "array",
         ScalarType::Unknown => "?column?",
     }
@@ -1549,11 +1559,7 @@ fn resolve_system_relation(
         }
         _ => return None,
     };
-    let cx = system::SystemContext {
-        catalog: scx.catalog,
-        user: &scx.session.user,
-        database: &scx.session.database,
-    };
+    let cx = scx.system_context();
     let relation = system::relation(schema, name, &cx)?;
     scx.reads_system_relation.set(true);
     let rel = RelationExpr::constant(relation.rows, relation.types.clone());

@@ -29,6 +29,7 @@ pub fn is_set_function(name: &str) -> bool {
     matches!(
         name,
         "generate_series"
+            | "generate_subscripts"
             | "unnest"
             | "jsonb_array_elements"
             | "jsonb_array_elements_text"
@@ -243,9 +244,52 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
     };
     Ok(match name {
         "generate_series" => return plan_generate_series(args, no_such),
+        // Arrays are indexed from 1, so an array's subscripts in a dimension run from 1 to
+        // its length there (none when it has no such dimension or is empty).
+        "generate_subscripts" => match <[Typed; 2]>::try_from(args) {
+            Ok([(array, array_type), (dim, dim_type)]) if array_type.array_element().is_some() => {
+                // A vector's subscripts start at 0.
+                let first = if array_type.vector_element().is_some() {
+                    0
+                } else {
+                    1
+                };
+                let dim =
+                    func::plan_cast(dim, &dim_type, &ScalarType::Int32, CastContext::Implicit)?;
+                let length = ScalarExpr::call(
+                    Func::Named(crate::expr::func::NamedFunc::ArrayLength),
+                    vec![array, dim],
+                );
+                return Ok(PlannedCall {
+                    func: TableFunc::GenerateSeriesInt64,
+                    exprs: vec![
+                        ScalarExpr::literal(crate::repr::Datum::Int64(first), ScalarType::Int64),
+                        ScalarExpr::call(
+                            Func::Add,
+                            vec![
+                                ScalarExpr::call(Func::Cast(ScalarType::Int64), vec![length]),
+                                ScalarExpr::literal(
+                                    crate::repr::Datum::Int64(first - 1),
+                                    ScalarType::Int64,
+                                ),
+                            ],
+                        ),
+                    ],
+                    names: vec!["generate_subscripts".into()],
+                    types: vec![ColumnType::new(ScalarType::Int32, false)],
+                    narrow_to: Some(ScalarType::Int32),
+                });
+            }
+            Ok(args) => return Err(no_such(&args)),
+            Err(args) => return Err(no_such(&args)),
+        },
         "unnest" => match <[Typed; 1]>::try_from(args) {
             Ok([(e, ScalarType::Array(element))]) => {
                 set(SetFunc::Unnest, vec![e], &["unnest"], vec![*element])
+            }
+            Ok([(e, t)]) if t.vector_element().is_some() => {
+                let element = t.vector_element().unwrap_or(ScalarType::Int16);
+                set(SetFunc::Unnest, vec![e], &["unnest"], vec![element])
             }
             Ok([arg]) => return Err(no_such(&[arg])),
             Err(args) => return Err(no_such(&args)),

@@ -117,9 +117,21 @@ pub enum Plan {
         /// `None`: reset to the default.
         value: Option<String>,
     },
-    StartTransaction,
+    /// `BEGIN [READ ONLY | READ WRITE] [ISOLATION LEVEL ...]`. Every isolation level is
+    /// served as strict serializable, which is at least as strong as any of them.
+    StartTransaction {
+        read_only: bool,
+    },
     Commit,
     Rollback,
+    /// `SAVEPOINT name`.
+    Savepoint(String),
+    /// `RELEASE [SAVEPOINT] name`.
+    ReleaseSavepoint(String),
+    /// `ROLLBACK TO [SAVEPOINT] name`.
+    RollbackToSavepoint(String),
+    /// `DEALLOCATE [PREPARE] name | ALL` (`None`: all).
+    Deallocate(Option<String>),
     DeclareCursor {
         name: String,
         plan: Box<Plan>,
@@ -406,18 +418,36 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
             Ok(Plan::Explain { expr })
         }
         ast::Statement::StartTransaction { modes, .. } => {
-            for mode in modes {
-                if let ast::TransactionMode::IsolationLevel(_) = mode {
-                    return Err(PlanError::unsupported("BEGIN with an isolation level"));
+            let read_only = modes.iter().rev().find_map(|mode| match mode {
+                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                    Some(true)
                 }
-            }
-            Ok(Plan::StartTransaction)
+                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                    Some(false)
+                }
+                ast::TransactionMode::IsolationLevel(_) => None,
+            });
+            Ok(Plan::StartTransaction {
+                read_only: read_only.unwrap_or(false),
+            })
         }
         ast::Statement::Commit { chain: false, .. } => Ok(Plan::Commit),
         ast::Statement::Rollback {
             chain: false,
             savepoint: None,
         } => Ok(Plan::Rollback),
+        ast::Statement::Rollback {
+            chain: false,
+            savepoint: Some(name),
+        } => Ok(Plan::RollbackToSavepoint(normalize_ident(name))),
+        ast::Statement::Savepoint { name } => Ok(Plan::Savepoint(normalize_ident(name))),
+        ast::Statement::ReleaseSavepoint { name } => {
+            Ok(Plan::ReleaseSavepoint(normalize_ident(name)))
+        }
+        ast::Statement::Deallocate { name, .. } => Ok(Plan::Deallocate(
+            (!(name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all")))
+                .then(|| normalize_ident(name)),
+        )),
         ast::Statement::Set(set) => plan_set(set),
         ast::Statement::ShowVariable { variable } => Ok(Plan::ShowVariable(
             variable
@@ -425,6 +455,40 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
                 .map(normalize_ident)
                 .collect::<Vec<_>>()
                 .join(" "),
+        )),
+        // Every database name a client connects with reaches Freshet's one database, so
+        // each already exists: there is nothing to create.
+        ast::Statement::CreateDatabase {
+            db_name,
+            location: None,
+            managed_location: None,
+            or_replace: false,
+            ..
+        } => Ok(Plan::NoOp {
+            notice: format!(
+                "database \"{}\" is Freshet's one database, as every database name is",
+                normalize_name(db_name)?.join(".")
+            ),
+            tag: "CREATE DATABASE".into(),
+        }),
+        // One schema, `public`: creating it is a no-op; any other is not supported.
+        ast::Statement::CreateSchema {
+            schema_name: ast::SchemaName::Simple(name),
+            if_not_exists,
+            ..
+        } if normalize_name(name)?.as_slice() == [crate::catalog::DEFAULT_SCHEMA] => {
+            if !*if_not_exists {
+                return Err(PlanError::DuplicateSchema(
+                    crate::catalog::DEFAULT_SCHEMA.into(),
+                ));
+            }
+            Ok(Plan::NoOp {
+                notice: "schema \"public\" already exists, skipping".into(),
+                tag: "CREATE SCHEMA".into(),
+            })
+        }
+        ast::Statement::CreateSchema { .. } => Err(PlanError::unsupported(
+            "CREATE SCHEMA (Freshet has one schema, public)",
         )),
         ast::Statement::Discard { object_type } => match object_type {
             ast::DiscardObject::ALL => Ok(Plan::DiscardAll),
@@ -494,7 +558,9 @@ fn plan_set(set: &ast::Set) -> Result<Plan> {
 
 pub fn plan_select(scx: &StatementContext, q: &ast::Query) -> Result<Plan> {
     let planned = query::plan_query(scx, q, &Outer::none(), true)?;
-    let desc = RelationDesc::new(planned.column_names(), planned.column_types());
+    let names = planned.column_names();
+    let planned = print_reg_columns_as_names(scx, planned);
+    let desc = RelationDesc::new(names, planned.column_types());
     let mut expr = planned.expr;
     if let Some(limit) = planned.finishing.limit {
         // Only the first offset + limit rows can be returned: keep just those in the
@@ -513,6 +579,30 @@ pub fn plan_select(scx: &StatementContext, q: &ast::Query) -> Result<Plan> {
         desc,
         finishing: planned.finishing,
     })
+}
+
+/// Output columns of type `regclass` and its siblings, printed as their objects' names
+/// (which only the planner can look up): each becomes a text column. Sorting still uses the
+/// oid, as in PostgreSQL. (The scope no longer describes the new columns: take the output
+/// names before.)
+fn print_reg_columns_as_names(
+    scx: &StatementContext,
+    mut planned: query::PlannedQuery,
+) -> query::PlannedQuery {
+    let types = planned.expr.typ();
+    let cx = scx.system_context();
+    let mut names = Vec::new();
+    for output in planned.finishing.project.iter_mut() {
+        if let ScalarType::Reg(kind) = types[*output].scalar_type {
+            let name = super::reg_types::plan_output(&cx, kind, ScalarExpr::Column(*output));
+            *output = types.len() + names.len();
+            names.push(name);
+        }
+    }
+    if !names.is_empty() {
+        planned.expr = planned.expr.map(names);
+    }
+    planned
 }
 
 fn plan_subscribe(scx: &StatementContext, s: &SubscribeStatement, copy: bool) -> Result<Plan> {
@@ -993,11 +1083,8 @@ fn plan_copy(
     legacy_options: &[ast::CopyLegacyOption],
     inline_payload: bool,
 ) -> Result<Plan> {
-    use crate::repr::copy_format::CopyFormat;
     if to {
-        return Err(PlanError::unsupported(
-            "COPY ... TO (other than COPY (SUBSCRIBE ...) TO STDOUT)",
-        ));
+        return plan_copy_to(scx, source, target, options, legacy_options);
     }
     if !matches!(target, ast::CopyTarget::Stdin) || inline_payload {
         return Err(PlanError::unsupported(
@@ -1011,79 +1098,15 @@ fn plan_copy(
     else {
         return Err(PlanError::unsupported("COPY (query) FROM"));
     };
+    let format = CopyOptions::parse(options, legacy_options, false)?.format()?;
     let (entry, desc) = writable_table(scx, table_name, "copy to")?;
     let table_defaults = match &entry.item {
         CatalogItem::Table { defaults, .. } => defaults.clone(),
         _ => unreachable!("writable_table returns tables"),
     };
-    let mut targets = Vec::new();
-    for column in columns {
-        let name = normalize_ident(column);
-        let index = desc.names.iter().position(|n| *n == name).ok_or_else(|| {
-            PlanError::UnknownColumn(format!("{name}\" of relation \"{}", entry.name))
-        })?;
-        if targets.contains(&index) {
-            return Err(PlanError::DuplicateColumn(name));
-        }
-        targets.push(index);
-    }
+    let mut targets = copy_columns(columns, &desc.names, &entry.name)?;
     if targets.is_empty() {
         targets = (0..desc.arity()).collect();
-    }
-    let mut format = CopyFormat::text();
-    let mut settings: Vec<(String, String)> = Vec::new();
-    for option in options {
-        match option {
-            ast::CopyOption::Format(f) => match normalize_ident(f).as_str() {
-                "text" => format = CopyFormat::text(),
-                "csv" => format = CopyFormat::csv(),
-                other => return Err(PlanError::unsupported(format!("COPY format {other}"))),
-            },
-            ast::CopyOption::Delimiter(c) => settings.push(("delimiter".into(), c.to_string())),
-            ast::CopyOption::Null(n) => settings.push(("null".into(), n.clone())),
-            ast::CopyOption::Header(h) => settings.push(("header".into(), h.to_string())),
-            ast::CopyOption::Quote(c) => settings.push(("quote".into(), c.to_string())),
-            ast::CopyOption::Escape(c) => settings.push(("escape".into(), c.to_string())),
-            other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
-        }
-    }
-    for option in legacy_options {
-        match option {
-            ast::CopyLegacyOption::Csv(_) => format = CopyFormat::csv(),
-            ast::CopyLegacyOption::Header => settings.push(("header".into(), "true".into())),
-            ast::CopyLegacyOption::Delimiter(c) => {
-                settings.push(("delimiter".into(), c.to_string()))
-            }
-            ast::CopyLegacyOption::Null(n) => settings.push(("null".into(), n.clone())),
-            other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
-        }
-    }
-    let one_byte = |name: &str, value: &str| -> Result<u8> {
-        match value.as_bytes() {
-            [b] => Ok(*b),
-            _ => Err(PlanError::InvalidParameter(format!(
-                "COPY {name} must be a single one-byte character"
-            ))),
-        }
-    };
-    for (name, value) in settings {
-        match (&mut format, name.as_str()) {
-            (
-                CopyFormat::Text { delimiter, .. } | CopyFormat::Csv { delimiter, .. },
-                "delimiter",
-            ) => *delimiter = one_byte("delimiter", &value)?,
-            (CopyFormat::Text { null, .. } | CopyFormat::Csv { null, .. }, "null") => *null = value,
-            (CopyFormat::Csv { header, .. }, "header") => *header = value == "true",
-            (CopyFormat::Csv { quote, .. }, "quote") => *quote = one_byte("quote", &value)?,
-            (CopyFormat::Csv { escape, .. }, "escape") => *escape = one_byte("escape", &value)?,
-            (CopyFormat::Text { .. }, "header") if value == "false" => {}
-            (CopyFormat::Text { .. }, other) => {
-                return Err(PlanError::unsupported(format!(
-                    "COPY {other} in text format (available only in CSV mode)"
-                )));
-            }
-            (_, other) => return Err(PlanError::unsupported(format!("COPY option {other}"))),
-        }
     }
     let defaults = desc
         .types
@@ -1102,6 +1125,357 @@ fn plan_copy(
         defaults,
         format,
     }))
+}
+
+/// The positions (in `names`) of a COPY column list, which names each column at most once.
+fn copy_columns(columns: &[ast::Ident], names: &[String], relation: &str) -> Result<Vec<usize>> {
+    let mut positions = Vec::new();
+    for column in columns {
+        let name = normalize_ident(column);
+        let index = names.iter().position(|n| *n == name).ok_or_else(|| {
+            PlanError::UnknownColumn(format!("{name}\" of relation \"{relation}"))
+        })?;
+        if positions.contains(&index) {
+            return Err(PlanError::DuplicateColumn(name));
+        }
+        positions.push(index);
+    }
+    Ok(positions)
+}
+
+/// `COPY table [(columns)] TO STDOUT` and `COPY (query) TO STDOUT`: planned as the SELECT
+/// that reads the same rows (`SELECT columns FROM table`, or the query), and executed as
+/// one; the coordinator sends its rows as COPY data in `copy_to_format`.
+fn plan_copy_to(
+    scx: &StatementContext,
+    source: &ast::CopySource,
+    target: &ast::CopyTarget,
+    options: &[ast::CopyOption],
+    legacy_options: &[ast::CopyLegacyOption],
+) -> Result<Plan> {
+    if !matches!(target, ast::CopyTarget::Stdout) {
+        return Err(PlanError::unsupported(
+            "COPY TO a file or program (use TO STDOUT)",
+        ));
+    }
+    let options = CopyOptions::parse(options, legacy_options, true)?;
+    options.format()?;
+    match source {
+        ast::CopySource::Query(query) => {
+            let plan = plan_select(scx, query)?;
+            if let Plan::Select { desc, .. } = &plan {
+                options.force_quote(&desc.names, None)?;
+            }
+            Ok(plan)
+        }
+        ast::CopySource::Table {
+            table_name,
+            columns,
+        } => {
+            // As PostgreSQL: a view's rows are copied with `COPY (SELECT ...) TO`.
+            if let Ok(entry) = scx.catalog.resolve(&normalize_name(table_name)?) {
+                let kind = match &entry.item {
+                    CatalogItem::View { .. } => Some("view"),
+                    CatalogItem::MaterializedView { .. } => Some("materialized view"),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    return Err(PlanError::WrongObjectType(format!(
+                        "cannot copy from {kind} \"{}\"",
+                        entry.name
+                    )));
+                }
+            }
+            let (_, names, _, relation) = query::resolve_catalog_relation(scx, table_name)?;
+            copy_columns(columns, &names, &relation)?;
+            let select_list = if columns.is_empty() {
+                "*".to_string()
+            } else {
+                columns
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let sql = format!("SELECT {select_list} FROM {table_name}");
+            let dialect = sqlparser::dialect::PostgreSqlDialect {};
+            let query = match sqlparser::parser::Parser::parse_sql(&dialect, &sql)
+                .map_err(|e| PlanError::Syntax(e.to_string()))?
+                .pop()
+            {
+                Some(ast::Statement::Query(query)) => query,
+                _ => return Err(PlanError::Syntax(format!("cannot read {table_name}"))),
+            };
+            let plan = plan_select(scx, &query)?;
+            if let Plan::Select { desc, .. } = &plan {
+                options.force_quote(&desc.names, Some((&relation, &names)))?;
+            }
+            Ok(plan)
+        }
+    }
+}
+
+/// Whether `stmt` is a `COPY ... TO STDOUT` of a table or a query (planned as a SELECT).
+pub fn is_copy_to(stmt: &Statement) -> bool {
+    matches!(stmt, Statement::Sql(s) if matches!(s.as_ref(), ast::Statement::Copy { to: true, .. }))
+}
+
+/// The format `stmt` writes its rows in, if it is a `COPY ... TO STDOUT` (planned as a
+/// SELECT whose result columns are `desc`).
+pub fn copy_to_format(
+    stmt: &Statement,
+    desc: &RelationDesc,
+) -> Option<Result<crate::repr::copy_format::CopyFormat>> {
+    use crate::repr::copy_format::CopyFormat;
+    let Statement::Sql(s) = stmt else {
+        return None;
+    };
+    let ast::Statement::Copy {
+        to: true,
+        options,
+        legacy_options,
+        ..
+    } = s.as_ref()
+    else {
+        return None;
+    };
+    Some(
+        CopyOptions::parse(options, legacy_options, true).and_then(|o| {
+            let force_quote = o.force_quote(&desc.names, None)?;
+            let mut format = o.format()?;
+            if let CopyFormat::Csv { force_quote: f, .. } = &mut format {
+                *f = force_quote;
+            }
+            Ok(format)
+        }),
+    )
+}
+
+/// COPY's options as written, in `WITH (...)` or the old keyword style, each at most once.
+#[derive(Default)]
+struct CopyOptions {
+    to: bool,
+    format: Option<String>,
+    delimiter: Option<char>,
+    null: Option<String>,
+    header: Option<bool>,
+    quote: Option<char>,
+    escape: Option<char>,
+    force_quote: Option<Vec<String>>,
+    /// FORCE_NOT_NULL or FORCE_NULL (COPY FROM in CSV), which are not supported.
+    force_null: Option<&'static str>,
+}
+
+impl CopyOptions {
+    fn parse(
+        options: &[ast::CopyOption],
+        legacy_options: &[ast::CopyLegacyOption],
+        to: bool,
+    ) -> Result<CopyOptions> {
+        fn set<T>(slot: &mut Option<T>, value: T) -> Result<()> {
+            if slot.replace(value).is_some() {
+                return Err(PlanError::Syntax("conflicting or redundant options".into()));
+            }
+            Ok(())
+        }
+        let names = |columns: &[ast::Ident]| columns.iter().map(normalize_ident).collect();
+        let mut o = CopyOptions {
+            to,
+            ..CopyOptions::default()
+        };
+        for option in options {
+            match option {
+                ast::CopyOption::Format(f) => set(&mut o.format, normalize_ident(f))?,
+                ast::CopyOption::Delimiter(c) => set(&mut o.delimiter, *c)?,
+                ast::CopyOption::Null(n) => set(&mut o.null, n.clone())?,
+                ast::CopyOption::Header(h) => set(&mut o.header, *h)?,
+                ast::CopyOption::Quote(c) => set(&mut o.quote, *c)?,
+                ast::CopyOption::Escape(c) => set(&mut o.escape, *c)?,
+                ast::CopyOption::ForceQuote(columns) => set(&mut o.force_quote, names(columns))?,
+                ast::CopyOption::ForceNotNull(_) => set(&mut o.force_null, "FORCE_NOT_NULL")?,
+                ast::CopyOption::ForceNull(_) => set(&mut o.force_null, "FORCE_NULL")?,
+                ast::CopyOption::Encoding(e) => check_copy_encoding(e)?,
+                // Freezing matters only to COPY FROM (PostgreSQL ignores it in COPY TO).
+                ast::CopyOption::Freeze(_) if to => {}
+                other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
+            }
+        }
+        for option in legacy_options {
+            match option {
+                ast::CopyLegacyOption::Binary => set(&mut o.format, "binary".into())?,
+                ast::CopyLegacyOption::Csv(csv_options) => {
+                    set(&mut o.format, "csv".into())?;
+                    for csv_option in csv_options {
+                        match csv_option {
+                            ast::CopyLegacyCsvOption::Header => set(&mut o.header, true)?,
+                            ast::CopyLegacyCsvOption::Quote(c) => set(&mut o.quote, *c)?,
+                            ast::CopyLegacyCsvOption::Escape(c) => set(&mut o.escape, *c)?,
+                            ast::CopyLegacyCsvOption::ForceQuote(columns) => {
+                                set(&mut o.force_quote, names(columns))?
+                            }
+                            ast::CopyLegacyCsvOption::ForceNotNull(_) => {
+                                set(&mut o.force_null, "FORCE_NOT_NULL")?
+                            }
+                        }
+                    }
+                }
+                ast::CopyLegacyOption::Header => set(&mut o.header, true)?,
+                ast::CopyLegacyOption::Delimiter(c) => set(&mut o.delimiter, *c)?,
+                ast::CopyLegacyOption::Null(n) => set(&mut o.null, n.clone())?,
+                other => return Err(PlanError::unsupported(format!("COPY option {other}"))),
+            }
+        }
+        Ok(o)
+    }
+
+    /// The format the options describe (FORCE_QUOTE not resolved yet), checked as
+    /// PostgreSQL's `ProcessCopyOptions` checks them, with its messages and SQLSTATEs.
+    fn format(&self) -> Result<crate::repr::copy_format::CopyFormat> {
+        use crate::repr::copy_format::CopyFormat;
+        let only = |message: &str| Err(PlanError::NotAllowed(message.into()));
+        let invalid = |message: String| Err(PlanError::InvalidParameter(message));
+        let kind = self.format.as_deref().unwrap_or("text");
+        if !["text", "csv", "binary"].contains(&kind) {
+            return invalid(format!("COPY format \"{kind}\" not recognized"));
+        }
+        if kind == "binary" {
+            if self.delimiter.is_some() {
+                return Err(PlanError::Syntax(
+                    "cannot specify DELIMITER in BINARY mode".into(),
+                ));
+            }
+            if self.null.is_some() {
+                return Err(PlanError::Syntax(
+                    "cannot specify NULL in BINARY mode".into(),
+                ));
+            }
+            if self.header.is_some() {
+                return only("cannot specify HEADER in BINARY mode");
+            }
+        }
+        let csv = kind == "csv";
+        let delimiter = self.delimiter.unwrap_or(if csv { ',' } else { '\t' });
+        let null = self
+            .null
+            .clone()
+            .unwrap_or_else(|| if csv { String::new() } else { "\\N".into() });
+        let one_byte = |c: char| u8::try_from(c).ok().filter(u8::is_ascii);
+        let Some(delimiter) = one_byte(delimiter) else {
+            return only("COPY delimiter must be a single one-byte character");
+        };
+        if delimiter == b'\n' || delimiter == b'\r' {
+            return invalid("COPY delimiter cannot be newline or carriage return".into());
+        }
+        if null.contains(['\n', '\r']) {
+            return invalid(
+                "COPY null representation cannot use newline or carriage return".into(),
+            );
+        }
+        if !csv && b"\\.abcdefghijklmnopqrstuvwxyz0123456789".contains(&delimiter) {
+            return invalid(format!(
+                "COPY delimiter cannot be \"{}\"",
+                delimiter as char
+            ));
+        }
+        if !csv && self.quote.is_some() {
+            return only("COPY quote available only in CSV mode");
+        }
+        let Some(quote) = one_byte(self.quote.unwrap_or('"')) else {
+            return only("COPY quote must be a single one-byte character");
+        };
+        if csv && delimiter == quote {
+            return invalid("COPY delimiter and quote must be different".into());
+        }
+        if !csv && self.escape.is_some() {
+            return only("COPY escape available only in CSV mode");
+        }
+        let Some(escape) = one_byte(self.escape.unwrap_or(quote as char)) else {
+            return only("COPY escape must be a single one-byte character");
+        };
+        if self.force_quote.is_some() {
+            if !csv {
+                return only("COPY force quote available only in CSV mode");
+            }
+            if !self.to {
+                return only("COPY force quote only available using COPY TO");
+            }
+        }
+        if let Some(option) = self.force_null {
+            let name = option.to_lowercase().replace('_', " ");
+            if !csv {
+                return Err(PlanError::NotAllowed(format!(
+                    "COPY {name} available only in CSV mode"
+                )));
+            }
+            if self.to {
+                return Err(PlanError::NotAllowed(format!(
+                    "COPY {name} only available using COPY FROM"
+                )));
+            }
+            return Err(PlanError::unsupported(format!("COPY option {option}")));
+        }
+        if csv && null.as_bytes().contains(&delimiter) {
+            return only("COPY delimiter must not appear in the NULL specification");
+        }
+        if csv && null.as_bytes().contains(&quote) {
+            return only("CSV quote character must not appear in the NULL specification");
+        }
+        let header = self.header.unwrap_or(false);
+        Ok(match kind {
+            "binary" => CopyFormat::Binary,
+            "csv" => CopyFormat::Csv {
+                delimiter,
+                quote,
+                escape,
+                null,
+                header,
+                force_quote: vec![],
+            },
+            _ => CopyFormat::Text {
+                delimiter,
+                null,
+                header,
+            },
+        })
+    }
+
+    /// The positions (in `output`, the columns copied) of the FORCE_QUOTE columns. `table`:
+    /// the name and all the columns of the table copied, if COPY names one.
+    fn force_quote(
+        &self,
+        output: &[String],
+        table: Option<(&str, &[String])>,
+    ) -> Result<Vec<usize>> {
+        let mut positions = Vec::new();
+        for name in self.force_quote.iter().flatten() {
+            let found: Vec<usize> = (0..output.len()).filter(|i| output[*i] == *name).collect();
+            if found.is_empty() {
+                return Err(match table {
+                    Some((_, all)) if all.contains(name) => PlanError::InvalidColumnReference(
+                        format!("FORCE_QUOTE column \"{name}\" not referenced by COPY"),
+                    ),
+                    Some((relation, _)) => {
+                        PlanError::UnknownColumn(format!("{name}\" of relation \"{relation}"))
+                    }
+                    None => PlanError::UnknownColumn(name.clone()),
+                });
+            }
+            positions.extend(found);
+        }
+        Ok(positions)
+    }
+}
+
+/// COPY's ENCODING: the data is always UTF-8.
+fn check_copy_encoding(name: &str) -> Result<()> {
+    let normalized = name.to_lowercase().replace(['-', '_'], "");
+    if normalized == "utf8" || normalized == "unicode" {
+        Ok(())
+    } else {
+        Err(PlanError::unsupported(format!(
+            "COPY ENCODING '{name}' (only UTF8)"
+        )))
+    }
 }
 
 /// `DEFAULT` in a VALUES row means the target column's default expression (or NULL).

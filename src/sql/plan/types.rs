@@ -1,6 +1,6 @@
 //! SQL data type names to `ScalarType`s.
 
-use crate::repr::ScalarType;
+use crate::repr::{RegKind, ScalarType};
 use crate::sql::{PlanError, Result};
 use sqlparser::ast::{ArrayElemTypeDef, CharacterLength, DataType, ExactNumberInfo, TimezoneInfo};
 
@@ -82,6 +82,7 @@ pub fn scalar_type_from_sql(data_type: &DataType) -> Result<ScalarType> {
         DataType::Interval { .. } => ScalarType::Interval,
         DataType::JSONB => ScalarType::Jsonb,
         DataType::Uuid => ScalarType::Uuid,
+        DataType::Regclass => ScalarType::Reg(RegKind::Class),
         DataType::Array(ArrayElemTypeDef::SquareBracket(elem, _)) => {
             ScalarType::Array(Box::new(scalar_type_from_sql(elem)?))
         }
@@ -96,6 +97,11 @@ pub fn scalar_type_from_sql(data_type: &DataType) -> Result<ScalarType> {
                 "bool" => ScalarType::Bool,
                 "timestamptz" => ScalarType::TimestampTz,
                 "oid" => ScalarType::Oid,
+                "regclass" => ScalarType::Reg(RegKind::Class),
+                "regtype" => ScalarType::Reg(RegKind::Type),
+                "regproc" | "regprocedure" => ScalarType::Reg(RegKind::Proc),
+                "regnamespace" => ScalarType::Reg(RegKind::Namespace),
+                "regrole" => ScalarType::Reg(RegKind::Role),
                 "bpchar" => ScalarType::Char { length: 1 },
                 // PostgreSQL's `name` (identifiers) and `"char"` (one byte) read as text.
                 "name" | "\"char\"" => ScalarType::String,

@@ -180,10 +180,22 @@ impl Session {
 
     /// Executes `stmt` with `params` bound to `$1, $2, ...`.
     pub async fn execute(&mut self, stmt: &Statement, params: &[Datum]) -> Result<ExecuteResponse> {
+        self.execute_typed(stmt, params, &[]).await
+    }
+
+    /// Executes `stmt` with `params` bound to `$1, $2, ...`, each of the type at the same
+    /// position of `param_types` (the types they were decoded as; missing ones are inferred),
+    /// so that the plan converts each value from the type it has.
+    pub async fn execute_typed(
+        &mut self,
+        stmt: &Statement,
+        params: &[Datum],
+        param_types: &[ScalarType],
+    ) -> Result<ExecuteResponse> {
         if self.status == TransactionStatus::Failed && !is_transaction_end(stmt) {
             return Err(AdapterError::InFailedTransaction);
         }
-        let result = self.execute_inner(stmt, params).await;
+        let result = self.execute_inner(stmt, params, param_types).await;
         if result.is_err() && self.status == TransactionStatus::InBlock {
             self.status = TransactionStatus::Failed;
         }
@@ -202,6 +214,7 @@ impl Session {
         &mut self,
         stmt: &Statement,
         params: &[Datum],
+        param_types: &[ScalarType],
     ) -> Result<ExecuteResponse> {
         if let Statement::DeclareCursor { .. } = stmt
             && self.status == TransactionStatus::Idle
@@ -215,7 +228,7 @@ impl Session {
             session: self.info(),
             stmt: stmt.clone(),
             params: params.to_vec(),
-            param_types: vec![],
+            param_types: param_types.iter().cloned().map(Some).collect(),
             reply,
         })
         .await?;

@@ -311,7 +311,7 @@ impl Coordinator {
             count += diff;
             match kind {
                 WriteKind::Insert | WriteKind::Copy => {
-                    check_not_null(&row, desc, &entry.name)?;
+                    check_row(&row, desc, &entry.name)?;
                     returned_rows.push((row.clone(), diff));
                     updates.push((row, diff));
                 }
@@ -327,7 +327,7 @@ impl Coordinator {
                         new[*column] = row[*source].clone();
                     }
                     let new = Row::new(new);
-                    check_not_null(&new, desc, &entry.name)?;
+                    check_row(&new, desc, &entry.name)?;
                     returned_rows.push((new.clone(), diff));
                     updates.push((old, -diff));
                     updates.push((new, diff));
@@ -540,7 +540,10 @@ impl Coordinator {
     }
 }
 
-fn check_not_null(row: &Row, desc: &RelationDesc, table: &str) -> Result<()> {
+/// A row about to be written to `table`: NOT NULL columns hold values (23502), and every
+/// value is held as its column's type holds values, so that a planning mistake is an error
+/// here rather than a stored row that no comparison matches.
+fn check_row(row: &Row, desc: &RelationDesc, table: &str) -> Result<()> {
     for (datum, (name, typ)) in row.iter().zip(desc.iter()) {
         if datum.is_null() && !typ.nullable {
             return Err(EvalError::NullConstraintViolation {
@@ -548,6 +551,12 @@ fn check_not_null(row: &Row, desc: &RelationDesc, table: &str) -> Result<()> {
                 relation: table.to_string(),
             }
             .into());
+        }
+        if !datum.is_instance_of(&typ.scalar_type) {
+            return Err(AdapterError::Internal(format!(
+                "a value for column \"{name}\" of \"{table}\" is not of its type {}: {datum:?}",
+                typ.scalar_type.sql_name()
+            )));
         }
     }
     Ok(())

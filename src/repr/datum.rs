@@ -84,6 +84,10 @@ impl Datum {
             (Datum::Array(items), ScalarType::Array(elem)) => {
                 items.iter().all(|d| d.is_instance_of(elem))
             }
+            (Datum::Array(items), ScalarType::Int2Vector | ScalarType::OidVector) => {
+                let elem = typ.vector_element().unwrap_or(ScalarType::Int16);
+                items.iter().all(|d| d.is_instance_of(&elem))
+            }
             _ => false,
         }
     }

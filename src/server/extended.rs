@@ -139,14 +139,15 @@ impl Connection {
             .map_err(|e| pg_error(&e))
     }
 
-    /// Decodes the portal's parameters into datums of the types the planner infers.
+    /// Decodes the portal's parameters into datums of the types the planner infers (the
+    /// client's declared ones where it declared them); returns them with those types.
     async fn bound_params(
         &self,
         session: &mut crate::coord::Session,
         portal: &Portal<Statement>,
-    ) -> Result<Vec<Datum>, AdapterError> {
+    ) -> Result<(Vec<Datum>, Vec<ScalarType>), AdapterError> {
         if portal.parameters.is_empty() {
-            return Ok(vec![]);
+            return Ok((vec![], vec![]));
         }
         let generation = self.client.catalog_generation();
         let cached = self
@@ -170,16 +171,20 @@ impl Connection {
                 types
             }
         };
-        portal
+        let mut types = Vec::with_capacity(portal.parameters.len());
+        let params = portal
             .parameters
             .iter()
             .enumerate()
             .map(|(i, bytes)| {
                 let typ = param_types.get(i).cloned().unwrap_or(ScalarType::String);
                 let binary = matches!(portal.parameter_format.format_for(i), FieldFormat::Binary);
-                decode_param(bytes.as_deref(), &typ, binary)
+                let datum = decode_param(bytes.as_deref(), &typ, binary);
+                types.push(typ);
+                datum
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((params, types))
     }
 }
 
@@ -218,7 +223,11 @@ impl ExtendedQueryHandler for Connection {
                     return Err(PgWireError::NotReadyForQuery);
                 };
                 let result = match self.bound_params(session, &portal).await {
-                    Ok(params) => session.execute(&portal.statement.statement, &params).await,
+                    Ok((params, types)) => {
+                        session
+                            .execute_typed(&portal.statement.statement, &params, &types)
+                            .await
+                    }
                     Err(e) => Err(e),
                 };
                 let format = portal.result_column_format.clone();
@@ -314,7 +323,11 @@ impl ExtendedQueryHandler for Connection {
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
         let result = match self.bound_params(session, portal).await {
-            Ok(params) => session.execute(&portal.statement.statement, &params).await,
+            Ok((params, types)) => {
+                session
+                    .execute_typed(&portal.statement.statement, &params, &types)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let response = match result {

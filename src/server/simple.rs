@@ -249,6 +249,18 @@ pub(super) fn is_copy(stmt: &crate::sql::Statement) -> bool {
     matches!(stmt, crate::sql::Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Copy { .. }))
 }
 
+/// The prepared statement `DEALLOCATE [PREPARE] name` names (not `ALL`).
+fn deallocated(stmt: &crate::sql::Statement) -> Option<String> {
+    let crate::sql::Statement::Sql(s) = stmt else {
+        return None;
+    };
+    let sqlparser::ast::Statement::Deallocate { name, .. } = s.as_ref() else {
+        return None;
+    };
+    let all = name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all");
+    (!all).then(|| name.value.clone())
+}
+
 fn is_copy_from_stdin(stmt: &crate::sql::Statement) -> bool {
     matches!(stmt, crate::sql::Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Copy { to: false, .. }))
 }
@@ -304,6 +316,12 @@ impl SimpleQueryHandler for Connection {
                     }
                     let written = match session.execute(stmt, &[]).await {
                         Ok(response) => {
+                            if let Some(name) = deallocated(stmt) {
+                                // The protocol layer holds prepared statements. (DEALLOCATE
+                                // ALL leaves them: a driver prepares anew under new names, or
+                                // replaces them under the same ones.)
+                                client.portal_store().rm_statement(&name);
+                            }
                             write_response(client, response, true, &|_| FieldFormat::Text).await?
                         }
                         Err(e) => {

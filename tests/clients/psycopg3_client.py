@@ -13,9 +13,6 @@ these is checked the way a user would, by the rows and values that come back.
 import datetime
 import logging
 import os
-import sys
-import threading
-import traceback
 import uuid
 from decimal import Decimal
 
@@ -23,66 +20,22 @@ import psycopg
 import psycopg.errors
 from psycopg.types.json import Jsonb
 
+import checks
+from checks import check, expect
+
 URL = os.environ["FRESHET_URL"]
-CHECK_TIMEOUT = 30.0
-CHECKS = []
-FAILED = []
 IS_POSTGRES = False
 
-
-def check(fn):
-    CHECKS.append(fn)
-    return fn
+checks.configure(sqlstate_attr="sqlstate")
 
 
 def connect(autocommit=False):
     return psycopg.connect(URL, connect_timeout=10, autocommit=autocommit)
 
 
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def one_line(error):
-    text = f"{type(error).__name__}: {error}".strip()
-    code = getattr(error, "sqlstate", None)
-    if code:
-        text += f" (SQLSTATE {code})"
-    return " | ".join(line for line in text.splitlines() if line.strip())
-
-
-def timed_out(name):
-    print(f"FAIL {name}: no answer within {CHECK_TIMEOUT:.0f} s", flush=True)
-    os._exit(1)
-
-
-def run_all():
-    for fn in CHECKS:
-        name = fn.__name__
-        timer = threading.Timer(CHECK_TIMEOUT, timed_out, args=(name,))
-        timer.daemon = True
-        timer.start()
-        try:
-            fn()
-            print(f"ok {name}", flush=True)
-        except Exception as error:  # noqa: BLE001 - every failure is reported, none hides
-            FAILED.append(name)
-            print(f"FAIL {name}: {one_line(error)}", flush=True)
-            if os.environ.get("CLIENT_TRACEBACK"):
-                traceback.print_exc()
-        finally:
-            timer.cancel()
-
-
 def execute_all(statements, ignore_errors=False):
     with connect(autocommit=True) as conn:
-        for sql in statements:
-            try:
-                conn.execute(sql)
-            except psycopg.Error:
-                if not ignore_errors:
-                    raise
+        checks.execute_all(conn.execute, statements, psycopg.Error, ignore_errors)
 
 
 DROPS = [
@@ -517,6 +470,4 @@ def cleanup():
 
 
 if __name__ == "__main__":
-    run_all()
-    print(f"{len(CHECKS)} checks: {len(CHECKS) - len(FAILED)} ok, {len(FAILED)} FAIL", flush=True)
-    sys.exit(1 if FAILED else 0)
+    checks.main()

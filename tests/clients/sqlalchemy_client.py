@@ -13,9 +13,6 @@ PostgreSQL returns for the same DDL.
 
 import datetime
 import os
-import sys
-import threading
-import traceback
 from decimal import Decimal
 
 import pandas as pd
@@ -23,17 +20,12 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+import checks
+from checks import expect, run
+
 URL = os.environ["FRESHET_URL"]
-CHECK_TIMEOUT = 60.0
-FAILED = []
-RAN = []
 IS_POSTGRES = False
 DRIVERS = ["psycopg2", "psycopg"]
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
 
 
 def one_line(error):
@@ -51,26 +43,7 @@ def one_line(error):
     return " | ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def timed_out(name):
-    print(f"FAIL {name}: no answer within {CHECK_TIMEOUT:.0f} s", flush=True)
-    os._exit(1)
-
-
-def run(name, fn, *args):
-    RAN.append(name)
-    timer = threading.Timer(CHECK_TIMEOUT, timed_out, args=(name,))
-    timer.daemon = True
-    timer.start()
-    try:
-        fn(*args)
-        print(f"ok {name}", flush=True)
-    except Exception as error:  # noqa: BLE001 - every failure is reported, none hides
-        FAILED.append(name)
-        print(f"FAIL {name}: {one_line(error)}", flush=True)
-        if os.environ.get("CLIENT_TRACEBACK"):
-            traceback.print_exc()
-    finally:
-        timer.cancel()
+checks.configure(timeout=60.0, describe=one_line)
 
 
 def sa_url(driver):
@@ -83,12 +56,7 @@ def raw(statements, ignore_errors=False):
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            for sql in statements:
-                try:
-                    cur.execute(sql)
-                except psycopg2.Error:
-                    if not ignore_errors:
-                        raise
+            checks.execute_all(cur.execute, statements, psycopg2.Error, ignore_errors)
     finally:
         conn.close()
 
@@ -346,8 +314,7 @@ def main():
             engine.dispose()
             default_engine.dispose()
     run("cleanup", raw, DROPS)
-    print(f"{len(RAN)} checks: {len(RAN) - len(FAILED)} ok, {len(FAILED)} FAIL", flush=True)
-    sys.exit(1 if FAILED else 0)
+    checks.finish()
 
 
 if __name__ == "__main__":

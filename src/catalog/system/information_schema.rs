@@ -3,6 +3,7 @@
 //! `tables` or `views` (the standard has no such thing); their columns are not in `columns`.
 //! Source relations are listed as `FOREIGN` tables.
 
+use super::key_indexes::{KeyIndex, key_indexes};
 use super::pg_catalog::{columns, relations, view_definition};
 use super::{SystemContext, SystemRelation, text};
 use crate::catalog::{CatalogEntry, CatalogItem, DEFAULT_SCHEMA};
@@ -16,8 +17,101 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
         "columns" => columns_relation(cx),
         "schemata" => schemata(cx),
         "views" => views(cx),
+        "table_constraints" => table_constraints(cx),
+        "key_column_usage" => key_column_usage(cx),
+        // No foreign keys and no user-defined functions.
+        "referential_constraints" => SystemRelation::from_spec(
+            "constraint_catalog:text constraint_schema:text constraint_name:text \
+             unique_constraint_catalog:text unique_constraint_schema:text \
+             unique_constraint_name:text match_option:text update_rule:text delete_rule:text",
+        ),
+        "routines" => SystemRelation::from_spec(ROUTINES_COLUMNS),
         _ => return None,
     })
+}
+
+/// `information_schema.routines`' columns (PostgreSQL 15's).
+const ROUTINES_COLUMNS: &str = "specific_catalog:text specific_schema:text specific_name:text \
+    routine_catalog:text routine_schema:text routine_name:text routine_type:text \
+    module_catalog:text module_schema:text module_name:text udt_catalog:text udt_schema:text \
+    udt_name:text data_type:text character_maximum_length:int4 character_octet_length:int4 \
+    character_set_catalog:text character_set_schema:text character_set_name:text \
+    collation_catalog:text collation_schema:text collation_name:text numeric_precision:int4 \
+    numeric_precision_radix:int4 numeric_scale:int4 datetime_precision:int4 \
+    interval_type:text interval_precision:int4 type_udt_catalog:text type_udt_schema:text \
+    type_udt_name:text scope_catalog:text scope_schema:text scope_name:text \
+    maximum_cardinality:int4 dtd_identifier:text routine_body:text routine_definition:text \
+    external_name:text external_language:text parameter_style:text is_deterministic:text \
+    sql_data_access:text is_null_call:text sql_path:text schema_level_routine:text \
+    max_dynamic_result_sets:int4 is_user_defined_cast:text is_implicitly_invocable:text \
+    security_type:text to_sql_specific_catalog:text to_sql_specific_schema:text \
+    to_sql_specific_name:text as_locator:text created:timestamptz last_altered:timestamptz \
+    new_savepoint_level:text is_udt_dependent:text result_cast_from_data_type:text \
+    result_cast_as_locator:text result_cast_char_max_length:int4 \
+    result_cast_char_octet_length:int4 result_cast_char_set_catalog:text \
+    result_cast_char_set_schema:text result_cast_char_set_name:text \
+    result_cast_collation_catalog:text result_cast_collation_schema:text \
+    result_cast_collation_name:text result_cast_numeric_precision:int4 \
+    result_cast_numeric_precision_radix:int4 result_cast_numeric_scale:int4 \
+    result_cast_datetime_precision:int4 result_cast_interval_type:text \
+    result_cast_interval_precision:int4 result_cast_type_udt_catalog:text \
+    result_cast_type_udt_schema:text result_cast_type_udt_name:text \
+    result_cast_scope_catalog:text result_cast_scope_schema:text result_cast_scope_name:text \
+    result_cast_maximum_cardinality:int4 result_cast_dtd_identifier:text";
+
+/// The tables' PRIMARY KEY and UNIQUE constraints. (PostgreSQL also lists each NOT NULL
+/// column as a CHECK constraint; those are not here.)
+fn table_constraints(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "constraint_catalog:text constraint_schema:text constraint_name:text \
+         table_catalog:text table_schema:text table_name:text constraint_type:text \
+         is_deferrable:text initially_deferred:text enforced:text nulls_distinct:text",
+    );
+    for index in key_indexes(cx) {
+        let mut row = constraint_names(cx, &index);
+        row.extend([
+            text(if index.key.primary {
+                "PRIMARY KEY"
+            } else {
+                "UNIQUE"
+            }),
+            yes_no(false),
+            yes_no(false),
+            yes_no(true),
+            yes_no(true),
+        ]);
+        r.push(row);
+    }
+    r
+}
+
+/// A key constraint's catalog, schema and name, then its table's.
+fn constraint_names(cx: &SystemContext, index: &KeyIndex) -> Vec<Datum> {
+    vec![
+        text(cx.database),
+        text(DEFAULT_SCHEMA),
+        text(&index.key.name),
+        text(cx.database),
+        text(DEFAULT_SCHEMA),
+        text(&index.table.name),
+    ]
+}
+
+/// Each key column of each PRIMARY KEY and UNIQUE constraint.
+fn key_column_usage(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "constraint_catalog:text constraint_schema:text constraint_name:text \
+         table_catalog:text table_schema:text table_name:text column_name:text \
+         ordinal_position:int4 position_in_unique_constraint:int4",
+    );
+    for index in key_indexes(cx) {
+        for (n, (column, _)) in index.columns().into_iter().enumerate() {
+            let mut row = constraint_names(cx, &index);
+            row.extend([text(&column), Datum::Int32(n as i32 + 1), Datum::Null]);
+            r.push(row);
+        }
+    }
+    r
 }
 
 /// `table_type` of an item that `information_schema.tables` lists.

@@ -54,7 +54,7 @@ impl SystemRelation {
     /// An empty relation with the columns `spec` lists, as `name:type` separated by spaces.
     /// Types are PostgreSQL's names as Freshet holds them: `name`, `char` (`"char"`) and
     /// `text` are text.
-    fn from_spec(spec: &str) -> SystemRelation {
+    pub(super) fn from_spec(spec: &str) -> SystemRelation {
         let columns: Vec<(&str, ScalarType)> = spec
             .split_whitespace()
             .map(|column| {

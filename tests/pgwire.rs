@@ -1066,4 +1066,19 @@ async fn binary_copy_with_a_bad_signature_or_field_fails_with_postgres_sqlstates
     );
     // Nothing was written.
     assert_eq!(support::count(&client, "SELECT count(*) FROM b").await, 0);
+    // Inside a transaction block, refused COPY data aborts the block, as a failed
+    // statement does: its earlier writes are not committed.
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .batch_execute("INSERT INTO b VALUES (1, 'kept?')")
+        .await
+        .unwrap();
+    copy(b"not binary".to_vec()).await.expect_err("not binary");
+    let err = client
+        .batch_execute("SELECT 1")
+        .await
+        .expect_err("the block is aborted");
+    assert_eq!(sqlstate(&err), "25P02", "{err}");
+    client.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(support::count(&client, "SELECT count(*) FROM b").await, 0);
 }

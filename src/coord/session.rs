@@ -431,6 +431,14 @@ impl Session {
         self.cursors.clear();
     }
 
+    /// Aborts the open block (if any) for an error the protocol layer found, as a failed
+    /// statement would: COPY data it refused, or a client's CopyFail.
+    pub fn fail_block(&mut self) {
+        if self.status == TransactionStatus::InBlock {
+            self.status = TransactionStatus::Failed;
+        }
+    }
+
     /// Runs DDL deferred to COMMIT, as a statement of its own (the block has ended).
     async fn run_deferred(&mut self, stmt: Statement) -> Result<()> {
         let (reply, rx) = oneshot::channel();

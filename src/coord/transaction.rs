@@ -6,9 +6,10 @@
 //! ⇒ `Get(t) ∪ Constant(updates to t)`. An UPDATE or DELETE then retracts the row as the
 //! block last wrote it, never a version it already retracted.
 //!
-//! A materialized view or index is maintained from committed data only: reading one that
-//! depends on a table the block wrote is refused (0A000) rather than answered without the
-//! block's writes. (A plain view is inlined into reads of its tables, so it sees them.)
+//! A view or materialized view that depends on a table the block wrote is read through its
+//! definition, so that it sees the block's writes (a materialized view's dataflow holds
+//! committed data only). Anything else over such a table (an index read directly) is
+//! refused (0A000) rather than answered without the block's writes.
 //!
 //! DDL in a block, so that migration tools can wrap a migration in one: a CREATE runs at
 //! once (later statements of the block use what it made) and is dropped again if the block
@@ -63,6 +64,16 @@ fn overlay(
             };
             let get = std::mem::replace(expr, RelationExpr::constant(vec![], vec![]));
             *expr = get.union(constant);
+        } else if let Some(
+            CatalogItem::View { expr: view, .. } | CatalogItem::MaterializedView { expr: view, .. },
+        ) = catalog.get(*id).map(|entry| &entry.item)
+            && depends_on_any(catalog, *id, written)
+        {
+            // A view over a written table: read its definition, over the block's writes
+            // too. (A materialized view holds committed data; its definition gives what it
+            // would hold with the block's writes.)
+            *expr = view.clone();
+            return overlay(catalog, expr, updates, written);
         } else if depends_on_any(catalog, *id, written) {
             let name = catalog.get(*id).map_or("?", |e| e.name.as_str());
             return Err(PlanError::unsupported(format!(

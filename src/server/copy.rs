@@ -132,26 +132,35 @@ impl CopyHandler for Connection {
                 "COPY data without a COPY in progress".into(),
             )));
         };
-        if pending.too_large {
-            return Err(pg_error(&AdapterError::Storage {
+        let prepared = if pending.too_large {
+            Err(AdapterError::Storage {
                 message: format!(
                     "COPY data larger than {MAX_COPY_BYTES} bytes; split it into several COPY statements"
                 ),
                 code: "54000",
-            }));
-        }
-        let (target, data) = if pending.target.format.is_binary() {
-            let text = binary_to_text(&pending.target, &pending.data).map_err(|e| pg_error(&e))?;
-            let target = CopyFromTarget {
-                format: CopyFormat::text(),
-                ..pending.target
-            };
-            (target, text)
+            })
+        } else if pending.target.format.is_binary() {
+            binary_to_text(&pending.target, &pending.data).map(|text| {
+                let target = CopyFromTarget {
+                    format: CopyFormat::text(),
+                    ..pending.target
+                };
+                (target, text)
+            })
         } else {
-            (pending.target, pending.data)
+            Ok((pending.target, pending.data))
         };
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
+        let (target, data) = match prepared {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                // The COPY failed as a statement would: an open block is aborted.
+                session.fail_block();
+                client.set_transaction_status(wire_status(session.transaction_status()));
+                return Err(pg_error(&e));
+            }
+        };
         let result = session.copy_in(&target, &data).await;
         client.set_transaction_status(wire_status(session.transaction_status()));
         match result {
@@ -177,6 +186,9 @@ impl CopyHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         self.copy.lock().await.take();
+        if let Some(session) = self.session.lock().await.as_mut() {
+            session.fail_block();
+        }
         pg_error(&AdapterError::Internal(format!(
             "COPY from stdin failed: {}",
             fail.message

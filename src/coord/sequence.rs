@@ -62,6 +62,8 @@ impl Coordinator {
         }
         match plan {
             Plan::SetVariable { .. }
+            | Plan::SetConfig { .. }
+            | Plan::ResetAll
             | Plan::ShowVariable(_)
             | Plan::StartTransaction { .. }
             | Plan::Commit
@@ -195,6 +197,7 @@ impl Coordinator {
         let (plan, types) = self.plan(session, stmt, None, param_types)?;
         let result = match plan {
             Plan::Select { desc, .. } | Plan::ShowRows { desc, .. } => Some(desc),
+            Plan::SetConfig { .. } => Some(super::session::set_config_desc()),
             Plan::Subscribe {
                 desc,
                 progress,

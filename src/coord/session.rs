@@ -67,6 +67,9 @@ pub struct Session {
     savepoints: Vec<Savepoint>,
     /// Whether the open block is `READ ONLY`.
     read_only: bool,
+    /// Variables the open block SET LOCAL, with their values from before, to restore when
+    /// it ends.
+    local_restore: Vec<(String, Option<String>)>,
 }
 
 pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Result<Session> {
@@ -90,6 +93,7 @@ pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Resu
         block_deferred: Vec::new(),
         savepoints: Vec::new(),
         read_only: false,
+        local_restore: Vec::new(),
     })
 }
 
@@ -278,11 +282,26 @@ impl Session {
             })
         };
         match plan {
-            Plan::SetVariable { name, value } => {
-                self.vars
-                    .set(&name, value.as_deref())
-                    .map_err(|m| AdapterError::Plan(PlanError::InvalidParameter(m)))?;
+            Plan::SetVariable { name, value, local } => {
+                self.set_variable(&name, value.as_deref(), local)?;
                 command("SET")
+            }
+            Plan::ResetAll => {
+                let names: Vec<String> = self.vars.all().map(|(n, _)| n.clone()).collect();
+                for name in names {
+                    // Variables clients cannot change keep their one value.
+                    let _ = self.set_variable(&name, None, false);
+                }
+                command("RESET")
+            }
+            Plan::SetConfig { name, value, local } => {
+                self.set_variable(&name, Some(&value), local)?;
+                let value = self.vars.get(&name).unwrap_or_default().to_string();
+                Ok(ExecuteResponse::Rows {
+                    desc: set_config_desc(),
+                    rows: vec![Row::new(vec![Datum::String(value)])],
+                    tag: "SELECT 1".into(),
+                })
             }
             Plan::ShowVariable(name) => {
                 if name == "all" {
@@ -421,6 +440,29 @@ impl Session {
         }
     }
 
+    /// SET (or RESET, `value` None). `local`: only until the block ends, as PostgreSQL's
+    /// SET LOCAL, which outside a block has no effect (PostgreSQL warns).
+    fn set_variable(&mut self, name: &str, value: Option<&str>, local: bool) -> Result<()> {
+        if local && self.status == TransactionStatus::Idle {
+            return Ok(());
+        }
+        let before = self.vars.get(name).map(str::to_string);
+        self.vars
+            .set(name, value)
+            .map_err(|m| AdapterError::Plan(PlanError::InvalidParameter(m)))?;
+        let name = name.to_lowercase();
+        if local {
+            // The value from before the block's first SET LOCAL of it comes back at its end.
+            if !self.local_restore.iter().any(|(n, _)| *n == name) {
+                self.local_restore.push((name, before));
+            }
+        } else {
+            // A plain SET in the block outlives it.
+            self.local_restore.retain(|(n, _)| *n != name);
+        }
+        Ok(())
+    }
+
     /// Ends the transaction block (its writes already taken or dropped).
     fn end_block(&mut self) {
         self.status = TransactionStatus::Idle;
@@ -429,6 +471,11 @@ impl Session {
         self.block_created.clear();
         self.block_deferred.clear();
         self.cursors.clear();
+        for (name, value) in std::mem::take(&mut self.local_restore).into_iter().rev() {
+            if let Err(e) = self.vars.set(&name, value.as_deref()) {
+                tracing::warn!(%name, error = %e, "restoring a SET LOCAL variable failed");
+            }
+        }
     }
 
     /// Aborts the open block (if any) for an error the protocol layer found, as a failed
@@ -608,6 +655,11 @@ impl Session {
         let tag = format!("FETCH {}", rows.len());
         Ok(ExecuteResponse::Rows { desc, rows, tag })
     }
+}
+
+/// The one column `SELECT set_config(...)` answers.
+pub(super) fn set_config_desc() -> RelationDesc {
+    show_desc("set_config")
 }
 
 fn show_desc(name: &str) -> RelationDesc {

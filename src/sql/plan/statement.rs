@@ -116,6 +116,16 @@ pub enum Plan {
         name: String,
         /// `None`: reset to the default.
         value: Option<String>,
+        /// `SET LOCAL`: until the end of the transaction block.
+        local: bool,
+    },
+    /// `RESET ALL`: every variable back to its default.
+    ResetAll,
+    /// `SELECT set_config(name, value, is_local)`: SET, answering the new value as a row.
+    SetConfig {
+        name: String,
+        value: String,
+        local: bool,
     },
     /// `BEGIN [READ ONLY | READ WRITE] [ISOLATION LEVEL ...]`. Every isolation level is
     /// served as strict serializable, which is at least as strong as any of them.
@@ -349,7 +359,10 @@ fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> 
 
 fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
     match stmt {
-        ast::Statement::Query(q) => plan_select(scx, q),
+        ast::Statement::Query(q) => match plan_set_config(q) {
+            Some(plan) => plan,
+            None => plan_select(scx, q),
+        },
         ast::Statement::CreateTable(ct) => plan_create_table(scx, ct),
         ast::Statement::CreateView(cv) => plan_create_view(scx, cv),
         ast::Statement::CreateIndex(ci) => plan_create_index(scx, ci),
@@ -449,6 +462,19 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
                 .then(|| normalize_ident(name)),
         )),
         ast::Statement::Set(set) => plan_set(set),
+        ast::Statement::Reset(reset) => match &reset.reset {
+            ast::Reset::ConfigurationParameter(name) => Ok(Plan::SetVariable {
+                name: normalize_name(name)?.join("."),
+                value: None,
+                local: false,
+            }),
+            ast::Reset::ALL => Ok(Plan::ResetAll),
+            // One role: the session is always its own user.
+            ast::Reset::SessionAuthorization => Ok(Plan::NoOp {
+                notice: "the session's user is the only role".into(),
+                tag: "RESET".into(),
+            }),
+        },
         ast::Statement::ShowVariable { variable } => Ok(Plan::ShowVariable(
             variable
                 .iter()
@@ -512,7 +538,10 @@ fn statement_name(stmt: &ast::Statement) -> String {
 fn plan_set(set: &ast::Set) -> Result<Plan> {
     match set {
         ast::Set::SingleAssignment {
-            variable, values, ..
+            variable,
+            values,
+            scope,
+            ..
         } => {
             let name = normalize_name(variable)?.join(".");
             let value = values
@@ -533,9 +562,10 @@ fn plan_set(set: &ast::Set) -> Result<Plan> {
             } else {
                 Some(value.join(", "))
             };
-            Ok(Plan::SetVariable { name, value })
+            let local = matches!(scope, Some(ast::ContextModifier::Local));
+            Ok(Plan::SetVariable { name, value, local })
         }
-        ast::Set::SetTimeZone { value, .. } => {
+        ast::Set::SetTimeZone { value, local } => {
             let value = match value {
                 Expr::Value(v) => match &v.value {
                     ast::Value::SingleQuotedString(s) => s.clone(),
@@ -546,14 +576,69 @@ fn plan_set(set: &ast::Set) -> Result<Plan> {
             Ok(Plan::SetVariable {
                 name: "timezone".into(),
                 value: Some(value),
+                local: *local,
             })
         }
         ast::Set::SetNames { charset_name, .. } => Ok(Plan::SetVariable {
             name: "client_encoding".into(),
             value: Some(charset_name.to_string()),
+            local: false,
         }),
         other => Err(PlanError::unsupported(format!("{other}"))),
     }
+}
+
+/// `SELECT [pg_catalog.]set_config('name', 'value', is_local)` and nothing else (how
+/// tools such as pg_dump set variables): a SET whose answer is the new value. Other uses
+/// of `set_config` (over a table, with computed arguments) are not recognized here and fail
+/// as an unknown function.
+fn plan_set_config(q: &ast::Query) -> Option<Result<Plan>> {
+    let ast::SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    if q.with.is_some()
+        || q.order_by.is_some()
+        || q.limit_clause.is_some()
+        || !select.from.is_empty()
+        || select.selection.is_some()
+        || select.projection.len() != 1
+    {
+        return None;
+    }
+    let (ast::SelectItem::UnnamedExpr(Expr::Function(f))
+    | ast::SelectItem::ExprWithAlias {
+        expr: Expr::Function(f),
+        ..
+    }) = &select.projection[0]
+    else {
+        return None;
+    };
+    let name = normalize_name(&f.name).ok()?;
+    if !matches!(name.as_slice(), [n] | [_, n] if n == "set_config")
+        || name.len() == 2 && name[0] != crate::catalog::system::PG_CATALOG
+    {
+        return None;
+    }
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let literal = |arg: &ast::FunctionArg| match arg {
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(s.clone()),
+            ast::Value::Boolean(b) => Some(b.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let [name, value, local] = list.args.as_slice() else {
+        return None;
+    };
+    let (name, value, local) = (literal(name)?, literal(value)?, literal(local)?);
+    Some(Ok(Plan::SetConfig {
+        name: name.to_lowercase(),
+        value,
+        local: local == "true",
+    }))
 }
 
 pub fn plan_select(scx: &StatementContext, q: &ast::Query) -> Result<Plan> {

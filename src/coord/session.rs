@@ -352,7 +352,7 @@ impl Session {
                     self.end_block();
                     return command("ROLLBACK");
                 }
-                self.block_created.clear();
+                // Committed: what the block created stays (`end_block` forgets it).
                 self.end_block();
                 for stmt in deferred {
                     self.run_deferred(stmt).await?;

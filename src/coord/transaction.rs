@@ -64,24 +64,31 @@ fn overlay(
             };
             let get = std::mem::replace(expr, RelationExpr::constant(vec![], vec![]));
             *expr = get.union(constant);
-        } else if let Some(
-            CatalogItem::View { expr: view, .. } | CatalogItem::MaterializedView { expr: view, .. },
-        ) = catalog.get(*id).map(|entry| &entry.item)
-            && depends_on_any(catalog, *id, written)
-        {
+            return Ok(());
+        }
+        if !depends_on_any(catalog, *id, written) {
+            return Ok(());
+        }
+        return match catalog.get(*id).map(|entry| (&entry.name, &entry.item)) {
             // A view over a written table: read its definition, over the block's writes
             // too. (A materialized view holds committed data; its definition gives what it
             // would hold with the block's writes.)
-            *expr = view.clone();
-            return overlay(catalog, expr, updates, written);
-        } else if depends_on_any(catalog, *id, written) {
-            let name = catalog.get(*id).map_or("?", |e| e.name.as_str());
-            return Err(PlanError::unsupported(format!(
-                "reading \"{name}\" in a transaction block after writing a table it depends on"
-            ))
-            .into());
-        }
-        return Ok(());
+            Some((
+                _,
+                CatalogItem::View { expr: view, .. }
+                | CatalogItem::MaterializedView { expr: view, .. },
+            )) => {
+                *expr = view.clone();
+                overlay(catalog, expr, updates, written)
+            }
+            other => {
+                let name = other.map_or("?", |(name, _)| name.as_str());
+                Err(PlanError::unsupported(format!(
+                    "reading \"{name}\" in a transaction block after writing a table it depends on"
+                ))
+                .into())
+            }
+        };
     }
     for child in expr.children_mut() {
         overlay(catalog, child, updates, written)?;

@@ -311,11 +311,9 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 let (e, from) = self.plan_expr_typed_param(inner, &hint)?;
                 // Names to and from `regclass` and its siblings need the catalog.
                 match (&from, &typ) {
-                    (ScalarType::String | ScalarType::Unknown, ScalarType::Reg(kind))
-                    | (
-                        ScalarType::VarChar { .. } | ScalarType::Char { .. },
-                        ScalarType::Reg(kind),
-                    ) => {
+                    (source, ScalarType::Reg(kind))
+                        if source.is_string_like() || *source == ScalarType::Unknown =>
+                    {
                         let cx = self.scx.system_context();
                         return Ok((
                             super::reg_types::plan_input(&cx, *kind, (e, from), false)?,

@@ -614,9 +614,12 @@ fn plan_set_config(q: &ast::Query) -> Option<Result<Plan>> {
         return None;
     };
     let name = normalize_name(&f.name).ok()?;
-    if !matches!(name.as_slice(), [n] | [_, n] if n == "set_config")
-        || name.len() == 2 && name[0] != crate::catalog::system::PG_CATALOG
-    {
+    let unqualified = match name.as_slice() {
+        [n] => n,
+        [schema, n] if schema == crate::catalog::system::PG_CATALOG => n,
+        _ => return None,
+    };
+    if unqualified != "set_config" {
         return None;
     }
     let ast::FunctionArguments::List(list) = &f.args else {

@@ -2,9 +2,9 @@
 # The one test command: installs what the tests need, then runs formatting, lint and every
 # test target, and prints a summary. Usage: bash scripts/test.sh
 #
-# Later steps (a Kafka-compatible broker, Python/Node clients) install into the git-ignored
-# ./.test-env directory from their own install_* function below, so a clean clone needs
-# nothing but a Rust toolchain and network access for cargo.
+# Later steps (a Kafka-compatible broker, Python/Node clients, sqlx-cli) install into the
+# git-ignored ./.test-env directory from their own install_* function below, so a clean clone
+# needs nothing but a Rust toolchain and network access for cargo.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,7 +36,8 @@ install_test_env() {
     command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain" >&2; return 1; }
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy || true
     cargo fetch --locked || return 1
-    install_python_venv && install_tansu && install_python_clients && install_node_clients
+    install_python_venv && install_tansu && install_python_clients && install_node_clients \
+        && install_sqlx_cli && install_dbt
 }
 
 # Creates the Python venv $TEST_ENV/python that holds the test tools that come from PyPI.
@@ -64,7 +65,7 @@ install_tansu() {
 # The client tests (tests/clients.rs) run real PostgreSQL clients, the scripts in
 # tests/clients/, against a server. The Python drivers go into the venv; FRESHET_PYTHON tells
 # tests/clients.rs which interpreter has them.
-PYTHON_CLIENTS=("psycopg2-binary==2.9.13" "psycopg[binary]==3.3.9" "psycopg-binary==3.3.9" "SQLAlchemy==2.1.9" "pandas==3.1.1")
+PYTHON_CLIENTS=("psycopg2-binary==2.9.13" "psycopg[binary]==3.3.9" "psycopg-binary==3.3.9" "SQLAlchemy==2.1.9" "pandas==3.1.1" "alembic==1.20.1")
 install_python_clients() {
     local py="$TEST_ENV/python/bin/python"
     # Installed already when every distribution has exactly the pinned version.
@@ -75,7 +76,7 @@ sys.exit(any(version(s.split("==")[0].split("[")[0]) != s.split("==")[1] for s i
         "$py" -m pip install --quiet --disable-pip-version-check "${PYTHON_CLIENTS[@]}" \
             || { echo "cannot pip-install ${PYTHON_CLIENTS[*]}" >&2; return 1; }
     fi
-    "$py" -c "import psycopg2, psycopg, sqlalchemy, pandas" || { echo "the Python clients do not import" >&2; return 1; }
+    "$py" -c "import psycopg2, psycopg, sqlalchemy, pandas, alembic" || { echo "the Python clients do not import" >&2; return 1; }
     export FRESHET_PYTHON="$py"
 }
 
@@ -102,6 +103,47 @@ install_node_clients() {
     fi
     "$modules/.bin/dbmate" --version >/dev/null || { echo "dbmate does not run: $modules/.bin/dbmate" >&2; return 1; }
     export FRESHET_NODE_MODULES="$modules"
+}
+
+# sqlx-cli (the `sqlx migrate` tool of the Rust crate sqlx) is built from crates.io into
+# $TEST_ENV/cargo with only its PostgreSQL driver (no TLS: the tests connect over loopback);
+# FRESHET_SQLX tells tests/clients.rs where the binary is. A debug build: on the 2-core test
+# machine it takes ~40 s (60 s of CPU) against ~85 s (135 s) for a release build, and the
+# tool only sends a few statements; without debug info it is 13 MB instead of 69 MB.
+SQLX_CLI_VERSION="0.8.6"
+install_sqlx_cli() {
+    local sqlx="$TEST_ENV/cargo/bin/sqlx"
+    if [[ "$("$sqlx" --version 2>/dev/null)" != "sqlx-cli $SQLX_CLI_VERSION" ]]; then
+        CARGO_PROFILE_DEV_DEBUG=false cargo install sqlx-cli --locked --debug \
+            --version "$SQLX_CLI_VERSION" --no-default-features --features postgres \
+            --root "$TEST_ENV/cargo" \
+            || { echo "cannot cargo-install sqlx-cli $SQLX_CLI_VERSION" >&2; return 1; }
+    fi
+    "$sqlx" migrate --help >/dev/null || { echo "sqlx-cli does not run: $sqlx" >&2; return 1; }
+    export FRESHET_SQLX="$sqlx"
+}
+
+# dbt-postgres gets its own venv $TEST_ENV/dbt: it brings dozens of packages and pins some
+# (dbt-common wants python-dateutil below 3, where pandas brought 4), which would move the
+# versions the other Python clients run with. dbt-core is pinned to 1.11: 1.12 depends on
+# dbt-core-experimental-parser, whose build downloads a wheel from outside the package
+# registry. FRESHET_DBT_PYTHON tells tests/clients.rs which interpreter has dbt; the client
+# script runs with it, runs the venv's `dbt` command and uses the psycopg2 pinned here.
+DBT_CLIENTS=("dbt-core==1.11.16" "dbt-postgres==1.11.0" "psycopg2-binary==2.9.13")
+install_dbt() {
+    local py="$TEST_ENV/dbt/bin/python"
+    if [[ ! -x "$py" ]]; then
+        python3 -m venv "$TEST_ENV/dbt" || { echo "cannot create the venv $TEST_ENV/dbt" >&2; return 1; }
+    fi
+    local check='import sys
+from importlib.metadata import version
+sys.exit(any(version(s.split("==")[0]) != s.split("==")[1] for s in sys.argv[1:]))'
+    if ! "$py" -c "$check" "${DBT_CLIENTS[@]}" 2>/dev/null; then
+        "$py" -m pip install --quiet --disable-pip-version-check "${DBT_CLIENTS[@]}" \
+            || { echo "cannot pip-install ${DBT_CLIENTS[*]}" >&2; return 1; }
+    fi
+    "$py" -c "import dbt.cli.main, dbt.adapters.postgres, psycopg2" || { echo "dbt-postgres does not import" >&2; return 1; }
+    export FRESHET_DBT_PYTHON="$py"
 }
 
 run_step "install" install_test_env

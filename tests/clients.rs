@@ -4,9 +4,11 @@
 //! asserts it exited 0 and shows its output, and the end of the server log, when not.
 //!
 //! The clients come from `bash scripts/test.sh`, which installs them into `.test-env`: the
-//! Python drivers (psycopg2, psycopg 3, SQLAlchemy, pandas) into the venv
-//! `.test-env/python` (`$FRESHET_PYTHON` names its interpreter), node-postgres and dbmate into
-//! `.test-env/node/node_modules` (`$FRESHET_NODE_MODULES`). The dbmate script also uses the
+//! Python drivers and tools (psycopg2, psycopg 3, SQLAlchemy, pandas, alembic) into the venv
+//! `.test-env/python` (`$FRESHET_PYTHON` names its interpreter), dbt-postgres into a venv of
+//! its own, `.test-env/dbt` (`$FRESHET_DBT_PYTHON`), node-postgres and dbmate into
+//! `.test-env/node/node_modules` (`$FRESHET_NODE_MODULES`), sqlx-cli into `.test-env/cargo/bin`
+//! (`$FRESHET_SQLX` names its `sqlx` binary). The dbmate and sqlx-cli scripts also use the
 //! machine's psql. Every script can be run by hand against any server, PostgreSQL included:
 //! `FRESHET_URL=postgres://postgres@127.0.0.1:5432/postgres .test-env/python/bin/python
 //! tests/clients/psycopg2_client.py`.
@@ -45,6 +47,18 @@ fn sqlalchemy_reflection_core_and_pandas_over_psycopg2_and_psycopg3() {
 }
 
 #[test]
+fn alembic_upgrades_downgrades_and_rolls_back_failed_migrations() {
+    let python = python(&["alembic", "psycopg", "sqlalchemy"]);
+    run_client("alembic_client.py", &python, &[]);
+}
+
+#[test]
+fn dbt_runs_a_project_twice_and_its_tests_pass_and_fail_as_they_should() {
+    let python = python_in("FRESHET_DBT_PYTHON", "dbt", &["dbt.cli.main", "psycopg2"]);
+    run_client("dbt_client.py", &python, &[]);
+}
+
+#[test]
 fn node_pg_parameters_types_pool_and_transactions() {
     let modules = node_modules();
     run_client(
@@ -61,6 +75,16 @@ fn dbmate_applies_the_migrations_once_and_rolls_them_back() {
         "dbmate_client.sh",
         Path::new("bash"),
         &[("FRESHET_NODE_MODULES", modules.as_os_str())],
+    );
+}
+
+#[test]
+fn sqlx_cli_applies_the_migrations_once_and_reverts_them() {
+    let sqlx = sqlx_cli();
+    run_client(
+        "sqlx_cli_client.sh",
+        Path::new("bash"),
+        &[("FRESHET_SQLX", sqlx.as_os_str())],
     );
 }
 
@@ -151,11 +175,17 @@ fn test_envs() -> Vec<PathBuf> {
 /// The Python interpreter that has the client `modules`: `$FRESHET_PYTHON`, else the venv
 /// of a test environment. Panics, saying to run `bash scripts/test.sh`, when none does.
 fn python(modules: &[&str]) -> PathBuf {
-    let candidates: Vec<PathBuf> = match std::env::var_os("FRESHET_PYTHON") {
+    python_in("FRESHET_PYTHON", "python", modules)
+}
+
+/// The Python interpreter that has `modules`: `$<var>`, else that of the venv `venv` of a test
+/// environment. Panics, saying to run `bash scripts/test.sh`, when none does.
+fn python_in(var: &str, venv: &str, modules: &[&str]) -> PathBuf {
+    let candidates: Vec<PathBuf> = match std::env::var_os(var) {
         Some(path) => vec![PathBuf::from(path)],
         None => test_envs()
             .iter()
-            .map(|dir| dir.join("python/bin/python"))
+            .map(|dir| dir.join(venv).join("bin/python"))
             .collect(),
     };
     let import = format!("import {}", modules.join(", "));
@@ -172,8 +202,8 @@ fn python(modules: &[&str]) -> PathBuf {
         }
     }
     panic!(
-        "no Python with the client modules {modules:?} (looked at $FRESHET_PYTHON and {candidates:?}): \
-         run `bash scripts/test.sh`, which installs them into .test-env/python"
+        "no Python with the client modules {modules:?} (looked at ${var} and {candidates:?}): \
+         run `bash scripts/test.sh`, which installs them into .test-env/{venv}"
     );
 }
 
@@ -197,5 +227,26 @@ fn node_modules() -> PathBuf {
         "node-postgres and dbmate are not installed (looked at $FRESHET_NODE_MODULES and \
          {candidates:?}): run `bash scripts/test.sh`, which installs them into \
          .test-env/node/node_modules"
+    );
+}
+
+/// The `sqlx` binary of sqlx-cli: `$FRESHET_SQLX`, else `cargo/bin/sqlx` of a test environment.
+/// Panics, saying to run `bash scripts/test.sh`, when there is none.
+fn sqlx_cli() -> PathBuf {
+    let candidates: Vec<PathBuf> = match std::env::var_os("FRESHET_SQLX") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => test_envs()
+            .iter()
+            .map(|dir| dir.join("cargo/bin/sqlx"))
+            .collect(),
+    };
+    for candidate in &candidates {
+        if candidate.is_file() {
+            return candidate.clone();
+        }
+    }
+    panic!(
+        "sqlx-cli is not installed (looked at $FRESHET_SQLX and {candidates:?}): run `bash \
+         scripts/test.sh`, which installs it into .test-env/cargo"
     );
 }

@@ -178,3 +178,46 @@ async fn describe_one_relation_shows_columns_indexes_keys_and_definitions() {
     assert!(psql(&server, "\\df").is_empty());
     assert!(psql(&server, "\\dT").is_empty());
 }
+
+#[tokio::test]
+async fn verbose_describe_commands_show_comments_and_view_definitions() {
+    let server = TestServer::start().expect("freshet starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE parts (id integer PRIMARY KEY, name text);
+             CREATE VIEW named_parts AS SELECT id, name FROM parts WHERE name IS NOT NULL;
+             CREATE MATERIALIZED VIEW part_count AS SELECT count(*) AS n FROM parts;
+             COMMENT ON TABLE parts IS 'Every part we stock';
+             COMMENT ON COLUMN parts.name IS 'As printed on the box';
+             COMMENT ON MATERIALIZED VIEW part_count IS 'How many parts';",
+        )
+        .await
+        .expect("DDL and comments run");
+    // \dt+ and \dm+: schema, name, type, owner, persistence, access method, size (unknown to
+    // Freshet: empty), description.
+    assert_eq!(
+        psql(&server, "\\dt+"),
+        vec!["public|parts|table|tester|permanent|heap||Every part we stock"]
+    );
+    assert_eq!(
+        psql(&server, "\\dm+"),
+        vec!["public|part_count|materialized view|tester|permanent|heap||How many parts"]
+    );
+    // \d+ <table>: the column's comment in its Description column.
+    let table = psql_text(&server, "\\d+ parts");
+    assert!(table.contains("As printed on the box"), "{table}");
+    // \d+ <view>: columns and the definition of a plain view.
+    let view = psql_text(&server, "\\d+ named_parts");
+    assert!(view.contains("View \"public.named_parts\""), "{view}");
+    assert!(view.contains("View definition:"), "{view}");
+    // The other verbose lists run without errors and list what exists.
+    assert_eq!(psql(&server, "\\dv+").len(), 1);
+    assert_eq!(psql(&server, "\\di+").len(), 1);
+    assert_eq!(psql(&server, "\\dn+").len(), 1);
+    assert!(
+        psql(&server, "\\l+")
+            .iter()
+            .any(|line| line.starts_with("freshet|"))
+    );
+}

@@ -241,3 +241,105 @@ async fn primary_keys_and_unique_indexes_are_enforced_against_rows_written_befor
     drop(restarted);
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[tokio::test]
+async fn comments_survive_kill_and_restart_and_go_with_their_objects() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-comments-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = TestServer::start_with(1, dir.clone()).expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE kept (a int, b text);
+             CREATE TABLE dropped (a int);
+             COMMENT ON TABLE kept IS 'stays';
+             COMMENT ON COLUMN kept.b IS 'column b';
+             COMMENT ON TABLE dropped IS 'goes';
+             COMMENT ON COLUMN dropped.a IS 'goes too';
+             DROP TABLE dropped;",
+        )
+        .await
+        .unwrap();
+    let comments = "SELECT c.relname, d.objsubid::text, d.description \
+                    FROM pg_description d JOIN pg_class c ON c.oid = d.objoid \
+                    ORDER BY 1, 2";
+    let before = rows(&client, comments).await;
+    assert_eq!(
+        before,
+        vec![
+            vec![Some("kept".into()), Some("0".into()), Some("stays".into())],
+            vec![
+                Some("kept".into()),
+                Some("2".into()),
+                Some("column b".into())
+            ],
+        ]
+    );
+    let restarted = TestServer::start_with(1, server.kill()).expect("server restarts");
+    let client = connect(&restarted).await;
+    assert_eq!(rows(&client, comments).await, before);
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn sequences_continue_after_kill_and_restart_without_repeating_a_value() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-sequences-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = TestServer::start_with(1, dir.clone()).expect("server starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE TABLE tickets (id bigserial PRIMARY KEY, who text);
+             CREATE SEQUENCE counter START WITH 10;
+             INSERT INTO tickets (who) VALUES ('a'), ('b'), ('c');
+             SELECT nextval('counter'); SELECT nextval('counter');",
+        )
+        .await
+        .unwrap();
+    let before = rows(&client, "SELECT max(id)::text FROM tickets").await;
+    assert_eq!(before, vec![vec![Some("3".into())]]);
+    let restarted = TestServer::start_with(1, server.kill()).expect("server restarts");
+    let client = connect(&restarted).await;
+    // Values handed out before the crash are never handed out again (some may be
+    // skipped, as in PostgreSQL).
+    client
+        .batch_execute("INSERT INTO tickets (who) VALUES ('d')")
+        .await
+        .unwrap();
+    let ids = rows(
+        &client,
+        "SELECT count(DISTINCT id)::text, max(id)::text FROM tickets",
+    )
+    .await;
+    assert_eq!(ids[0][0].as_deref(), Some("4"), "{ids:?}");
+    let last: i64 = ids[0][1].as_deref().unwrap().parse().unwrap();
+    assert!(
+        last > 3,
+        "a serial value was repeated after the restart: {ids:?}"
+    );
+    let next = rows(&client, "SELECT nextval('counter')").await;
+    let next: i64 = next[0][0].as_deref().unwrap().parse().unwrap();
+    assert!(
+        next > 11,
+        "nextval repeated a value after the restart: {next}"
+    );
+    // The definitions came back too.
+    let seqs = rows(
+        &client,
+        "SELECT c.relname, s.seqstart::text FROM pg_sequence s JOIN pg_class c \
+         ON c.oid = s.seqrelid ORDER BY 1",
+    )
+    .await;
+    assert_eq!(
+        seqs,
+        vec![
+            vec![Some("counter".into()), Some("10".into())],
+            vec![Some("tickets_id_seq".into()), Some("1".into())],
+        ]
+    );
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&dir);
+}

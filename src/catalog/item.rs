@@ -75,6 +75,37 @@ pub enum CatalogItem {
     Sink {
         spec: crate::storage::kafka::sink::KafkaSinkSpec,
     },
+    /// `CREATE SEQUENCE`, or the sequence behind a `serial` or identity column (which it is
+    /// `owned_by`). Its position is not part of the item: see `coord::sequences`. (Last, so
+    /// that stored items keep their variant numbers.)
+    Sequence(SequenceSpec),
+}
+
+/// What defines a sequence: the values it hands out are `start`, `start + increment`, ...
+/// within `min ..= max`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceSpec {
+    /// `smallint`, `integer` or `bigint`: the type of its values, which bounds them.
+    pub typ: crate::repr::ScalarType,
+    pub start: i64,
+    /// Never 0.
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    /// Past `max` (or `min`, going down) start again from the other end, or fail.
+    pub cycle: bool,
+    /// The table column it belongs to (`serial`, identity, `OWNED BY`): dropped with that
+    /// table.
+    pub owned_by: Option<(GlobalId, usize)>,
+    /// For an identity column: whether it is `GENERATED ALWAYS` (refusing values of the
+    /// user's) rather than `BY DEFAULT`.
+    pub identity: Option<Identity>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Identity {
+    Always,
+    ByDefault,
 }
 
 /// Which of its source's relations an item is.
@@ -98,6 +129,7 @@ pub enum ItemKind {
     Connection,
     Secret,
     Sink,
+    Sequence,
 }
 
 impl ItemKind {
@@ -111,6 +143,7 @@ impl ItemKind {
             ItemKind::Connection => "connection",
             ItemKind::Secret => "secret",
             ItemKind::Sink => "sink",
+            ItemKind::Sequence => "sequence",
         }
     }
 }
@@ -126,6 +159,7 @@ impl CatalogItem {
             CatalogItem::Connection { .. } => ItemKind::Connection,
             CatalogItem::Secret { .. } => ItemKind::Secret,
             CatalogItem::Sink { .. } => ItemKind::Sink,
+            CatalogItem::Sequence(_) => ItemKind::Sequence,
         }
     }
 
@@ -139,7 +173,8 @@ impl CatalogItem {
             CatalogItem::Index { .. }
             | CatalogItem::Connection { .. }
             | CatalogItem::Secret { .. }
-            | CatalogItem::Sink { .. } => None,
+            | CatalogItem::Sink { .. }
+            | CatalogItem::Sequence(_) => None,
         }
     }
 
@@ -159,6 +194,9 @@ impl CatalogItem {
             CatalogItem::Connection { kafka } => kafka.secrets().collect(),
             CatalogItem::Secret { .. } => BTreeSet::new(),
             CatalogItem::Sink { spec } => [spec.from, spec.connection].into_iter().collect(),
+            // Created before the table it belongs to: the table depends on it, not the
+            // other way round (`owned_by` is kept apart from dependencies).
+            CatalogItem::Sequence(_) => BTreeSet::new(),
         }
     }
 }

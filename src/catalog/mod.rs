@@ -6,13 +6,17 @@
 //! - An item only depends on items with smaller ids (it was created after them), so replaying
 //!   items in id order recreates every dependency.
 //! - `used_by` is the exact inverse of `uses`.
+//! - Every comment describes an existing item (`comments.rs`).
 //!
 //! The coordinator owns the catalog (no locks); the planner reads it through `&Catalog`.
 
+pub mod comments;
 mod item;
 pub mod system;
 
-pub use item::{CatalogEntry, CatalogItem, ItemKind, SourceOutput, UniqueKey};
+pub use item::{
+    CatalogEntry, CatalogItem, Identity, ItemKind, SequenceSpec, SourceOutput, UniqueKey,
+};
 
 use crate::repr::GlobalId;
 use crate::sql::{PlanError, Result};
@@ -39,6 +43,7 @@ pub struct Catalog {
     entries: BTreeMap<GlobalId, CatalogEntry>,
     by_name: BTreeMap<String, GlobalId>,
     used_by: BTreeMap<GlobalId, BTreeSet<GlobalId>>,
+    comments: BTreeMap<comments::CommentTarget, String>,
 }
 
 impl Catalog {
@@ -108,8 +113,44 @@ impl Catalog {
         self.entries.insert(entry.id, entry);
     }
 
+    /// The comment on `target`, if it has one.
+    pub fn comment(&self, target: &comments::CommentTarget) -> Option<&str> {
+        self.comments.get(target).map(String::as_str)
+    }
+
+    /// Every comment, by what it describes.
+    pub fn comments(&self) -> impl Iterator<Item = (&comments::CommentTarget, &str)> {
+        self.comments.iter().map(|(t, c)| (t, c.as_str()))
+    }
+
+    /// The targets of the comments on `id` and its columns.
+    pub fn comments_on(&self, id: GlobalId) -> Vec<comments::CommentTarget> {
+        self.comments
+            .keys()
+            .filter(|t| t.item == id)
+            .copied()
+            .collect()
+    }
+
+    /// Sets (or with `None` removes) the comment on `target`, whose item exists.
+    pub fn set_comment(&mut self, target: comments::CommentTarget, text: Option<String>) {
+        assert!(
+            self.entries.contains_key(&target.item),
+            "a comment describes an existing item"
+        );
+        match text {
+            Some(text) if !text.is_empty() => {
+                self.comments.insert(target, text);
+            }
+            _ => {
+                self.comments.remove(&target);
+            }
+        }
+    }
+
     pub fn remove(&mut self, id: GlobalId) -> Option<CatalogEntry> {
         let entry = self.entries.remove(&id)?;
+        self.comments.retain(|t, _| t.item != id);
         self.by_name.remove(&entry.name);
         for dep in entry.item.uses() {
             if let Some(set) = self.used_by.get_mut(&dep) {

@@ -6,6 +6,7 @@
 use super::coordinator::Coordinator;
 use super::error::{AdapterError, Result};
 use super::timestamp::Oracle;
+use crate::catalog::comments::CommentRecord;
 use crate::catalog::{CatalogEntry, CatalogItem};
 use crate::dataflow::command::WorkerCommand;
 use crate::repr::{Diff, GlobalId, Row};
@@ -14,11 +15,22 @@ impl Coordinator {
     pub(super) async fn bootstrap(&mut self) -> Result<()> {
         let storage_error = AdapterError::from;
         let mut entries = Vec::new();
+        let mut comments = Vec::new();
         for (id, record) in self.storage.catalog_items().await.map_err(storage_error)? {
-            let entry: CatalogEntry = postcard::from_bytes(&record).map_err(|e| {
-                AdapterError::Internal(format!("catalog item {id} cannot be decoded: {e}"))
-            })?;
-            entries.push(entry);
+            let undecodable = |e: postcard::Error| {
+                AdapterError::Internal(format!("catalog record {id} cannot be decoded: {e}"))
+            };
+            if crate::catalog::comments::is_comment_record(id) {
+                let comment: CommentRecord = postcard::from_bytes(&record).map_err(undecodable)?;
+                comments.push(comment);
+            } else if super::sequences::is_position_record(id) {
+                let position: super::sequences::PositionRecord =
+                    postcard::from_bytes(&record).map_err(undecodable)?;
+                self.sequences.restore(position);
+            } else {
+                let entry: CatalogEntry = postcard::from_bytes(&record).map_err(undecodable)?;
+                entries.push(entry);
+            }
         }
         entries.sort_by_key(|e| e.id);
         // Table data, and the timestamp floor: time never goes backwards across restarts.
@@ -97,6 +109,16 @@ impl Coordinator {
             } else if has_dataflow {
                 dataflows.push(id);
             }
+        }
+        for comment in comments {
+            // Dropping an item deletes its comments in the same catalog transaction.
+            if self.catalog.get(comment.target.item).is_none() {
+                return Err(AdapterError::Internal(format!(
+                    "a comment describes item {}, which does not exist",
+                    comment.target.item
+                )));
+            }
+            self.catalog.set_comment(comment.target, Some(comment.text));
         }
         // Generators resume after the last tick their progress relation holds.
         let generators: Vec<GlobalId> = self

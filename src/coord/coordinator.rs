@@ -53,7 +53,7 @@ pub enum Message {
         transient: Option<GlobalId>,
     },
     /// The read half of a read-then-write (or INSERT ... SELECT) finished.
-    WriteRowsReady(super::write::ReadyWrite),
+    WriteRowsReady(Box<super::write::ReadyWrite>),
     /// A subscription's client went away.
     SubscribeDone { id: GlobalId },
     /// A CREATE CONNECTION or Kafka CREATE SOURCE has the broker's answer.
@@ -103,6 +103,11 @@ pub struct Coordinator {
     pub(super) kafka_sources: BTreeMap<GlobalId, super::kafka_sources::RunningKafkaSource>,
     /// Running Kafka sinks, by id.
     pub(super) sinks: BTreeMap<GlobalId, crate::storage::kafka::sink::KafkaSink>,
+    /// Where each sequence is (`nextval`).
+    pub(super) sequences: super::sequences::Sequences,
+    /// Advisory locks held and awaited (`pg_advisory_lock`).
+    pub(super) advisory_locks:
+        super::advisory_locks::AdvisoryLocks<super::lock_statements::LockWaiter>,
 }
 
 /// Starts the storage, the worker cluster and the coordinator task.
@@ -136,6 +141,8 @@ pub async fn start(config: Config) -> Result<Client> {
         generators: BTreeMap::new(),
         kafka_sources: BTreeMap::new(),
         sinks: BTreeMap::new(),
+        advisory_locks: Default::default(),
+        sequences: Default::default(),
     };
     coord.bootstrap().await?;
     let catalog_generation = coord.catalog_generation.clone();
@@ -220,19 +227,26 @@ impl Coordinator {
                 session,
                 id,
                 rows,
+                generated,
                 reply,
-            } => self.copy_rows(session, id, rows, reply),
+            } => self.copy_rows(session, id, rows, generated, reply).await,
             Command::Cancel { key } => {
                 if let Some(conn) = self.conns.get(&key.conn_id)
                     && conn.secret == key.secret
                 {
                     conn.cancel.send_modify(|generation| *generation += 1);
+                    self.cancel_advisory_wait(key.conn_id);
                 }
+            }
+            Command::ReleaseAdvisoryLocks { conn_id, scope } => {
+                self.release_advisory_locks(conn_id, scope)
             }
             Command::Terminate { conn_id } => {
                 if let Some(conn) = self.conns.remove(&conn_id) {
                     conn.cancel.send_modify(|generation| *generation += 1);
                 }
+                self.disconnect_advisory_locks(conn_id);
+                self.sequences.disconnect(conn_id);
             }
         }
     }
@@ -246,7 +260,10 @@ impl Coordinator {
                     self.cluster.send(WorkerCommand::Drop { id });
                 }
             }
-            Message::WriteRowsReady(ready) => self.write_rows_ready(ready),
+            Message::WriteRowsReady(ready) => {
+                let ready = self.fill_ready_write(*ready).await;
+                self.write_rows_ready(ready)
+            }
             Message::SubscribeDone { id } => {
                 if let Some(conn_id) = self.subscribes.remove(&id) {
                     tracing::debug!(%id, conn_id, "subscription ended");
@@ -328,6 +345,7 @@ impl Coordinator {
             conn_id: session.conn_id,
             settings: session.settings.clone(),
         };
+        scx.advisory_locks = self.advisory_locks.pg_locks_rows();
         let plan = plan::plan(&scx, stmt)?;
         let types = scx.param_types.into_inner();
         Ok((plan, types))

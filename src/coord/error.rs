@@ -55,6 +55,18 @@ pub enum AdapterError {
     /// A `CREATE UNIQUE INDEX` over rows that already share a key value.
     #[error("could not create unique index \"{index}\"")]
     UniqueIndexDuplicates { index: String, detail: String },
+    /// `nextval` past the last value of a sequence that does not cycle.
+    #[error("{0}")]
+    SequenceLimit(String),
+    /// `currval` / `lastval` before `nextval` in the session.
+    #[error("{0}")]
+    ObjectNotInPrerequisiteState(String),
+    /// `setval` to a value outside the sequence's bounds.
+    #[error("{0}")]
+    SequenceValueOutOfBounds(String),
+    /// A lock wait that would close a cycle of sessions waiting for each other.
+    #[error("deadlock detected")]
+    Deadlock { detail: String },
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -76,6 +88,10 @@ impl AdapterError {
             AdapterError::Plan(e) => e.sqlstate(),
             AdapterError::Eval(e) => e.sqlstate(),
             AdapterError::Canceled => "57014",
+            AdapterError::Deadlock { .. } => "40P01",
+            AdapterError::SequenceLimit(_) => "2200H",
+            AdapterError::ObjectNotInPrerequisiteState(_) => "55000",
+            AdapterError::SequenceValueOutOfBounds(_) => "22003",
             AdapterError::Storage { code, .. } => code,
             AdapterError::DependentObjects { .. } => "2BP01",
             AdapterError::InFailedTransaction => "25P02",
@@ -102,6 +118,7 @@ impl AdapterError {
         match self {
             AdapterError::CopyField { context, .. }
             | AdapterError::CopyBinaryField { context, .. } => Some(context.clone()),
+            AdapterError::Deadlock { detail } => Some(detail.clone()),
             AdapterError::UniqueViolation { detail, .. }
             | AdapterError::UniqueIndexDuplicates { detail, .. } => Some(detail.clone()),
             AdapterError::DependentObjects { dependents, .. } => Some(
@@ -121,6 +138,15 @@ impl AdapterError {
             AdapterError::DependentObjects { .. } => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
+            _ => None,
+        }
+    }
+
+    /// The constraint the error is about, sent in the error's constraint-name field (drivers
+    /// expose it: psycopg's `diag.constraint_name`).
+    pub fn constraint(&self) -> Option<String> {
+        match self {
+            AdapterError::UniqueViolation { constraint, .. } => Some(constraint.clone()),
             _ => None,
         }
     }

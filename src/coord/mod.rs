@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `client.rs` | what a connection sees: `Client`, `ExecuteResponse`, `StatementDesc` |
 //! | `session.rs` | one connection's state: variables, transaction block, cursors |
+//! | `create_table_as.rs` | CREATE TABLE ... AS: CREATE TABLE, then INSERT, in one transaction |
 //! | `coordinator.rs` | the task, its state and the command loop |
 //! | `sequence.rs` | executing plans: DDL, SHOW, EXPLAIN |
 //! | `read.rs` | SELECT: timestamp choice, fast-path peeks, transient dataflows, finishing |
@@ -18,16 +19,23 @@
 //! | `bootstrap.rs` | restart: catalog and table data back into the workers |
 //! | `timestamp.rs` | the oracle |
 //! | `vars.rs` | session variables |
+//! | `advisory_locks.rs` | the advisory lock table (`pg_advisory_lock`) |
+//! | `sequences.rs` | sequence positions: `nextval`, `setval`, durable reservations |
+//! | `lock_statements.rs` | running the advisory-lock functions, releasing their locks |
 
+mod advisory_locks;
 mod bootstrap;
 pub mod client;
 mod coordinator;
+mod create_table_as;
 pub mod error;
 mod explain;
 mod kafka_sinks;
 mod kafka_sources;
+mod lock_statements;
 mod read;
 mod sequence;
+mod sequences;
 mod session;
 mod sources;
 mod subscribe;
@@ -61,6 +69,12 @@ pub struct SessionInfo {
     pub read_only_transaction: bool,
     /// The writes its open transaction block has buffered, which its reads see.
     pub txn_writes: std::sync::Arc<Writes>,
+    /// What the DROPs its open transaction block deferred will remove at COMMIT: a later
+    /// DROP of the block may drop what depends only on these.
+    pub block_dropping: Vec<GlobalId>,
+    /// The renames its open transaction block deferred to COMMIT, (item, new name): a later
+    /// rename of the block may take a name one of these frees, and not one it takes.
+    pub block_renaming: Vec<(GlobalId, String)>,
 }
 
 /// Table writes: rows with their multiplicity changes, per table.
@@ -89,6 +103,8 @@ pub enum Command {
         session: SessionInfo,
         id: GlobalId,
         rows: Vec<Row>,
+        /// Columns to fill from sequences (`CopyFromTarget::generated`).
+        generated: crate::sql::plan::sequences::Generated,
         reply: oneshot::Sender<Result<Executed>>,
     },
     /// Undoes the CREATEs of a transaction block that rolled back: drops `ids` (those that
@@ -104,6 +120,12 @@ pub enum Command {
     },
     Cancel {
         key: CancelKey,
+    },
+    /// Releases the advisory locks a connection holds in `scope`: its transaction block
+    /// ended (transaction scope), or DISCARD ALL (session scope).
+    ReleaseAdvisoryLocks {
+        conn_id: u32,
+        scope: crate::sql::plan::advisory_locks::LockScope,
     },
     Terminate {
         conn_id: u32,
@@ -132,8 +154,11 @@ pub enum Executed {
         response: ExecuteResponse,
     },
     /// A DROP, ALTER or CREATE OR REPLACE inside a transaction block: checked, and run at
-    /// COMMIT (it could not be undone).
+    /// COMMIT (it could not be undone). `dropping`: what a DROP will remove then;
+    /// `renaming`: the item a rename will rename then, and its new name.
     DeferredToCommit {
+        dropping: Vec<GlobalId>,
+        renaming: Option<(GlobalId, String)>,
         response: ExecuteResponse,
     },
 }

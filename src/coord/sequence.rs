@@ -5,7 +5,8 @@ use super::coordinator::Coordinator;
 use super::error::{AdapterError, Result};
 use super::sources::SourceFeed;
 use super::{ExecuteResponse, Executed, SessionInfo, StatementDesc};
-use crate::catalog::{CatalogEntry, CatalogItem, ItemKind, UniqueKey};
+use crate::catalog::comments::CommentRecord;
+use crate::catalog::{CatalogEntry, CatalogItem, UniqueKey};
 use crate::dataflow::command::{DataflowDesc, DataflowExport, WorkerCommand};
 use crate::expr::RelationExpr;
 use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
@@ -27,6 +28,7 @@ impl Coordinator {
         let is_ddl = matches!(
             plan,
             Plan::CreateTable { .. }
+                | Plan::CreateSequence { .. }
                 | Plan::CreateSource { .. }
                 | Plan::CreateKafkaSource { .. }
                 | Plan::CreateConnection { .. }
@@ -36,6 +38,7 @@ impl Coordinator {
                 | Plan::CreateIndex { .. }
                 | Plan::Drop { .. }
                 | Plan::AlterRename { .. }
+                | Plan::Comment { .. }
         );
         if session.read_only_transaction {
             let write = match &plan {
@@ -48,6 +51,7 @@ impl Coordinator {
                 Plan::CopyFrom(_) => Some("COPY FROM"),
                 Plan::Drop { .. } => Some("DROP"),
                 Plan::AlterRename { .. } => Some("ALTER"),
+                Plan::Comment { .. } => Some("COMMENT"),
                 _ if is_ddl => Some("CREATE"),
                 _ => None,
             };
@@ -57,7 +61,8 @@ impl Coordinator {
             }
         }
         if is_ddl && session.in_transaction_block {
-            self.sequence_ddl_in_block(plan, stmt, reply).await;
+            self.sequence_ddl_in_block(plan, stmt, &session, reply)
+                .await;
             return;
         }
         match plan {
@@ -84,18 +89,21 @@ impl Coordinator {
                 self.check_broker_then_sequence(plan, stmt, reply);
             }
             Plan::CreateTable { .. }
+            | Plan::CreateSequence { .. }
             | Plan::CreateSource { .. }
             | Plan::CreateSecret { .. }
             | Plan::CreateView { .. }
             | Plan::CreateIndex { .. }
             | Plan::Drop { .. }
-            | Plan::AlterRename { .. } => {
+            | Plan::AlterRename { .. }
+            | Plan::Comment { .. } => {
                 let result = self.sequence_ddl(plan, &stmt).await;
                 self.reply_ddl(result, reply);
             }
             Plan::CopyFrom(target) => {
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
             }
+            Plan::AdvisoryLock(call) => self.sequence_advisory_lock(&session, call, reply),
             Plan::ShowSourceStatuses => {
                 let (desc, rows) = self.source_statuses();
                 let tag = format!("SHOW {}", rows.len());
@@ -175,7 +183,21 @@ impl Coordinator {
                 id,
                 expr,
                 returning,
-            } => self.sequence_insert(session, id, expr, returning, reply),
+                generated,
+            } => {
+                self.sequence_insert(session, id, expr, returning, generated, reply)
+                    .await
+            }
+            Plan::SequenceFunction(call) => {
+                let result = self.sequence_function(&session, &call).await;
+                let _ = reply.send(result.map(|row| {
+                    Executed::Response(ExecuteResponse::Rows {
+                        desc: call.desc(),
+                        rows: vec![row],
+                        tag: "SELECT 1".into(),
+                    })
+                }));
+            }
             Plan::ReadThenWrite {
                 id,
                 selection,
@@ -198,6 +220,8 @@ impl Coordinator {
         let result = match plan {
             Plan::Select { desc, .. } | Plan::ShowRows { desc, .. } => Some(desc),
             Plan::SetConfig { .. } => Some(super::session::set_config_desc()),
+            Plan::AdvisoryLock(call) => Some(call.desc()),
+            Plan::SequenceFunction(call) => Some(call.desc()),
             Plan::Subscribe {
                 desc,
                 progress,
@@ -242,21 +266,52 @@ impl Coordinator {
 
     /// DDL inside a transaction block (see `transaction.rs`): a CREATE runs now and its items
     /// are reported for the session to drop if the block rolls back; a DROP, ALTER or
-    /// CREATE OR REPLACE, which could not be undone, was checked by planning and runs at
-    /// COMMIT.
-    async fn sequence_ddl_in_block(&mut self, plan: Plan, stmt: Statement, reply: Reply) {
+    /// CREATE OR REPLACE, which could not be undone, was checked by planning (a DROP's
+    /// dependents here, counting what the block's earlier DROPs remove; a rename's new name
+    /// here, counting what its earlier renames and DROPs free) and runs at COMMIT.
+    async fn sequence_ddl_in_block(
+        &mut self,
+        plan: Plan,
+        stmt: Statement,
+        session: &SessionInfo,
+        reply: Reply,
+    ) {
+        let going = &session.block_dropping;
         let deferred = matches!(
             plan,
             Plan::Drop { .. }
                 | Plan::AlterRename { .. }
+                | Plan::Comment { .. }
                 | Plan::CreateView {
                     replace: Some(_),
                     ..
                 }
         );
         if deferred {
+            let dropping = match &plan {
+                Plan::Drop { ids, cascade, .. } => match self.drop_closure(ids, *cascade, going) {
+                    Ok(all) => all,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
+                },
+                _ => Vec::new(),
+            };
+            let renaming = match &plan {
+                Plan::AlterRename { id, new_name, .. } => {
+                    if let Err(e) = self.check_deferred_rename(new_name, session) {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
+                    Some((*id, new_name.clone()))
+                }
+                _ => None,
+            };
             let tag = super::transaction::command_tag(&stmt);
             let _ = reply.send(Ok(Executed::DeferredToCommit {
+                dropping,
+                renaming,
                 response: ExecuteResponse::Command { tag },
             }));
             return;
@@ -285,6 +340,25 @@ impl Coordinator {
             created,
             response: ExecuteResponse::Command { tag },
         }));
+    }
+
+    /// Whether a rename the block defers to COMMIT will find `new_name` free then: it is
+    /// free now, or its item is renamed or dropped by an earlier deferred statement of the
+    /// block (which runs first), and no earlier deferred rename of the block takes it.
+    fn check_deferred_rename(&self, new_name: &str, session: &SessionInfo) -> Result<()> {
+        let holder = self.catalog.resolve(&[new_name.to_string()]).ok();
+        let freed = holder.is_none_or(|entry| {
+            session.block_dropping.contains(&entry.id)
+                || session.block_renaming.iter().any(|(id, _)| *id == entry.id)
+        });
+        let taken = session
+            .block_renaming
+            .iter()
+            .any(|(_, name)| name == new_name);
+        if !freed || taken {
+            return Err(PlanError::AlreadyExists(new_name.to_string()).into());
+        }
+        Ok(())
     }
 
     /// Drops what a rolled-back block created (those of `ids` that still exist), each with
@@ -346,11 +420,28 @@ impl Coordinator {
                 defaults,
                 keys,
                 if_not_exists,
+                sequences,
             } => {
                 if self.name_taken(&name, if_not_exists)? {
                     return Ok("CREATE TABLE".into());
                 }
+                // The sequences of serial and identity columns first: the table uses them.
+                let mut sequence_entries = Vec::new();
+                for sequence in &sequences {
+                    self.name_taken(&sequence.name, false)?;
+                    sequence_entries.push(CatalogEntry {
+                        id: self.allocate_id(),
+                        name: sequence.name.clone(),
+                        create_sql: format!("CREATE SEQUENCE {}", sequence.name),
+                        item: CatalogItem::Sequence(sequence.spec.clone()),
+                    });
+                }
                 let id = self.allocate_id();
+                for (entry, sequence) in sequence_entries.iter_mut().zip(&sequences) {
+                    if let CatalogItem::Sequence(spec) = &mut entry.item {
+                        spec.owned_by = Some((id, sequence.column));
+                    }
+                }
                 let entry = CatalogEntry {
                     id,
                     name,
@@ -362,15 +453,21 @@ impl Coordinator {
                     },
                 };
                 let read_ts = self.oracle.read_ts();
-                // The table's record and its shard, in one transaction.
-                self.persist_catalog(vec![
-                    Self::catalog_put(&entry)?,
-                    CatalogOp::CreateShard {
-                        shard: id,
-                        upper: read_ts + 1,
-                    },
-                ])
-                .await?;
+                // The table's record, its shard and its sequences, in one transaction.
+                let mut ops = Vec::new();
+                for sequence in &sequence_entries {
+                    ops.push(Self::catalog_put(sequence)?);
+                    ops.push(Self::initial_position(sequence.id)?);
+                }
+                ops.push(Self::catalog_put(&entry)?);
+                ops.push(CatalogOp::CreateShard {
+                    shard: id,
+                    upper: read_ts + 1,
+                });
+                self.persist_catalog(ops).await?;
+                for sequence in sequence_entries {
+                    self.catalog.insert(sequence);
+                }
                 if let CatalogItem::Table { desc, keys, .. } = &entry.item {
                     // An empty table breaks no key.
                     self.writes.unique.add_table(id, desc, keys, &[])?;
@@ -378,6 +475,28 @@ impl Coordinator {
                 self.catalog.insert(entry);
                 self.create_table_input(id);
                 Ok("CREATE TABLE".into())
+            }
+            Plan::CreateSequence {
+                name,
+                spec,
+                if_not_exists,
+            } => {
+                if self.name_taken(&name, if_not_exists)? {
+                    return Ok("CREATE SEQUENCE".into());
+                }
+                let entry = CatalogEntry {
+                    id: self.allocate_id(),
+                    name,
+                    create_sql,
+                    item: CatalogItem::Sequence(spec),
+                };
+                self.persist_catalog(vec![
+                    Self::catalog_put(&entry)?,
+                    Self::initial_position(entry.id)?,
+                ])
+                .await?;
+                self.catalog.insert(entry);
+                Ok("CREATE SEQUENCE".into())
             }
             Plan::CreateSource { spec, relations } => {
                 self.create_source(SourceFeed::Generator(spec), relations, create_sql)
@@ -541,46 +660,46 @@ impl Coordinator {
                 missing: _,
             } => {
                 let tag = format!("DROP {}", item_kind_name(kind));
-                let mut all = Vec::new();
-                for id in &ids {
-                    let closure = self.catalog.dependents_closure(*id);
-                    let dependents: Vec<String> = closure
-                        .iter()
-                        .filter(|d| *d != id && !ids.contains(d))
-                        .filter_map(|d| self.catalog.get(*d))
-                        // Indexes go with their object, as in PostgreSQL.
-                        .filter(|e| !matches!(&e.item, CatalogItem::Index { on, .. } if on == id))
-                        .map(|e| format!("{} {}", e.item.kind().as_str(), e.name))
-                        .collect();
-                    if !cascade && !dependents.is_empty() {
-                        let entry = self.catalog.get(*id).expect("planned ids exist");
-                        return Err(AdapterError::DependentObjects {
-                            kind: entry.item.kind().as_str().into(),
-                            name: entry.name.clone(),
-                            dependents,
-                        });
-                    }
-                    for d in closure {
-                        if !all.contains(&d) {
-                            all.push(d);
-                        }
-                    }
-                }
-                all.sort_by(|a, b| b.cmp(a));
+                let all = self.drop_closure(&ids, cascade, &[])?;
                 self.drop_items(&all).await?;
                 Ok(tag)
             }
-            Plan::AlterRename { id, new_name } => {
-                let kind = self
-                    .catalog
-                    .get(id)
-                    .map(|e| e.item.kind())
-                    .unwrap_or(ItemKind::Table);
+            Plan::Comment { target, text } => {
+                let id = target.record_id().ok_or_else(|| {
+                    AdapterError::Internal(format!("{target:?} cannot have a comment"))
+                })?;
+                let text = text.filter(|t| !t.is_empty());
+                let op = match &text {
+                    Some(text) => CatalogOp::Put {
+                        id,
+                        record: postcard::to_allocvec(&CommentRecord {
+                            target,
+                            text: text.clone(),
+                        })
+                        .map_err(|e| AdapterError::Internal(format!("encoding a comment: {e}")))?,
+                    },
+                    None => CatalogOp::Delete { id },
+                };
+                // Planned against this catalog, or checked again when a block's COMMIT runs it.
+                if self.catalog.get(target.item).is_none() {
+                    return Err(AdapterError::Internal(format!(
+                        "the item {} of a comment is gone",
+                        target.item
+                    )));
+                }
+                self.persist_catalog(vec![op]).await?;
+                self.catalog.set_comment(target, text);
+                Ok("COMMENT".into())
+            }
+            Plan::AlterRename { kind, id, new_name } => {
+                if self.catalog.name_exists(&new_name) {
+                    return Err(PlanError::AlreadyExists(new_name).into());
+                }
                 self.catalog.rename(id, new_name);
                 let entry = self.catalog.get(id).expect("renamed item exists").clone();
                 self.persist_catalog(vec![Self::catalog_put(&entry)?])
                     .await?;
-                Ok(format!("ALTER {}", kind.as_str().to_uppercase()))
+                Ok(format!("ALTER {}", item_kind_name(kind)))
             }
             _ => Err(AdapterError::Internal("not a DDL plan".into())),
         }
@@ -609,12 +728,119 @@ impl Coordinator {
         self.writes.unique.add_key(on, &desc, key, &rows)
     }
 
+    /// What `DROP ids` removes, dependents before what they depend on: `ids`, their
+    /// indexes, and with `cascade` everything depending on them. Without `cascade` anything
+    /// else depending on them is an error (2BP01), unless it is in `going`: dropped by an
+    /// earlier statement of the transaction block, at its COMMIT, before this one.
+    fn drop_closure(
+        &self,
+        ids: &[GlobalId],
+        cascade: bool,
+        going: &[GlobalId],
+    ) -> Result<Vec<GlobalId>> {
+        let mut all = Vec::new();
+        for id in ids {
+            let closure = self.catalog.dependents_closure(*id);
+            let dependents: Vec<String> = closure
+                .iter()
+                .filter(|d| *d != id && !ids.contains(d) && !going.contains(d))
+                .filter_map(|d| self.catalog.get(*d))
+                // Indexes go with their object, as in PostgreSQL.
+                .filter(|e| !matches!(&e.item, CatalogItem::Index { on, .. } if on == id))
+                .map(|e| format!("{} {}", e.item.kind().as_str(), e.name))
+                .collect();
+            if !cascade && !dependents.is_empty() {
+                let entry = self.catalog.get(*id).expect("planned ids exist");
+                return Err(AdapterError::DependentObjects {
+                    kind: entry.item.kind().as_str().into(),
+                    name: entry.name.clone(),
+                    dependents,
+                });
+            }
+            for d in closure {
+                if !all.contains(&d) {
+                    all.push(d);
+                }
+            }
+        }
+        // A sequence of a serial or identity column goes with its table, and only with it.
+        for entry in self.catalog.entries() {
+            let CatalogItem::Sequence(spec) = &entry.item else {
+                continue;
+            };
+            let Some((table, column)) = spec.owned_by else {
+                continue;
+            };
+            let table_goes = all.contains(&table) || going.contains(&table);
+            if table_goes && !all.contains(&entry.id) {
+                all.push(entry.id);
+            } else if !table_goes && all.contains(&entry.id) && spec.identity.is_some() {
+                return Err(AdapterError::DependentObjects {
+                    kind: "sequence".into(),
+                    name: entry.name.clone(),
+                    dependents: vec![format!(
+                        "column {} of table {}",
+                        self.column_name(table, column),
+                        self.item_name(table)
+                    )],
+                });
+            } else if !table_goes && all.contains(&entry.id) {
+                if cascade {
+                    return Err(PlanError::unsupported(format!(
+                        "DROP SEQUENCE ... CASCADE of \"{}\", the default of a column of \
+                         table \"{}\" (drop the table)",
+                        entry.name,
+                        self.item_name(table)
+                    ))
+                    .into());
+                }
+                return Err(AdapterError::DependentObjects {
+                    kind: "sequence".into(),
+                    name: entry.name.clone(),
+                    dependents: vec![format!(
+                        "default value for column {} of table {}",
+                        self.column_name(table, column),
+                        self.item_name(table)
+                    )],
+                });
+            }
+        }
+        all.sort_by(|a, b| b.cmp(a));
+        Ok(all)
+    }
+
+    fn item_name(&self, id: GlobalId) -> String {
+        self.catalog
+            .get(id)
+            .map_or_else(|| id.to_string(), |e| e.name.clone())
+    }
+
+    fn column_name(&self, id: GlobalId, column: usize) -> String {
+        self.catalog
+            .get(id)
+            .and_then(|e| e.item.desc())
+            .and_then(|d| d.names.get(column).cloned())
+            .unwrap_or_else(|| column.to_string())
+    }
+
     /// Drops `ids` (dependents before what they depend on): dataflows, shards, catalog.
     async fn drop_items(&mut self, ids: &[GlobalId]) -> Result<()> {
         // Records and the shards of dropped tables go in one transaction.
         let mut ops = Vec::new();
         for id in ids {
             ops.push(CatalogOp::Delete { id: user_id(*id) });
+            if let Some(CatalogItem::Sequence(_)) = self.catalog.get(*id).map(|e| &e.item)
+                && let Some(position) = super::sequences::record_id(*id)
+            {
+                ops.push(CatalogOp::Delete { id: position });
+            }
+            ops.extend(
+                self.catalog
+                    .comments_on(*id)
+                    .iter()
+                    .filter_map(|target| target.record_id())
+                    .map(|id| CatalogOp::Delete { id }),
+            );
             if let Some(CatalogItem::Table { .. } | CatalogItem::Source { .. }) =
                 self.catalog.get(*id).map(|e| &e.item)
             {
@@ -642,6 +868,7 @@ impl Coordinator {
                 _ => {}
             }
             self.generators.remove(id);
+            self.sequences.forget(*id);
             self.kafka_sources.remove(id);
             self.stop_sink(*id);
         }
@@ -731,6 +958,7 @@ fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {
         crate::sql::ObjectKind::Connection => "CONNECTION",
         crate::sql::ObjectKind::Secret => "SECRET",
         crate::sql::ObjectKind::Sink => "SINK",
+        crate::sql::ObjectKind::Sequence => "SEQUENCE",
     }
 }
 

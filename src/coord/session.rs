@@ -15,6 +15,7 @@ use super::vars::SessionVars;
 use super::{Command, Executed, SessionInfo, Writes};
 use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
 use crate::sql::plan::Plan;
+use crate::sql::plan::advisory_locks::LockScope;
 use crate::sql::{PlanError, Statement};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -46,6 +47,8 @@ struct Savepoint {
     writes: usize,
     created: usize,
     deferred: usize,
+    dropping: usize,
+    renaming: usize,
 }
 
 pub struct Session {
@@ -54,15 +57,19 @@ pub struct Session {
     user: String,
     database: String,
     vars: SessionVars,
-    status: TransactionStatus,
+    pub(super) status: TransactionStatus,
     /// Writes of the open transaction block, applied at COMMIT. Shared with the statements
     /// of the block, which read them (`transaction.rs`).
     txn_writes: Arc<Writes>,
     cursors: HashMap<String, Cursor>,
     /// Items the open block created, which a rollback drops again (`transaction.rs`).
-    block_created: Vec<GlobalId>,
+    pub(super) block_created: Vec<GlobalId>,
     /// DDL of the open block deferred to its COMMIT (`transaction.rs`).
     block_deferred: Vec<Statement>,
+    /// What the deferred DROPs of the open block will remove.
+    block_dropping: Vec<GlobalId>,
+    /// The deferred renames of the open block: (item, new name).
+    block_renaming: Vec<(GlobalId, String)>,
     /// The open block's savepoints, oldest first.
     savepoints: Vec<Savepoint>,
     /// Whether the open block is `READ ONLY`.
@@ -91,6 +98,8 @@ pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Resu
         cursors: HashMap::new(),
         block_created: Vec::new(),
         block_deferred: Vec::new(),
+        block_dropping: Vec::new(),
+        block_renaming: Vec::new(),
         savepoints: Vec::new(),
         read_only: false,
         local_restore: Vec::new(),
@@ -142,12 +151,31 @@ impl Session {
             settings: self.vars.settings(),
             read_only_transaction: self.read_only && self.status != TransactionStatus::Idle,
             txn_writes: Arc::clone(&self.txn_writes),
+            block_dropping: self.block_dropping.clone(),
+            block_renaming: self.block_renaming.clone(),
         }
     }
 
     /// Describes `stmt` for the extended protocol. `param_types[i]` is the type the client
-    /// declared for `$i+1` (None: infer it).
+    /// declared for `$i+1` (None: infer it). As in PostgreSQL, a statement that fails to
+    /// describe (Parse or Describe of an unknown table, say) aborts the open block, and an
+    /// aborted block describes nothing but its end (25P02).
     pub async fn describe(
+        &mut self,
+        stmt: &Statement,
+        param_types: &[Option<ScalarType>],
+    ) -> Result<StatementDesc> {
+        if self.status == TransactionStatus::Failed && !is_transaction_end(stmt) {
+            return Err(AdapterError::InFailedTransaction);
+        }
+        let result = self.describe_inner(stmt, param_types).await;
+        if result.is_err() {
+            self.fail_block();
+        }
+        result
+    }
+
+    async fn describe_inner(
         &mut self,
         stmt: &Statement,
         param_types: &[Option<ScalarType>],
@@ -199,7 +227,13 @@ impl Session {
         if self.status == TransactionStatus::Failed && !is_transaction_end(stmt) {
             return Err(AdapterError::InFailedTransaction);
         }
-        let result = self.execute_inner(stmt, params, param_types).await;
+        let result = match super::create_table_as::insert_of(stmt) {
+            Some(insert) => {
+                self.create_table_as(stmt, insert?.as_ref(), params, param_types)
+                    .await
+            }
+            None => self.execute_inner(stmt, params, param_types).await,
+        };
         if result.is_err() && self.status == TransactionStatus::InBlock {
             self.status = TransactionStatus::Failed;
         }
@@ -214,7 +248,7 @@ impl Session {
             .map_err(|_| AdapterError::ShuttingDown)
     }
 
-    async fn execute_inner(
+    pub(super) async fn execute_inner(
         &mut self,
         stmt: &Statement,
         params: &[Datum],
@@ -246,8 +280,14 @@ impl Session {
                 self.block_created.extend(created);
                 Ok(response)
             }
-            Executed::DeferredToCommit { response } => {
+            Executed::DeferredToCommit {
+                dropping,
+                renaming,
+                response,
+            } => {
                 self.block_deferred.push(stmt.clone());
+                self.block_dropping.extend(dropping);
+                self.block_renaming.extend(renaming);
                 Ok(response)
             }
             Executed::Cursor { name, response } => {
@@ -275,7 +315,7 @@ impl Session {
         }
     }
 
-    async fn execute_session_plan(&mut self, plan: Plan) -> Result<ExecuteResponse> {
+    pub(super) async fn execute_session_plan(&mut self, plan: Plan) -> Result<ExecuteResponse> {
         let command = |tag: &str| {
             Ok(ExecuteResponse::Command {
                 tag: tag.to_string(),
@@ -350,10 +390,12 @@ impl Session {
                 if failed {
                     self.undo_created(0).await?;
                     self.end_block();
+                    self.release_advisory_locks(LockScope::Transaction).await?;
                     return command("ROLLBACK");
                 }
                 // Committed: what the block created stays (`end_block` forgets it).
                 self.end_block();
+                self.release_advisory_locks(LockScope::Transaction).await?;
                 for stmt in deferred {
                     self.run_deferred(stmt).await?;
                 }
@@ -369,6 +411,7 @@ impl Session {
                 self.block_deferred.clear();
                 self.undo_created(0).await?;
                 self.end_block();
+                self.release_advisory_locks(LockScope::Transaction).await?;
                 command("ROLLBACK")
             }
             Plan::Savepoint(name) => {
@@ -382,6 +425,8 @@ impl Session {
                     writes: self.txn_writes.len(),
                     created: self.block_created.len(),
                     deferred: self.block_deferred.len(),
+                    dropping: self.block_dropping.len(),
+                    renaming: self.block_renaming.len(),
                 });
                 command("SAVEPOINT")
             }
@@ -392,12 +437,14 @@ impl Session {
             }
             Plan::RollbackToSavepoint(name) => {
                 let at = self.savepoint(&name)?;
-                let (writes, created, deferred) = {
+                let (writes, created, deferred, dropping, renaming) = {
                     let s = &self.savepoints[at];
-                    (s.writes, s.created, s.deferred)
+                    (s.writes, s.created, s.deferred, s.dropping, s.renaming)
                 };
                 Arc::make_mut(&mut self.txn_writes).truncate(writes);
                 self.block_deferred.truncate(deferred);
+                self.block_dropping.truncate(dropping);
+                self.block_renaming.truncate(renaming);
                 self.undo_created(created).await?;
                 self.savepoints.truncate(at + 1);
                 self.status = TransactionStatus::InBlock;
@@ -428,6 +475,7 @@ impl Session {
                 }
                 self.vars = SessionVars::default();
                 self.cursors.clear();
+                self.release_advisory_locks(LockScope::Session).await?;
                 command("DISCARD ALL")
             }
             Plan::NoOp { notice, tag } => {
@@ -463,6 +511,17 @@ impl Session {
         Ok(())
     }
 
+    /// Releases the advisory locks this session holds in `scope` (`lock_statements.rs`).
+    /// Commands reach the coordinator in order, so the release precedes the session's next
+    /// statement.
+    async fn release_advisory_locks(&self, scope: LockScope) -> Result<()> {
+        self.send(Command::ReleaseAdvisoryLocks {
+            conn_id: self.key.conn_id,
+            scope,
+        })
+        .await
+    }
+
     /// Ends the transaction block (its writes already taken or dropped).
     fn end_block(&mut self) {
         self.status = TransactionStatus::Idle;
@@ -470,6 +529,8 @@ impl Session {
         self.savepoints.clear();
         self.block_created.clear();
         self.block_deferred.clear();
+        self.block_dropping.clear();
+        self.block_renaming.clear();
         self.cursors.clear();
         for (name, value) in std::mem::take(&mut self.local_restore).into_iter().rev() {
             if let Err(e) = self.vars.set(&name, value.as_deref()) {
@@ -502,7 +563,7 @@ impl Session {
     }
 
     /// Drops the items the block created after its first `keep`.
-    async fn undo_created(&mut self, keep: usize) -> Result<()> {
+    pub(super) async fn undo_created(&mut self, keep: usize) -> Result<()> {
         if self.block_created.len() <= keep {
             return Ok(());
         }
@@ -596,6 +657,7 @@ impl Session {
             session: self.info(),
             id: target.id,
             rows,
+            generated: target.generated.clone(),
             reply,
         })
         .await?;

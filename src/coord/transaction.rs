@@ -15,7 +15,10 @@
 //! once (later statements of the block use what it made) and is dropped again if the block
 //! rolls back (ROLLBACK, ROLLBACK TO an earlier savepoint, a failed block's COMMIT, or the
 //! connection ending). A DROP, ALTER or CREATE OR REPLACE could not be undone, so it is
-//! planned (and so checked) when issued and run at COMMIT, before the block's writes.
+//! planned (and so checked) when issued and run at COMMIT, before the block's writes. A
+//! DROP's dependents are checked when issued too, counting what the block's earlier DROPs
+//! remove (`DROP VIEW v; DROP TABLE t` works), so that a DROP that cannot run fails there,
+//! not at COMMIT after the block's earlier DDL has run.
 //! Differences from PostgreSQL, which makes DDL wholly transactional: other sessions see
 //! the block's CREATEs before it commits; a deferred statement's effect is visible only
 //! after COMMIT, also to the block itself; and a crash during COMMIT can leave its deferred
@@ -119,14 +122,19 @@ fn depends_on_any(catalog: &Catalog, id: GlobalId, tables: &BTreeSet<GlobalId>) 
 /// The command tag PostgreSQL answers a DDL statement with (`DROP TABLE`, `ALTER TABLE`,
 /// `CREATE VIEW`), for a statement deferred to COMMIT.
 pub fn command_tag(stmt: &Statement) -> String {
-    let Statement::Sql(sql) = stmt else {
-        return "DDL".into();
+    let sql = match stmt {
+        Statement::Sql(sql) => sql,
+        Statement::AlterRename { kind, .. } => {
+            return format!("ALTER {}", kind.item_kind().as_str().to_uppercase());
+        }
+        _ => return "DDL".into(),
     };
     match sql.as_ref() {
         sqlparser::ast::Statement::Drop { object_type, .. } => format!("DROP {object_type}"),
         sqlparser::ast::Statement::AlterTable { .. } => "ALTER TABLE".into(),
         sqlparser::ast::Statement::AlterIndex { .. } => "ALTER INDEX".into(),
         sqlparser::ast::Statement::AlterView { .. } => "ALTER VIEW".into(),
+        sqlparser::ast::Statement::Comment { .. } => "COMMENT".into(),
         sqlparser::ast::Statement::CreateView(view) if view.materialized => {
             "CREATE MATERIALIZED VIEW".into()
         }

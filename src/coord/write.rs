@@ -128,36 +128,43 @@ pub struct ReadyWrite {
     rows: Result<Vec<(Row, Diff)>>,
     reply: ExecReply,
     read_then_write: bool,
+    /// Columns of an INSERT or COPY to fill from sequences before writing.
+    generated: crate::sql::plan::sequences::Generated,
 }
 
 impl Coordinator {
-    pub(super) fn sequence_insert(
+    pub(super) async fn sequence_insert(
         &mut self,
         session: SessionInfo,
         id: GlobalId,
         expr: RelationExpr,
         returning: Option<Returning>,
+        generated: crate::sql::plan::sequences::Generated,
         reply: ExecReply,
     ) {
         // `INSERT ... VALUES` (any constant): the rows are known now, so they go straight to
         // the write queue instead of through a read task and back.
         if let Some(rows) = crate::expr::constant::eval_constant(&expr) {
-            self.write_rows_ready(ReadyWrite {
-                session,
-                id,
-                kind: WriteKind::Insert,
-                returning,
-                rows: rows.map_err(AdapterError::from),
-                reply,
-                read_then_write: false,
-            });
+            let ready = self
+                .fill_ready_write(ReadyWrite {
+                    session,
+                    id,
+                    kind: WriteKind::Insert,
+                    returning,
+                    rows: rows.map_err(AdapterError::from),
+                    reply,
+                    read_then_write: false,
+                    generated,
+                })
+                .await;
+            self.write_rows_ready(ready);
             return;
         }
         let read = self.start_read(expr, session.conn_id);
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
             let rows = read.await;
-            let _ = internal.send(Message::WriteRowsReady(ReadyWrite {
+            let _ = internal.send(Message::WriteRowsReady(Box::new(ReadyWrite {
                 session,
                 id,
                 kind: WriteKind::Insert,
@@ -165,27 +172,52 @@ impl Coordinator {
                 rows,
                 reply,
                 read_then_write: false,
-            }));
+                generated,
+            })));
         });
     }
 
-    /// COPY FROM: rows already parsed and complete, inserted as one write.
-    pub(super) fn copy_rows(
+    /// COPY FROM: rows already parsed and complete but for `generated` columns, inserted
+    /// as one write.
+    pub(super) async fn copy_rows(
         &mut self,
         session: SessionInfo,
         id: GlobalId,
         rows: Vec<Row>,
+        generated: crate::sql::plan::sequences::Generated,
         reply: ExecReply,
     ) {
-        self.write_rows_ready(ReadyWrite {
-            session,
-            id,
-            kind: WriteKind::Copy,
-            returning: None,
-            rows: Ok(rows.into_iter().map(|r| (r, 1)).collect()),
-            reply,
-            read_then_write: false,
-        });
+        let ready = self
+            .fill_ready_write(ReadyWrite {
+                session,
+                id,
+                kind: WriteKind::Copy,
+                returning: None,
+                rows: Ok(rows.into_iter().map(|r| (r, 1)).collect()),
+                reply,
+                read_then_write: false,
+                generated,
+            })
+            .await;
+        self.write_rows_ready(ready);
+    }
+
+    /// Fills the sequence-generated columns of an INSERT's or COPY's rows (an error
+    /// replaces the rows).
+    pub(super) async fn fill_ready_write(&mut self, mut ready: ReadyWrite) -> ReadyWrite {
+        if ready.generated.columns.is_empty() {
+            return ready;
+        }
+        let generated = std::mem::take(&mut ready.generated);
+        let rows = std::mem::replace(&mut ready.rows, Ok(Vec::new()));
+        ready.rows = match rows {
+            Ok(rows) => {
+                self.fill_generated(ready.session.conn_id, ready.id, &generated, rows)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        ready
     }
 
     pub(super) fn sequence_read_then_write(
@@ -224,7 +256,7 @@ impl Coordinator {
                 Some(assignments) => WriteKind::Update { assignments },
                 None => WriteKind::Delete,
             };
-            let _ = internal.send(Message::WriteRowsReady(ReadyWrite {
+            let _ = internal.send(Message::WriteRowsReady(Box::new(ReadyWrite {
                 session: op.session,
                 id: op.id,
                 kind,
@@ -232,7 +264,8 @@ impl Coordinator {
                 rows,
                 reply: op.reply,
                 read_then_write: true,
-            }));
+                generated: Default::default(),
+            })));
         });
     }
 
@@ -250,6 +283,7 @@ impl Coordinator {
             rows,
             reply,
             read_then_write,
+            generated: _,
         } = ready;
         let prepared =
             rows.and_then(|rows| self.prepare_write(id, &kind, rows, returning.as_ref()));

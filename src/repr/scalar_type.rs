@@ -51,6 +51,9 @@ pub enum ScalarType {
     /// element (`vector_element`), which they cast to and from implicitly.
     Int2Vector,
     OidVector,
+    /// `void`: what a function that returns nothing returns (`pg_advisory_lock`). Its one
+    /// value prints as the empty string and is held as `Datum::String("")`.
+    Void,
 }
 
 /// Which kind of object a `Reg` value names.
@@ -133,6 +136,7 @@ impl ScalarType {
             ScalarType::Reg(kind) => kind.sql_name().into(),
             ScalarType::Int2Vector => "int2vector".into(),
             ScalarType::OidVector => "oidvector".into(),
+            ScalarType::Void => "void".into(),
         }
     }
 
@@ -187,6 +191,7 @@ impl ScalarType {
             ScalarType::Reg(kind) => kind.oids().0,
             ScalarType::Int2Vector => 22,
             ScalarType::OidVector => 30,
+            ScalarType::Void => 2278,
         }
     }
 

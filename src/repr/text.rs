@@ -297,6 +297,8 @@ pub fn parse_datum(text: &str, typ: &ScalarType) -> Result<Datum, EvalError> {
             )
         }
         ScalarType::Unknown => Datum::String(text.to_string()),
+        // Whatever the text, void has its one value.
+        ScalarType::Void => Datum::String(String::new()),
     })
 }
 

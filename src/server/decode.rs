@@ -57,6 +57,7 @@ pub fn decode_param(
             parse_datum(text, typ)?
         }
         ScalarType::Bytes => Datum::Bytes(bytes.to_vec()),
+        ScalarType::Void => Datum::String(String::new()),
         // Only the system catalog has vectors; clients do not send them.
         ScalarType::Int2Vector | ScalarType::OidVector => {
             return Err(bad(typ, "binary vector parameters are not supported"));

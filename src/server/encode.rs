@@ -272,6 +272,7 @@ pub fn error_info(e: &AdapterError) -> ErrorInfo {
     let mut info = ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string());
     info.detail = e.detail();
     info.hint = e.hint();
+    info.constraint = e.constraint();
     info
 }
 

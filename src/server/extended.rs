@@ -183,7 +183,9 @@ impl Connection {
                 types.push(typ);
                 datum
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()
+            // A parameter that does not decode fails the statement, so it aborts the block.
+            .inspect_err(|_| session.fail_block())?;
         Ok((params, types))
     }
 }
@@ -237,7 +239,7 @@ impl ExtendedQueryHandler for Connection {
                             write_response(client, response, false, &|i| format.format_for(i))
                                 .await?
                         {
-                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(target));
+                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(*target));
                             drop(guard);
                             client.set_state(PgWireConnectionState::CopyInProgress(true));
                             return Ok(());

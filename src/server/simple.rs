@@ -35,7 +35,7 @@ pub(super) fn wire_status(status: TransactionStatus) -> WireStatus {
 pub(super) enum Written {
     Done,
     /// `COPY ... FROM STDIN` started: the client sends its data next.
-    CopyIn(crate::sql::plan::CopyFromTarget),
+    CopyIn(Box<crate::sql::plan::CopyFromTarget>),
     /// The statement failed (after possibly sending some rows): the error was sent.
     Failed,
 }
@@ -64,7 +64,7 @@ where
                     vec![format; columns],
                 )))
                 .await?;
-            return Ok(Written::CopyIn(target));
+            return Ok(Written::CopyIn(Box::new(target)));
         }
         ExecuteResponse::Command { tag } => {
             client
@@ -334,7 +334,7 @@ impl SimpleQueryHandler for Connection {
                         Written::CopyIn(target) => {
                             // The data arrives as CopyData messages (see `copy.rs`); the
                             // ReadyForQuery follows the CopyDone.
-                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(target));
+                            *self.copy.lock().await = Some(super::copy::PendingCopy::new(*target));
                             drop(guard);
                             client.set_state(PgWireConnectionState::CopyInProgress(false));
                             return Ok(());

@@ -50,6 +50,10 @@ pub enum PlanError {
     WrongObjectType(String),
     #[error("{0}")]
     UnknownObject(String),
+    /// A relation named by a statement of its kind (`DROP TABLE`), with the whole message
+    /// (`table "t" does not exist`): 42P01 like `UnknownRelation`.
+    #[error("{0}")]
+    UnknownRelationOfKind(String),
     #[error("schema \"{0}\" does not exist")]
     UnknownSchema(String),
     #[error("schema \"{0}\" already exists")]
@@ -66,6 +70,9 @@ pub enum PlanError {
     /// A WITH RECURSIVE query of a shape PostgreSQL refuses (42P19).
     #[error("{0}")]
     InvalidRecursion(String),
+    /// A value of the user's for a `GENERATED ALWAYS` identity column; its name.
+    #[error("cannot insert a non-DEFAULT value into column \"{0}\"")]
+    GeneratedAlways(String),
     #[error("{0}")]
     Eval(#[from] EvalError),
 }
@@ -94,6 +101,7 @@ impl PlanError {
             PlanError::InvalidTableDefinition(_) => "42P16",
             PlanError::WrongObjectType(_) => "42809",
             PlanError::UnknownObject(_) => "42704",
+            PlanError::UnknownRelationOfKind(_) => "42P01",
             PlanError::UnknownSchema(_) => "3F000",
             PlanError::DuplicateSchema(_) => "42P06",
             PlanError::UnknownKeyColumn(_) => "42703",
@@ -101,6 +109,7 @@ impl PlanError {
             PlanError::InvalidParameter(_) => "22023",
             PlanError::InvalidFrameSize(_) => "22013",
             PlanError::InvalidRecursion(_) => "42P19",
+            PlanError::GeneratedAlways(_) => "428C9",
             PlanError::Eval(e) => e.sqlstate(),
         }
     }

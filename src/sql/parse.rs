@@ -125,6 +125,7 @@ pub enum ObjectKind {
     Connection,
     Secret,
     Sink,
+    Sequence,
 }
 
 impl ObjectKind {
@@ -140,6 +141,7 @@ impl ObjectKind {
             ObjectKind::Connection => ItemKind::Connection,
             ObjectKind::Secret => ItemKind::Secret,
             ObjectKind::Sink => ItemKind::Sink,
+            ObjectKind::Sequence => ItemKind::Sequence,
         }
     }
 }

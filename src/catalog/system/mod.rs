@@ -12,6 +12,7 @@
 //! - OIDs are stable: a user item's OID follows from its id (`oids.rs`), so the same item
 //!   has the same OID in every session and after a restart.
 
+mod dependencies;
 mod information_schema;
 pub mod key_indexes;
 pub mod oids;
@@ -29,6 +30,23 @@ pub struct SystemContext<'a> {
     pub database: &'a str,
     /// The session's variables (`pg_settings`, `current_setting`).
     pub settings: &'a std::collections::BTreeMap<String, String>,
+    /// Advisory locks held and awaited, server-wide (`pg_locks`).
+    pub advisory_locks: &'a [AdvisoryLockRow],
+}
+
+/// One advisory lock of one session, as `pg_locks` shows it: the key split as PostgreSQL
+/// splits it (a `bigint` key: its high and low 32 bits, objsubid 1; a pair of `integer`
+/// keys: each, objsubid 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdvisoryLockRow {
+    pub classid: u32,
+    pub objid: u32,
+    pub objsubid: i16,
+    /// The session's process id (`pg_backend_pid()`).
+    pub pid: u32,
+    /// `ExclusiveLock` or `ShareLock`.
+    pub mode: &'static str,
+    pub granted: bool,
 }
 
 /// A system relation's columns and rows.
@@ -105,7 +123,8 @@ fn spec_type(name: &str) -> ScalarType {
         "bool" => ScalarType::Bool,
         "int2" => ScalarType::Int16,
         "int4" => ScalarType::Int32,
-        "int8" => ScalarType::Int64,
+        // xid: as `pg_catalog`'s XID columns are.
+        "int8" | "xid" => ScalarType::Int64,
         "float4" => ScalarType::Float32,
         "bytea" => ScalarType::Bytes,
         "timestamptz" => ScalarType::TimestampTz,

@@ -35,6 +35,7 @@ pub const SYSTEM_RELATIONS: &[(&str, u32)] = &[
     ("pg_indexes", 12043),
     ("pg_inherits", 2611),
     ("pg_language", 2612),
+    ("pg_locks", 12090),
     ("pg_matviews", 12038),
     ("pg_namespace", 2615),
     ("pg_opclass", 2616),
@@ -58,6 +59,9 @@ pub const SYSTEM_RELATIONS: &[(&str, u32)] = &[
     ("pg_views", 12028),
 ];
 
+/// `pg_class`'s own OID: the `classoid` of relations (in `pg_description`, `pg_depend`).
+pub const PG_CLASS: u32 = 1259;
+
 pub const C_COLLATION: u32 = 950;
 pub const POSIX_COLLATION: u32 = 951;
 pub const GLOBAL_TABLESPACE: u32 = 1664;
@@ -75,6 +79,12 @@ pub fn of_constraint(table: GlobalId, n: usize) -> Option<u32> {
 /// third such range.
 pub fn of_key_index(table: GlobalId, n: usize) -> Option<u32> {
     numbered(0x2000_0000, 0x3fff_ffff, table, 64, n)
+}
+
+/// The OID of the rule (`pg_rewrite`) of a view or materialized view, in a range of its own
+/// above the item OIDs (items would need 268 million ids to reach it).
+pub fn of_rule(view: GlobalId) -> Option<u32> {
+    numbered(0x1000_0000, 0x1fff_ffff, view, 1, 0)
 }
 
 /// The OID of the DEFAULT of a table's column `column` (from 0), in another such range.
@@ -135,5 +145,9 @@ mod tests {
         assert!(of_item(GlobalId::User(1_000_000_000)).is_some_and(|o| o < 0x4000_0000));
         assert_ne!(of_constraint(table, 0), of_constraint(GlobalId::User(4), 0));
         assert_eq!(of_constraint(table, 64), None);
+        let rule = of_rule(table).expect("in range");
+        assert!((0x1000_0000..0x2000_0000).contains(&rule));
+        assert_ne!(of_rule(table), of_rule(GlobalId::User(4)));
+        assert!(of_item(GlobalId::User(200_000_000)).is_some_and(|o| o < 0x1000_0000));
     }
 }

@@ -38,12 +38,7 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
             ("grantor", Oid),
             ("admin_option", Bool),
         ]),
-        "pg_description" => SystemRelation::new(&[
-            ("objoid", Oid),
-            ("classoid", Oid),
-            ("objsubid", Int32),
-            ("description", Text),
-        ]),
+        "pg_description" => pg_description(cx),
         "pg_inherits" => SystemRelation::new(&[
             ("inhrelid", Oid),
             ("inhparent", Oid),
@@ -59,7 +54,11 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
         "pg_collation" => pg_collation(),
         "pg_tablespace" => pg_tablespace(),
         "pg_settings" => pg_settings(cx),
+        "pg_locks" => pg_locks(cx),
+        "pg_sequence" => pg_sequence(cx),
         "pg_stat_user_tables" => pg_stat_user_tables(cx),
+        "pg_depend" => super::dependencies::pg_depend(cx),
+        "pg_rewrite" => super::dependencies::pg_rewrite(cx),
         other => {
             let (_, spec) = EMPTY_RELATIONS.iter().find(|(name, _)| *name == other)?;
             SystemRelation::from_spec(spec)
@@ -127,18 +126,8 @@ const EMPTY_RELATIONS: &[(&str, &str)] = &[
          extversion:text extconfig:oid[] extcondition:text[]",
     ),
     (
-        "pg_depend",
-        "classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 \
-         deptype:char",
-    ),
-    (
         "pg_enum",
         "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name",
-    ),
-    (
-        "pg_rewrite",
-        "oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool \
-         ev_qual:text ev_action:text",
     ),
     (
         "pg_range",
@@ -244,6 +233,54 @@ fn pg_settings(cx: &SystemContext) -> SystemRelation {
     r
 }
 
+/// The comments on relations and their columns (`COMMENT ON`).
+fn pg_description(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::new(&[
+        ("objoid", Oid),
+        ("classoid", Oid),
+        ("objsubid", Int32),
+        ("description", Text),
+    ]);
+    for (target, description) in cx.catalog.comments() {
+        let Some(objoid) = oids::of_item(target.item) else {
+            continue;
+        };
+        r.push(vec![
+            oid(objoid),
+            oid(oids::PG_CLASS),
+            Datum::Int32(target.objsubid()),
+            text(description),
+        ]);
+    }
+    r
+}
+
+/// The advisory locks sessions hold or wait for; Freshet has no other locks to show.
+fn pg_locks(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "locktype:text database:oid relation:oid page:int4 tuple:int2 virtualxid:text \
+         transactionid:xid classid:oid objid:oid objsubid:int2 virtualtransaction:text \
+         pid:int4 mode:text granted:bool fastpath:bool waitstart:timestamptz",
+    );
+    for lock in cx.advisory_locks {
+        let mut row = vec![text("advisory"), oid(DATABASE)];
+        row.extend(std::iter::repeat_n(Datum::Null, 5));
+        row.extend([
+            oid(lock.classid),
+            oid(lock.objid),
+            Datum::Int16(lock.objsubid),
+            text(&format!("{}/1", lock.pid)),
+            Datum::Int32(lock.pid as i32),
+            text(lock.mode),
+            Datum::Bool(lock.granted),
+            Datum::Bool(false),
+            Datum::Null,
+        ]);
+        r.push(row);
+    }
+    r
+}
+
 /// One row per table; Freshet keeps no access statistics, so the counters are NULL.
 fn pg_stat_user_tables(cx: &SystemContext) -> SystemRelation {
     let mut r = SystemRelation::from_spec(
@@ -285,6 +322,7 @@ pub(super) fn relkind(item: &CatalogItem) -> Option<&'static str> {
         CatalogItem::MaterializedView { .. } => "m",
         CatalogItem::Index { .. } => "i",
         CatalogItem::Source { .. } => "f",
+        CatalogItem::Sequence(_) => "S",
         CatalogItem::Connection { .. } | CatalogItem::Secret { .. } | CatalogItem::Sink { .. } => {
             return None;
         }
@@ -490,20 +528,62 @@ fn pg_attribute(cx: &SystemContext) -> SystemRelation {
         let is_table = matches!(entry.item, CatalogItem::Table { .. });
         for (i, (name, typ)) in columns(cx, entry).into_iter().enumerate() {
             let has_default = defaults.get(i).is_some_and(Option::is_some);
-            r.push(attribute_row(
-                id,
-                i,
-                &name,
-                &typ,
-                is_table && !typ.nullable,
-                has_default,
-            ));
+            let mut row = attribute_row(id, i, &name, &typ, is_table && !typ.nullable, has_default);
+            // attidentity: 'a' (ALWAYS) or 'd' (BY DEFAULT) for an identity column.
+            if let Some(identity) = identity_of(cx, entry.id, i) {
+                row[ATTIDENTITY] = text(match identity {
+                    crate::catalog::Identity::Always => "a",
+                    crate::catalog::Identity::ByDefault => "d",
+                });
+            }
+            r.push(row);
         }
     }
     for index in key_indexes(cx) {
         for (i, (name, typ)) in index.columns().into_iter().enumerate() {
             r.push(attribute_row(index.oid, i, &name, &typ, false, false));
         }
+    }
+    r
+}
+
+/// The position of `attidentity` in a `pg_attribute` row.
+const ATTIDENTITY: usize = 16;
+
+/// Whether column `column` of `table` is an identity column, and which kind.
+fn identity_of(
+    cx: &SystemContext,
+    table: crate::repr::GlobalId,
+    column: usize,
+) -> Option<crate::catalog::Identity> {
+    cx.catalog.entries().find_map(|e| match &e.item {
+        CatalogItem::Sequence(spec) if spec.owned_by == Some((table, column)) => spec.identity,
+        _ => None,
+    })
+}
+
+/// The sequences: their definitions (`pg_sequence`).
+fn pg_sequence(cx: &SystemContext) -> SystemRelation {
+    let (_, spec) = EMPTY_RELATIONS
+        .iter()
+        .find(|(name, _)| *name == "pg_sequence")
+        .expect("pg_sequence has a spec");
+    let mut r = SystemRelation::from_spec(spec);
+    for entry in cx.catalog.entries() {
+        let (CatalogItem::Sequence(spec), Some(seqrelid)) = (&entry.item, oids::of_item(entry.id))
+        else {
+            continue;
+        };
+        r.push(vec![
+            oid(seqrelid),
+            oid(spec.typ.oid()),
+            Datum::Int64(spec.start),
+            Datum::Int64(spec.increment),
+            Datum::Int64(spec.max),
+            Datum::Int64(spec.min),
+            Datum::Int64(1),
+            Datum::Bool(spec.cycle),
+        ]);
     }
     r
 }
@@ -612,6 +692,7 @@ impl TypeInfo {
             ScalarType::Int2Vector => t("int2vector", -1, false, "A", "i", "p", false),
             ScalarType::OidVector => t("oidvector", -1, false, "A", "i", "p", false),
             ScalarType::Unknown => t("unknown", -2, false, "X", "c", "p", false),
+            ScalarType::Void => t("void", 4, true, "P", "i", "p", false),
             ScalarType::Array(elem) => {
                 let align = if TypeInfo::of(elem).align == "d" {
                     "d"
@@ -692,6 +773,7 @@ pub fn all_types() -> Vec<ScalarType> {
             .map(|e| ScalarType::Array(Box::new(e.clone()))),
     );
     all.push(ScalarType::Unknown);
+    all.push(ScalarType::Void);
     all
 }
 
@@ -748,7 +830,11 @@ fn pg_type() -> SystemRelation {
             oid(SUPERUSER),
             Datum::Int16(info.len),
             Datum::Bool(info.by_value),
-            text(if typ == ScalarType::Unknown { "p" } else { "b" }),
+            text(if matches!(typ, ScalarType::Unknown | ScalarType::Void) {
+                "p"
+            } else {
+                "b"
+            }),
             text(info.category),
             Datum::Bool(info.preferred),
             Datum::Bool(true),

@@ -200,11 +200,18 @@ pub fn cast(d: &Datum, to: &ScalarType) -> Result<Datum, EvalError> {
         // A vector holds the same array datum as the array type it behaves as.
         ScalarType::Int2Vector | ScalarType::OidVector => cast(d, &to.as_array())?,
         ScalarType::Unknown => d.clone(),
+        // Nothing casts to void; the planner offers no such cast.
+        ScalarType::Void => return Err(EvalError::Internal(format!("cast of {d:?} to void"))),
     })
 }
 
-/// The text form of a datum, for casts to text (char(n) values lose their padding).
+/// The text form of a datum, for casts to text (char(n) values lose their padding). A boolean
+/// casts to `true` / `false`, as PostgreSQL's bool-to-text cast does, not to its output form
+/// `t` / `f`.
 fn text_of(d: &Datum) -> String {
+    if let Datum::Bool(b) = d {
+        return b.to_string();
+    }
     let typ = match d {
         Datum::Array(_) => ScalarType::Array(Box::new(ScalarType::Unknown)),
         _ => ScalarType::String,

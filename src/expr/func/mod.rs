@@ -8,7 +8,7 @@
 
 mod aggregate;
 mod arith;
-mod cast;
+pub(crate) mod cast;
 pub use cast::json_of;
 pub mod bytea;
 mod compare;
@@ -193,6 +193,9 @@ pub enum NamedFunc {
     QuoteIdent,
     /// `quote_literal(text)`: the string as a single-quoted SQL literal.
     QuoteLiteral,
+    /// `pg_size_pretty(bigint | numeric)`: a byte count in bytes, kB, MB, GB, TB or PB,
+    /// each unit 1024 of the one before, rounded half away from zero (`string::size_pretty`).
+    SizePretty,
     /// `array || array` (`array_cat`): the elements of both; a NULL operand counts as empty
     /// (the result is NULL only when both are).
     ArrayCat,

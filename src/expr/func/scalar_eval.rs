@@ -568,6 +568,8 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
             for item in items {
                 match item {
                     Datum::Null => parts.extend(null_as.clone()),
+                    // The output form, as PostgreSQL writes elements (a cast says `true`).
+                    Datum::Bool(b) => parts.push(if *b { "t" } else { "f" }.into()),
                     other => match cast::cast(other, &ScalarType::String)? {
                         Datum::String(s) => parts.push(s),
                         _ => return Err(EvalError::Internal("element as text".into())),
@@ -626,6 +628,20 @@ fn eval_named(named: NamedFunc, args: &[Datum]) -> Result<Datum, EvalError> {
         },
         QuoteIdent => Datum::String(string::quote_ident(text(arg(0)?)?)),
         QuoteLiteral => Datum::String(string::quote_literal(text(arg(0)?)?)),
+        SizePretty => Datum::String(match arg(0)? {
+            Datum::Int16(v) => string::size_pretty(i128::from(*v)),
+            Datum::Int32(v) => string::size_pretty(i128::from(*v)),
+            Datum::Int64(v) => string::size_pretty(i128::from(*v)),
+            Datum::Numeric(n) if n.fract().is_zero() => match n.to_i128() {
+                Some(v) => string::size_pretty(v),
+                None => return Err(EvalError::NumericOutOfRange("numeric out of range".into())),
+            },
+            // A fraction of a byte: PostgreSQL prints it as it is.
+            Datum::Numeric(n) => format!("{n} bytes"),
+            other => {
+                return Err(EvalError::Internal(format!("pg_size_pretty of {other:?}")));
+            }
+        }),
         BytesConcat => {
             let mut out = bytes(arg(0)?)?.to_vec();
             out.extend_from_slice(bytes(arg(1)?)?);
@@ -836,7 +852,9 @@ fn named_output_type(named: NamedFunc, args: &[ColumnType], nullable: bool) -> C
             t(ScalarType::Bool)
         }
         RegexpMatch | StringToArray => t(ScalarType::Array(Box::new(ScalarType::String))),
-        ArrayToString | Md5 | Encode | QuoteIdent | QuoteLiteral => t(ScalarType::String),
+        ArrayToString | Md5 | Encode | QuoteIdent | QuoteLiteral | SizePretty => {
+            t(ScalarType::String)
+        }
         Sha256 | Decode | BytesConcat => t(ScalarType::Bytes),
         ArrayCat => ColumnType::new(first, args.iter().all(|a| a.nullable)),
         ArrayPosition => ColumnType::new(ScalarType::Int32, true),

@@ -412,9 +412,54 @@ pub fn quote_literal(s: &str) -> String {
     }
 }
 
+/// `pg_size_pretty`: `bytes` in the first unit (bytes, kB, MB, GB, TB, PB) in which it is
+/// under 10240 (bytes) or under 20479 halves of the unit (the others), rounded half away
+/// from zero, as PostgreSQL prints it. Integer division truncates toward zero, so negative sizes mirror
+/// positive ones.
+pub fn size_pretty(bytes: i128) -> String {
+    const LIMIT: i128 = 10 * 1024;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
+    }
+    // Halves of the unit: one extra bit, for rounding.
+    let mut halves = bytes / (1 << 9);
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if halves.abs() < LIMIT * 2 - 1 {
+            return format!("{} {unit}", half_rounded(halves));
+        }
+        halves /= 1 << 10;
+    }
+    format!("{} PB", half_rounded(halves))
+}
+
+/// Half of `x`, rounded away from zero.
+fn half_rounded(x: i128) -> i128 {
+    (x + if x < 0 { -1 } else { 1 }) / 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_pretty_matches_postgres() {
+        // Values and answers from PostgreSQL 15.
+        for (bytes, want) in [
+            (0, "0 bytes"),
+            (10239, "10239 bytes"),
+            (10240, "10 kB"),
+            (10752, "11 kB"),
+            (-10752, "-11 kB"),
+            (20971007, "20 MB"),
+            (20971008, "20 MB"),
+            (1_000_000_000, "954 MB"),
+            (10_000_000_000_000, "9313 GB"),
+            (1 << 62, "4096 PB"),
+            (i64::MAX as i128, "8192 PB"),
+        ] {
+            assert_eq!(size_pretty(bytes), want, "{bytes}");
+        }
+    }
 
     #[test]
     fn like_handles_wildcards_and_escapes() {

@@ -31,8 +31,11 @@ pub fn plan(
         ("pg_get_userbyid", 1) => user_by_id,
         ("pg_encoding_to_char", 1) => encoding_to_char,
         ("format_type", 2) => |_, args| Ok((format_type(args)?, ScalarType::String)),
-        ("obj_description", 1 | 2) | ("col_description", 2) | ("shobj_description", 2) => {
-            // COMMENT ON is not kept: no object has a description.
+        ("obj_description", 1 | 2) => object_description,
+        ("pg_get_serial_sequence", 2) => serial_sequence,
+        ("col_description", 2) => column_description,
+        // Shared objects (the database, the role) have no comments.
+        ("shobj_description", 2) => {
             |_, _| Ok((ScalarExpr::null(ScalarType::String), ScalarType::String))
         }
         ("pg_get_viewdef", 1 | 2) => view_definition,
@@ -40,11 +43,21 @@ pub fn plan(
         ("pg_get_constraintdef", 1 | 2) => constraint_definition,
         // Freshet keeps no extended statistics, has no sequences and no functions of users.
         ("pg_get_statisticsobjdef_columns", 1)
-        | ("pg_get_serial_sequence", 2)
+        // Nor rules (pg_rewrite), triggers or partitioned tables.
+        | ("pg_get_ruledef" | "pg_get_triggerdef", 1 | 2)
+        | ("pg_get_partkeydef", 1)
+
         | ("pg_get_function_result", 1)
         | ("pg_get_function_arguments", 1)
         | ("pg_get_function_identity_arguments", 1) => {
             |_, _| Ok((ScalarExpr::null(ScalarType::String), ScalarType::String))
+        }
+        // The planner cannot see storage, so sizes are unknown: NULL, which psql's `\dt+`
+        // and `\l+` print as an empty size.
+        ("pg_table_size" | "pg_total_relation_size" | "pg_indexes_size", 1)
+        | ("pg_relation_size", 1 | 2)
+        | ("pg_database_size", 1) => {
+            |_, _| Ok((ScalarExpr::null(ScalarType::Int64), ScalarType::Int64))
         }
         // There are no publications to publish a relation in (logical replication).
         ("pg_relation_is_publishable", 1) => |_, args| {
@@ -108,6 +121,107 @@ fn to_reg(cx: &SystemContext, kind: RegKind, args: Vec<Typed>) -> Result<Typed> 
         super::reg_types::plan_input(cx, kind, name, true)?,
         ScalarType::Reg(kind),
     ))
+}
+
+/// `pg_get_serial_sequence(table, column)`: the qualified name of the sequence of a serial
+/// or identity column (`public.t_id_seq`), NULL for another column. The table may be
+/// written `t` or `public.t`.
+fn serial_sequence(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let mut args = args.into_iter();
+    let table = argument(args.next(), &ScalarType::String)?;
+    let column = argument(args.next(), &ScalarType::String)?;
+    let mut result = ScalarExpr::null(ScalarType::String);
+    for entry in cx.catalog.entries() {
+        let CatalogItem::Sequence(spec) = &entry.item else {
+            continue;
+        };
+        let Some((owner, position)) = spec.owned_by else {
+            continue;
+        };
+        let (Some(owner), Some(desc)) = (
+            cx.catalog.get(owner),
+            cx.catalog.get(owner).and_then(|e| e.item.desc()),
+        ) else {
+            continue;
+        };
+        let Some(column_name) = desc.names.get(position) else {
+            continue;
+        };
+        let schema = crate::catalog::DEFAULT_SCHEMA;
+        let table_matches = ScalarExpr::Or(vec![
+            ScalarExpr::call(Func::Eq, vec![table.clone(), string(&owner.name)]),
+            ScalarExpr::call(
+                Func::Eq,
+                vec![table.clone(), string(&format!("{schema}.{}", owner.name))],
+            ),
+        ]);
+        result = ScalarExpr::If {
+            cond: Box::new(ScalarExpr::And(vec![
+                table_matches,
+                ScalarExpr::call(Func::Eq, vec![column.clone(), string(column_name)]),
+            ])),
+            then: Box::new(string(&format!("{schema}.{}", entry.name))),
+            els: Box::new(result),
+        };
+    }
+    Ok((result, ScalarType::String))
+}
+
+/// `obj_description(oid [, catalog])`: the comment on a relation (`COMMENT ON TABLE` and
+/// its siblings). Only relations have comments, so any catalog but `pg_class` gives NULL.
+fn object_description(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let mut args = args.into_iter();
+    let oid = argument(args.next(), &ScalarType::Oid)?;
+    let cases = cx
+        .catalog
+        .comments()
+        .filter(|(target, _)| target.column.is_none())
+        .filter_map(|(target, text)| {
+            Some((oids::of_item(target.item)?, Datum::String(text.to_string())))
+        })
+        .collect();
+    let description = lookup(oid, cases, ScalarType::String);
+    let description = match args.next() {
+        None => description,
+        Some(catalog) => ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(
+                Func::Eq,
+                vec![
+                    argument(Some(catalog), &ScalarType::String)?,
+                    string("pg_class"),
+                ],
+            )),
+            then: Box::new(description),
+            els: Box::new(ScalarExpr::null(ScalarType::String)),
+        },
+    };
+    Ok((description, ScalarType::String))
+}
+
+/// `col_description(table_oid, column_number)`: the comment on a column (`COMMENT ON
+/// COLUMN`), columns numbered from 1.
+fn column_description(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
+    let mut args = args.into_iter();
+    let oid = argument(args.next(), &ScalarType::Oid)?;
+    let column = argument(args.next(), &ScalarType::Int32)?;
+    let mut description = ScalarExpr::null(ScalarType::String);
+    for (target, text) in cx.catalog.comments() {
+        let Some(item_oid) = oids::of_item(target.item) else {
+            continue;
+        };
+        if target.column.is_none() {
+            continue;
+        }
+        description = ScalarExpr::If {
+            cond: Box::new(ScalarExpr::And(vec![
+                ScalarExpr::call(Func::Eq, vec![oid.clone(), oid_literal(item_oid)]),
+                ScalarExpr::call(Func::Eq, vec![column.clone(), int(target.objsubid())]),
+            ])),
+            then: Box::new(string(text)),
+            els: Box::new(description),
+        };
+    }
+    Ok((description, ScalarType::String))
 }
 
 fn is_visible(_: &SystemContext, args: Vec<Typed>) -> Result<Typed> {

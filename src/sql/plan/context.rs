@@ -81,6 +81,8 @@ pub struct StatementContext<'a> {
     /// Whether the statement reads a system relation (`pg_catalog`, `information_schema`):
     /// those are constants of the catalog at planning time, which a view may not freeze.
     pub reads_system_relation: Cell<bool>,
+    /// Advisory locks held and awaited when the statement is planned (`pg_locks`).
+    pub advisory_locks: Vec<crate::catalog::system::AdvisoryLockRow>,
 }
 
 impl<'a> StatementContext<'a> {
@@ -91,6 +93,7 @@ impl<'a> StatementContext<'a> {
             user: &self.session.user,
             database: &self.session.database,
             settings: &self.session.settings,
+            advisory_locks: &self.advisory_locks,
         }
     }
 
@@ -109,6 +112,7 @@ impl<'a> StatementContext<'a> {
             recorders: RefCell::new(Vec::new()),
             lets: RefCell::new(Vec::new()),
             reads_system_relation: Cell::new(false),
+            advisory_locks: Vec::new(),
         }
     }
 

@@ -1070,6 +1070,13 @@ impl<'s, 'a> ExprContext<'s, 'a> {
                 self.clause
             )));
         }
+        if super::advisory_locks::AdvisoryFunction::from_name(&name).is_some()
+            || super::sequences::is_sequence_function(&name)
+        {
+            return Err(PlanError::unsupported(format!(
+                "{name} inside a larger query (call it alone: SELECT {name}(...))"
+            )));
+        }
         if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
             return Err(PlanError::unsupported(format!(
                 "{name} with FILTER / WITHIN GROUP"

@@ -96,6 +96,25 @@ pub fn can_cast(from: &ScalarType, to: &ScalarType, ccx: CastContext) -> bool {
     }
 }
 
+/// An argument of `concat` / `concat_ws` as text: its output form, as PostgreSQL writes it,
+/// which for a boolean is `t` / `f` where a cast to text says `true` / `false`. NULL stays
+/// NULL (the functions skip it).
+fn concat_arg((e, t): Typed) -> Result<ScalarExpr> {
+    if t != ScalarType::Bool {
+        return plan_cast(e, &t, &ScalarType::String, CastContext::Explicit);
+    }
+    let text = |s: &str| ScalarExpr::literal(Datum::String(s.into()), ScalarType::String);
+    Ok(ScalarExpr::If {
+        cond: Box::new(e.clone()),
+        then: Box::new(text("t")),
+        els: Box::new(ScalarExpr::If {
+            cond: Box::new(ScalarExpr::call(Func::IsNull, vec![e])),
+            then: Box::new(ScalarExpr::null(ScalarType::String)),
+            els: Box::new(text("f")),
+        }),
+    })
+}
+
 /// Cast `expr` of type `from` to `to`; identity when equal; constant-folds literals (a bad
 /// literal is a plan-time error with the evaluation error's SQLSTATE).
 pub fn plan_cast(
@@ -845,7 +864,7 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
         ("concat", _) => {
             let exprs = args
                 .into_iter()
-                .map(|(e, t)| plan_cast(e, &t, &String, CastContext::Explicit))
+                .map(concat_arg)
                 .collect::<Result<Vec<_>>>()?;
             Ok((
                 ScalarExpr::call(Func::Named(NamedFunc::ConcatAll), exprs),
@@ -855,7 +874,7 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
         ("concat_ws", n) if n >= 1 => {
             let exprs = args
                 .into_iter()
-                .map(|(e, t)| plan_cast(e, &t, &String, CastContext::Explicit))
+                .map(concat_arg)
                 .collect::<Result<Vec<_>>>()?;
             Ok((
                 ScalarExpr::call(Func::Named(NamedFunc::ConcatWs), exprs),
@@ -865,6 +884,7 @@ pub fn plan_function(name: &str, args: Vec<Typed>) -> Result<Typed> {
         ("left", 2) => named(NamedFunc::Left, &[Param::Text, Param::Int], String, args),
         ("quote_ident", 1) => named(NamedFunc::QuoteIdent, &[Param::Text], String, args),
         ("quote_literal", 1) => named(NamedFunc::QuoteLiteral, &[Param::Text], String, args),
+        ("pg_size_pretty", 1) => named(NamedFunc::SizePretty, &[Param::Number], String, args),
         ("right", 2) => named(NamedFunc::Right, &[Param::Text, Param::Int], String, args),
         ("lpad", 2 | 3) => named(
             NamedFunc::Lpad,

@@ -23,7 +23,7 @@ use crate::storage::kafka::{
 use sqlparser::ast;
 
 pub fn plan_create_secret(scx: &StatementContext, cs: &CreateSecretStatement) -> Result<Plan> {
-    let name = table_name(&cs.name)?;
+    let name = table_name(scx, &cs.name)?;
     let value = match eval_constant(scx, &cs.value, &ScalarType::String, "CREATE SECRET")? {
         Datum::String(s) => s,
         _ => {
@@ -42,7 +42,7 @@ pub fn plan_create_connection(
     scx: &StatementContext,
     cc: &CreateConnectionStatement,
 ) -> Result<Plan> {
-    let name = table_name(&cc.name)?;
+    let name = table_name(scx, &cc.name)?;
     if cc.kind != "kafka" {
         return Err(PlanError::unsupported(format!(
             "CREATE CONNECTION ... TO {} (only KAFKA connections exist so far)",
@@ -117,7 +117,7 @@ pub fn plan_create_connection(
 }
 
 pub fn plan_create_kafka_source(scx: &StatementContext, ks: &KafkaSourceStatement) -> Result<Plan> {
-    let name = table_name(&ks.name)?;
+    let name = table_name(scx, &ks.name)?;
     let connection = item_of_kind(scx, &ks.connection, ItemKind::Connection)?;
     let mut topic = None;
     let mut start_offsets = vec![];
@@ -277,7 +277,7 @@ pub fn plan_create_sink(
     cs: &crate::sql::parse::CreateSinkStatement,
 ) -> Result<Plan> {
     use crate::storage::kafka::sink::{KafkaSinkSpec, SinkEnvelope};
-    let name = table_name(&cs.name)?;
+    let name = table_name(scx, &cs.name)?;
     let from = scx
         .catalog
         .resolve(&normalize_name(&cs.from)?)

@@ -947,6 +947,7 @@ fn pg_type_name(typ: &ScalarType) -> String {
         ScalarType::OidVector => "oidvector",
         ScalarType::Array(_) => "array",
         ScalarType::Unknown => "?column?",
+        ScalarType::Void => "void",
     }
     .to_string()
 }
@@ -1579,7 +1580,7 @@ pub fn resolve_catalog_relation(
     if let Some(system) = resolve_system_relation(scx, &parts) {
         return Ok(system);
     }
-    let entry = scx.catalog.resolve(&parts)?;
+    let entry = scx.resolve(&parts)?;
     match &entry.item {
         CatalogItem::Index { .. } => Err(PlanError::WrongObjectType(format!(
             "\"{}\" is an index",

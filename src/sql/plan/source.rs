@@ -21,7 +21,7 @@ pub type SourceRelations = Vec<(String, RelationDesc, crate::catalog::SourceOutp
 
 pub fn plan_create_source(scx: &StatementContext, cs: &CreateSourceStatement) -> Result<Plan> {
     use crate::catalog::SourceOutput;
-    let name = super::statement::table_name(&cs.name)?;
+    let name = super::statement::table_name(scx, &cs.name)?;
     let kind = GeneratorKind::parse(&cs.generator).ok_or_else(|| {
         PlanError::unsupported(format!(
             "LOAD GENERATOR {} (there are COUNTER, CLICKS, AUCTION and NEXMARK)",

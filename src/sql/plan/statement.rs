@@ -23,7 +23,16 @@ pub enum Plan {
         defaults: Vec<Option<String>>,
         keys: Vec<crate::catalog::UniqueKey>,
         if_not_exists: bool,
+        /// The sequences of its `serial` and identity columns, created before it.
+        sequences: Vec<super::sequences::ColumnSequence>,
     },
+    CreateSequence {
+        name: String,
+        spec: crate::catalog::SequenceSpec,
+        if_not_exists: bool,
+    },
+    /// `SELECT nextval(...)` and the other sequence functions (`sequences.rs`).
+    SequenceFunction(super::sequences::SequenceCall),
     CreateView {
         name: String,
         desc: RelationDesc,
@@ -73,15 +82,24 @@ pub enum Plan {
         /// Names that did not exist (with IF EXISTS): each gets a notice.
         missing: Vec<String>,
     },
+    /// `ALTER <kind> ... RENAME TO new_name` (`kind` as written: the command tag's).
     AlterRename {
+        kind: ObjectKind,
         id: GlobalId,
         new_name: String,
+    },
+    /// `COMMENT ON ... IS 'text' | NULL` (`comment.rs`): `None` removes the comment.
+    Comment {
+        target: crate::catalog::comments::CommentTarget,
+        text: Option<String>,
     },
     /// Appends the rows of `expr` (in table column order) to table `id`.
     Insert {
         id: GlobalId,
         expr: RelationExpr,
         returning: Option<Returning>,
+        /// Columns (NULL in `expr`) that take each row's next value of a sequence.
+        generated: super::sequences::Generated,
     },
     /// UPDATE / DELETE: reads `selection` (rows `old row ++ assigned values`), retracts each
     /// old row and, for an update, inserts the old row with the assignments applied.
@@ -127,6 +145,8 @@ pub enum Plan {
         value: String,
         local: bool,
     },
+    /// `SELECT pg_advisory_lock(key)` and its family (`advisory_locks.rs`).
+    AdvisoryLock(super::advisory_locks::AdvisoryLockCall),
     /// `BEGIN [READ ONLY | READ WRITE] [ISOLATION LEVEL ...]`. Every isolation level is
     /// served as strict serializable, which is at least as strong as any of them.
     StartTransaction {
@@ -176,6 +196,8 @@ pub struct CopyFromTarget {
     /// Per table column: the default for rows that do not provide it.
     pub defaults: Vec<ScalarExpr>,
     pub format: crate::repr::copy_format::CopyFormat,
+    /// Columns the coordinator fills with the next values of sequences.
+    pub generated: super::sequences::Generated,
 }
 
 /// `RETURNING` expressions over the written row, and the columns they produce.
@@ -232,7 +254,7 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
         }),
         Statement::Show(show) => super::show::plan_show(scx, show),
         Statement::ExplainItem { name } => {
-            let entry = scx.catalog.resolve(&normalize_name(name)?)?;
+            let entry = scx.resolve_name(name)?;
             match &entry.item {
                 CatalogItem::View { expr, .. } | CatalogItem::MaterializedView { expr, .. } => {
                     Ok(Plan::Explain { expr: expr.clone() })
@@ -251,9 +273,9 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
             new_name,
         } => {
             let parts = normalize_name(name)?;
-            let entry = match scx.catalog.resolve(&parts) {
+            let entry = match scx.resolve(&parts) {
                 Ok(e) => e,
-                Err(_) if *if_exists => {
+                Err(PlanError::UnknownRelation(_)) if *if_exists => {
                     return Ok(Plan::NoOp {
                         notice: format!(
                             "relation \"{}\" does not exist, skipping",
@@ -264,11 +286,19 @@ fn plan_statement(scx: &StatementContext, stmt: &Statement) -> Result<Plan> {
                 }
                 Err(e) => return Err(e),
             };
-            check_kind(entry.item.kind(), *kind, &entry.name)?;
-            if scx.catalog.name_exists(new_name) {
-                return Err(PlanError::AlreadyExists(new_name.clone()));
+            // As in PostgreSQL, ALTER TABLE and ALTER INDEX rename any relation; ALTER VIEW
+            // and ALTER MATERIALIZED VIEW only their own kind.
+            let relation = matches!(
+                entry.item.kind(),
+                ItemKind::Table | ItemKind::View | ItemKind::MaterializedView | ItemKind::Index
+            );
+            if !(relation && matches!(kind, ObjectKind::Table | ObjectKind::Index)) {
+                check_kind(entry.item.kind(), *kind, &entry.name)?;
             }
+            // Whether `new_name` is free is checked when the rename runs (`coord/sequence.rs`):
+            // inside a transaction block, an earlier deferred statement may free it.
             Ok(Plan::AlterRename {
+                kind: *kind,
                 id: entry.id,
                 new_name: new_name.clone(),
             })
@@ -288,7 +318,7 @@ fn plan_drop(
     let mut missing = Vec::new();
     for name in names {
         let parts = normalize_name(name)?;
-        match scx.catalog.resolve(&parts) {
+        match scx.resolve(&parts) {
             Ok(entry) => {
                 check_kind(entry.item.kind(), kind, &entry.name)?;
                 ids.push(entry.id);
@@ -306,17 +336,17 @@ fn plan_drop(
                     }));
                 }
             }
-            Err(_) if if_exists => missing.push(parts.join(".")),
-            Err(_) => {
+            Err(PlanError::UnknownRelation(_)) if if_exists => missing.push(parts.join(".")),
+            Err(PlanError::UnknownRelation(_)) => {
                 let display = parts.join(".");
                 return Err(match kind {
-                    ObjectKind::Table => {
-                        PlanError::UnknownRelation(format!("table \"{display}\" does not exist"))
-                    }
-                    ObjectKind::View => {
-                        PlanError::UnknownRelation(format!("view \"{display}\" does not exist"))
-                    }
-                    ObjectKind::MaterializedView => PlanError::UnknownRelation(format!(
+                    ObjectKind::Table => PlanError::UnknownRelationOfKind(format!(
+                        "table \"{display}\" does not exist"
+                    )),
+                    ObjectKind::View => PlanError::UnknownRelationOfKind(format!(
+                        "view \"{display}\" does not exist"
+                    )),
+                    ObjectKind::MaterializedView => PlanError::UnknownRelationOfKind(format!(
                         "materialized view \"{display}\" does not exist"
                     )),
                     ObjectKind::Index => {
@@ -334,8 +364,13 @@ fn plan_drop(
                     ObjectKind::Sink => {
                         PlanError::UnknownObject(format!("sink \"{display}\" does not exist"))
                     }
+                    ObjectKind::Sequence => PlanError::UnknownRelationOfKind(format!(
+                        "sequence \"{display}\" does not exist"
+                    )),
                 });
             }
+            // A name Freshet cannot have (another database's).
+            Err(e) => return Err(e),
         }
     }
     Ok(Plan::Drop {
@@ -346,7 +381,7 @@ fn plan_drop(
     })
 }
 
-fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> {
+pub(super) fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> {
     let expected = expected.item_kind();
     if actual != expected {
         return Err(PlanError::WrongObjectType(format!(
@@ -359,7 +394,7 @@ fn check_kind(actual: ItemKind, expected: ObjectKind, name: &str) -> Result<()> 
 
 fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
     match stmt {
-        ast::Statement::Query(q) => match plan_set_config(q) {
+        ast::Statement::Query(q) => match plan_session_function(scx, q) {
             Some(plan) => plan,
             None => plan_select(scx, q),
         },
@@ -384,11 +419,33 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
                 ast::ObjectType::View => ObjectKind::View,
                 ast::ObjectType::MaterializedView => ObjectKind::MaterializedView,
                 ast::ObjectType::Index => ObjectKind::Index,
+                ast::ObjectType::Sequence => ObjectKind::Sequence,
                 other => return Err(PlanError::unsupported(format!("DROP {other}"))),
             };
             plan_drop(scx, kind, *if_exists, names, *cascade)
         }
         ast::Statement::Insert(insert) => plan_insert(scx, insert),
+        ast::Statement::CreateSequence {
+            temporary,
+            if_not_exists,
+            name,
+            sequence_options,
+        } => super::sequences::plan_create_sequence(
+            scx,
+            *temporary,
+            *if_not_exists,
+            name,
+            sequence_options,
+        ),
+        ast::Statement::RefreshMaterializedView(refresh) => {
+            super::refresh::plan_refresh(scx, refresh)
+        }
+        ast::Statement::Comment {
+            object_type,
+            object_name,
+            comment,
+            if_exists,
+        } => super::comment::plan_comment(scx, object_type, object_name, comment, *if_exists),
         ast::Statement::Copy {
             source,
             to,
@@ -588,11 +645,57 @@ fn plan_set(set: &ast::Set) -> Result<Plan> {
     }
 }
 
-/// `SELECT [pg_catalog.]set_config('name', 'value', is_local)` and nothing else (how
-/// tools such as pg_dump set variables): a SET whose answer is the new value. Other uses
-/// of `set_config` (over a table, with computed arguments) are not recognized here and fail
-/// as an unknown function.
-fn plan_set_config(q: &ast::Query) -> Option<Result<Plan>> {
+/// A SELECT that is one call of a function acting on the session rather than computing a
+/// value: `set_config` (`plan_set_config`) or an advisory-lock function
+/// (`advisory_locks.rs`). `None` for any other statement.
+fn plan_session_function(scx: &StatementContext, q: &ast::Query) -> Option<Result<Plan>> {
+    let (f, alias) = lone_function_call(q)?;
+    if let Some(call) = super::advisory_locks::plan_advisory_lock(scx, f, alias) {
+        return Some(call.map(Plan::AdvisoryLock));
+    }
+    if let Some(call) = super::sequences::plan_sequence_function(scx, f, alias) {
+        return Some(call.map(Plan::SequenceFunction));
+    }
+    plan_set_config(f)
+}
+
+/// The name of a call of a built-in function, unqualified or qualified by `pg_catalog`,
+/// normalized; `None` for any other name.
+pub(super) fn builtin_function_name(f: &ast::Function) -> Option<String> {
+    let mut name = normalize_name(&f.name).ok()?;
+    match name.as_slice() {
+        [_] => name.pop(),
+        [schema, _] if schema == crate::catalog::system::PG_CATALOG => name.pop(),
+        _ => None,
+    }
+}
+
+/// The arguments of a plain call of `name`: positional, without DISTINCT, ORDER BY,
+/// FILTER, OVER or WITHIN GROUP (0A000 otherwise).
+pub(super) fn plain_call_arguments<'a>(f: &'a ast::Function, name: &str) -> Result<Vec<&'a Expr>> {
+    if f.filter.is_some() || f.over.is_some() || !f.within_group.is_empty() {
+        return Err(PlanError::unsupported(format!("this call of {name}")));
+    }
+    match &f.args {
+        ast::FunctionArguments::None => Ok(vec![]),
+        ast::FunctionArguments::List(list)
+            if list.duplicate_treatment.is_none() && list.clauses.is_empty() =>
+        {
+            super::expr::expr_arguments(&list.args)
+        }
+        _ => Err(PlanError::unsupported(format!("this call of {name}"))),
+    }
+}
+
+/// The result column of a lone call of `name`: its alias, else the function's name.
+pub(super) fn call_column(alias: Option<&ast::Ident>, name: &str) -> String {
+    alias
+        .map(normalize_ident)
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// `SELECT f(...) [AS alias]` and nothing more (no FROM, WHERE, ORDER BY, ...).
+fn lone_function_call(q: &ast::Query) -> Option<(&ast::Function, Option<&ast::Ident>)> {
     let ast::SetExpr::Select(select) = q.body.as_ref() else {
         return None;
     };
@@ -601,25 +704,29 @@ fn plan_set_config(q: &ast::Query) -> Option<Result<Plan>> {
         || q.limit_clause.is_some()
         || !select.from.is_empty()
         || select.selection.is_some()
+        || !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty())
+        || select.having.is_some()
+        || select.distinct.is_some()
         || select.projection.len() != 1
     {
         return None;
     }
-    let (ast::SelectItem::UnnamedExpr(Expr::Function(f))
-    | ast::SelectItem::ExprWithAlias {
-        expr: Expr::Function(f),
-        ..
-    }) = &select.projection[0]
-    else {
-        return None;
-    };
-    let name = normalize_name(&f.name).ok()?;
-    let unqualified = match name.as_slice() {
-        [n] => n,
-        [schema, n] if schema == crate::catalog::system::PG_CATALOG => n,
-        _ => return None,
-    };
-    if unqualified != "set_config" {
+    match &select.projection[0] {
+        ast::SelectItem::UnnamedExpr(Expr::Function(f)) => Some((f, None)),
+        ast::SelectItem::ExprWithAlias {
+            expr: Expr::Function(f),
+            alias,
+        } => Some((f, Some(alias))),
+        _ => None,
+    }
+}
+
+/// `SELECT [pg_catalog.]set_config('name', 'value', is_local)` with constant arguments (how
+/// tools such as pg_dump set variables): a SET whose answer is the new value. Other uses
+/// of `set_config` (over a table, with computed arguments) are not recognized here and fail
+/// as an unknown function.
+fn plan_set_config(f: &ast::Function) -> Option<Result<Plan>> {
+    if builtin_function_name(f)? != "set_config" {
         return None;
     }
     let ast::FunctionArguments::List(list) = &f.args else {
@@ -723,7 +830,6 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
     if ct.or_replace
         || ct.temporary
         || ct.external
-        || ct.query.is_some()
         || ct.like.is_some()
         || ct.clone.is_some()
         || ct.inherits.is_some()
@@ -732,23 +838,89 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
     {
         return Err(PlanError::unsupported("this CREATE TABLE form"));
     }
-    let name = table_name(&ct.name)?;
+    if let Some(query) = &ct.query {
+        return super::create_table_as::plan_create_table_as(scx, ct, query);
+    }
+    let name = table_name(scx, &ct.name)?;
     if scx.catalog.name_exists(&name) && !ct.if_not_exists {
         return Err(PlanError::AlreadyExists(name));
     }
     let mut names = Vec::new();
     let mut types = Vec::new();
     let mut defaults = Vec::new();
+    let mut sequences: Vec<super::sequences::ColumnSequence> = Vec::new();
     for column in &ct.columns {
         let column_name = normalize_ident(&column.name);
         if names.contains(&column_name) {
             return Err(PlanError::DuplicateColumn(column_name));
         }
-        let typ = scalar_type_from_sql(&column.data_type)?;
+        let serial = super::sequences::serial_type(&column.data_type);
+        let typ = match &serial {
+            Some(typ) => typ.clone(),
+            None => scalar_type_from_sql(&column.data_type)?,
+        };
         let mut nullable = true;
         let mut default = None;
+        let new_sequence_name = |sequences: &[super::sequences::ColumnSequence]| {
+            let taken: Vec<String> = sequences.iter().map(|s| s.name.clone()).collect();
+            super::sequences::column_sequence_name(scx, &name, &column_name, &taken)
+        };
+        if let Some(typ) = &serial {
+            // serial: NOT NULL DEFAULT nextval('<table>_<column>_seq'), a sequence owned
+            // by the column.
+            let sequence = new_sequence_name(&sequences);
+            default = Some(format!(
+                "nextval('{}'::regclass)",
+                sequence.replace('\'', "''")
+            ));
+            nullable = false;
+            sequences.push(super::sequences::ColumnSequence {
+                name: sequence,
+                spec: super::sequences::serial_spec(typ),
+                column: names.len(),
+            });
+        }
         for option in &column.options {
             match &option.option {
+                ast::ColumnOption::Null if serial.is_some() => {
+                    return Err(PlanError::Syntax(format!(
+                        "conflicting NULL/NOT NULL declarations for column \"{column_name}\" of table \"{name}\""
+                    )));
+                }
+                ast::ColumnOption::Default(_)
+                    if serial.is_some() || sequences.iter().any(|s| s.column == names.len()) =>
+                {
+                    return Err(PlanError::Syntax(format!(
+                        "multiple default values specified for column \"{column_name}\" of table \"{name}\""
+                    )));
+                }
+                ast::ColumnOption::Generated {
+                    generated_as,
+                    sequence_options,
+                    generation_expr: None,
+                    ..
+                } => {
+                    if serial.is_some()
+                        || default.is_some()
+                        || sequences.iter().any(|s| s.column == names.len())
+                    {
+                        return Err(PlanError::Syntax(format!(
+                            "multiple default values specified for column \"{column_name}\" of table \"{name}\""
+                        )));
+                    }
+                    let spec = super::sequences::identity_spec(
+                        scx,
+                        generated_as,
+                        sequence_options.as_deref(),
+                        &typ,
+                    )?;
+                    nullable = false;
+                    sequences.push(super::sequences::ColumnSequence {
+                        name: new_sequence_name(&sequences),
+                        spec,
+                        column: names.len(),
+                    });
+                }
                 ast::ColumnOption::Null => nullable = true,
                 ast::ColumnOption::NotNull => nullable = false,
                 // Planned with the table constraints, in `table_keys.rs`.
@@ -781,6 +953,7 @@ fn plan_create_table(scx: &StatementContext, ct: &ast::CreateTable) -> Result<Pl
         defaults,
         keys,
         if_not_exists: ct.if_not_exists,
+        sequences,
     })
 }
 
@@ -796,8 +969,9 @@ pub fn plan_default(scx: &StatementContext, sql: &str, typ: &ScalarType) -> Resu
     ecx.plan_expr_as(&expr, typ)
 }
 
-pub(super) fn table_name(name: &ast::ObjectName) -> Result<String> {
-    let parts = normalize_name(name)?;
+/// The name a CREATE gives: `name`, `public.name` or `<the session's database>.public.name`.
+pub(super) fn table_name(scx: &StatementContext, name: &ast::ObjectName) -> Result<String> {
+    let parts = scx.local_name(normalize_name(name)?)?;
     match parts.as_slice() {
         [n] => Ok(n.clone()),
         [schema, n] if schema == crate::catalog::DEFAULT_SCHEMA => Ok(n.clone()),
@@ -817,7 +991,7 @@ fn plan_create_view(scx: &StatementContext, cv: &ast::CreateView) -> Result<Plan
     if !matches!(cv.options, ast::CreateTableOptions::None) {
         return Err(PlanError::unsupported("CREATE VIEW options"));
     }
-    let name = table_name(&cv.name)?;
+    let name = table_name(scx, &cv.name)?;
     let mut replace = None;
     if let Ok(existing) = scx.catalog.resolve(std::slice::from_ref(&name)) {
         if cv.or_replace {
@@ -913,7 +1087,7 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
         ));
     }
     let on_parts = normalize_name(&ci.table_name)?;
-    let on = scx.catalog.resolve(&on_parts)?;
+    let on = scx.resolve(&on_parts)?;
     let desc = match on.item.desc() {
         Some(d) => d.clone(),
         None => {
@@ -946,7 +1120,7 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
         return Err(PlanError::Syntax("syntax error at or near \")\"".into()));
     }
     let name = match &ci.name {
-        Some(n) => table_name(n)?,
+        Some(n) => table_name(scx, n)?,
         None => {
             // PostgreSQL's default: <table>_<first column>_idx, made unique.
             let base = format!(
@@ -988,7 +1162,7 @@ fn writable_table<'c>(
     name: &ast::ObjectName,
     verb: &str,
 ) -> Result<(&'c crate::catalog::CatalogEntry, RelationDesc)> {
-    let entry = scx.catalog.resolve(&normalize_name(name)?)?;
+    let entry = scx.resolve_name(name)?;
     match &entry.item {
         CatalogItem::Table { desc, .. } => Ok((entry, desc.clone())),
         CatalogItem::View { .. } => Err(PlanError::WrongObjectType(format!(
@@ -1085,16 +1259,85 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         }
         targets
     };
-    let hints: Vec<ScalarType> = targets
-        .iter()
-        .map(|t| desc.types[*t].scalar_type.clone())
-        .collect();
-    let (source, source_types) = match &insert.source {
-        None => (RelationExpr::constant(vec![Row::empty()], vec![]), vec![]),
+    // Columns drawn from sequences. A VALUES column that is DEFAULT in every row is left out
+    // (the column is generated); one with values of the user's takes them, unless the
+    // column is GENERATED ALWAYS.
+    let sequence_columns = super::sequences::generated_columns(scx, entry.id, &defaults)?;
+    let mut values_source = match &insert.source {
         Some(q) => match q.body.as_ref() {
             ast::SetExpr::Values(values)
                 if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() =>
             {
+                Some(values.clone())
+            }
+            _ => None,
+        },
+        None => None,
+    };
+    let mut targets = targets;
+    for g in sequence_columns.iter().filter(|_| insert.source.is_some()) {
+        let Some(i) = targets.iter().position(|t| *t == g.column) else {
+            continue;
+        };
+        let defaults_in_rows = values_source.as_ref().map(|v| {
+            v.rows
+                .iter()
+                .filter(|row| row.get(i).is_some_and(super::sequences::is_default_keyword))
+                .count()
+        });
+        match (defaults_in_rows, &values_source) {
+            (Some(n), Some(v)) if n == v.rows.len() && n > 0 => {
+                targets.remove(i);
+                if let Some(v) = values_source.as_mut() {
+                    for row in v.rows.iter_mut() {
+                        row.remove(i);
+                    }
+                }
+            }
+            (Some(n), _) if n > 0 => {
+                return Err(PlanError::unsupported(format!(
+                    "DEFAULT in some rows but not others for column \"{}\", which a sequence \
+                     fills (insert those rows separately)",
+                    desc.names[g.column]
+                )));
+            }
+            _ if g.identity == Some(crate::catalog::Identity::Always) => {
+                return Err(super::sequences::generated_always_error(
+                    &desc.names[g.column],
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut generated = super::sequences::Generated {
+        columns: sequence_columns
+            .iter()
+            .filter(|g| insert.source.is_none() || !targets.contains(&g.column))
+            .map(|g| (g.column, g.sequence))
+            .collect(),
+        ordered: false,
+    };
+    let mut hints: Vec<ScalarType> = targets
+        .iter()
+        .map(|t| desc.types[*t].scalar_type.clone())
+        .collect();
+    // Several VALUES rows take sequence values in the order they are written: each carries
+    // its position, as one more (last) column.
+    if let Some(values) = values_source.as_mut()
+        && !generated.columns.is_empty()
+        && values.rows.len() > 1
+    {
+        for (position, row) in values.rows.iter_mut().enumerate() {
+            row.push(Expr::value(ast::Value::Number(position.to_string(), false)));
+        }
+        hints.push(ScalarType::Int64);
+        generated.ordered = true;
+    }
+    let (source, source_types) = match &insert.source {
+        None => (RelationExpr::constant(vec![Row::empty()], vec![]), vec![]),
+        Some(q) => match q.body.as_ref() {
+            ast::SetExpr::Values(_) if values_source.is_some() => {
+                let values = values_source.as_ref().expect("checked by the guard");
                 let values = substitute_defaults(values, &targets, &defaults)?;
                 let (rel, _) =
                     query::plan_values(scx, &values, &Outer::none(), Some(&hints), true)?;
@@ -1111,6 +1354,12 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
                 (planned.into_relation(), types)
             }
         },
+    };
+    // The position column (last), if any, is not for a table column.
+    let position_column = generated.ordered.then(|| source_types.len() - 1);
+    let source_types = match position_column {
+        Some(p) => source_types[..p].to_vec(),
+        None => source_types,
     };
     if source_types.len() > targets.len() {
         return Err(PlanError::Syntax(
@@ -1142,6 +1391,10 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
                 )),
                 other => other,
             })?,
+            // Filled by the coordinator, row by row.
+            _ if generated.columns.iter().any(|(g, _)| *g == c) => {
+                ScalarExpr::null(typ.scalar_type.clone())
+            }
             _ => match &defaults[c] {
                 Some(sql) => plan_default(scx, sql, &typ.scalar_type)?,
                 None => ScalarExpr::null(typ.scalar_type.clone()),
@@ -1149,16 +1402,20 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         };
         row.push(e);
     }
+    let source_arity = arity + usize::from(position_column.is_some());
     let expr = scx.wrap_lets(
-        source
-            .map(row)
-            .project((arity..arity + desc.arity()).collect()),
+        source.map(row).project(
+            (source_arity..source_arity + desc.arity())
+                .chain(position_column)
+                .collect(),
+        ),
     );
     let returning = plan_returning(scx, &insert.returning, &entry.name, &desc)?;
     Ok(Plan::Insert {
         id: entry.id,
         expr,
         returning,
+        generated,
     })
 }
 
@@ -1196,11 +1453,26 @@ fn plan_copy(
     if targets.is_empty() {
         targets = (0..desc.arity()).collect();
     }
+    // Columns drawn from sequences that the data leaves out are filled by the coordinator;
+    // the data may not give a GENERATED ALWAYS column.
+    let mut generated = super::sequences::Generated::default();
+    for g in super::sequences::generated_columns(scx, entry.id, &table_defaults)? {
+        if !targets.contains(&g.column) {
+            generated.columns.push((g.column, g.sequence));
+        } else if g.identity == Some(crate::catalog::Identity::Always) {
+            return Err(super::sequences::generated_always_error(
+                &desc.names[g.column],
+            ));
+        }
+    }
     let defaults = desc
         .types
         .iter()
         .enumerate()
         .map(|(c, typ)| match &table_defaults[c] {
+            _ if generated.columns.iter().any(|(g, _)| *g == c) => {
+                Ok(ScalarExpr::null(typ.scalar_type.clone()))
+            }
             Some(sql) => plan_default(scx, sql, &typ.scalar_type),
             None => Ok(ScalarExpr::null(typ.scalar_type.clone())),
         })
@@ -1212,6 +1484,7 @@ fn plan_copy(
         columns: targets,
         defaults,
         format,
+        generated,
     }))
 }
 
@@ -1261,7 +1534,7 @@ fn plan_copy_to(
             columns,
         } => {
             // As PostgreSQL: a view's rows are copied with `COPY (SELECT ...) TO`.
-            if let Ok(entry) = scx.catalog.resolve(&normalize_name(table_name)?) {
+            if let Ok(entry) = scx.resolve_name(table_name) {
                 let kind = match &entry.item {
                     CatalogItem::View { .. } => Some("view"),
                     CatalogItem::MaterializedView { .. } => Some("materialized view"),

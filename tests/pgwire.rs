@@ -1082,3 +1082,64 @@ async fn binary_copy_with_a_bad_signature_or_field_fails_with_postgres_sqlstates
     client.batch_execute("COMMIT").await.unwrap();
     assert_eq!(support::count(&client, "SELECT count(*) FROM b").await, 0);
 }
+
+/// The one bigint of `sql`'s one row.
+async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
+    client
+        .query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get::<_, i64>(0)
+}
+
+#[tokio::test]
+async fn a_read_only_block_reads_every_relation_at_one_snapshot() {
+    let server = TestServer::start().expect("server starts");
+    let writer = connect(&server).await;
+    let reader = connect(&server).await;
+    writer
+        .batch_execute(
+            "CREATE TABLE accounts (id int, balance int);
+             INSERT INTO accounts VALUES (1, 100), (2, 100);
+             CREATE MATERIALIZED VIEW total AS SELECT sum(balance) AS s FROM accounts;",
+        )
+        .await
+        .unwrap();
+    reader.batch_execute("BEGIN READ ONLY").await.unwrap();
+    assert_eq!(count(&reader, "SELECT count(*) FROM accounts").await, 2);
+    // Changes committed after the block's first read are not seen by the block, in the
+    // table or in the materialized view over it.
+    writer
+        .batch_execute(
+            "INSERT INTO accounts VALUES (3, 50); UPDATE accounts SET balance = 0 WHERE id = 1;
+             CREATE TABLE later (a int);",
+        )
+        .await
+        .unwrap();
+    // Wait until the writes are visible outside the block.
+    assert_eq!(count(&writer, "SELECT count(*) FROM accounts").await, 3);
+    assert_eq!(count(&reader, "SELECT count(*) FROM accounts").await, 2);
+    assert_eq!(count(&reader, "SELECT s FROM total").await, 200);
+    assert_eq!(
+        count(&reader, "SELECT sum(balance) FROM accounts").await,
+        200
+    );
+    // A relation created after the snapshot cannot be read at it.
+    let err = reader
+        .query("SELECT * FROM later", &[])
+        .await
+        .expect_err("a relation newer than the snapshot");
+    assert_eq!(sqlstate(&err), "0A000", "{err}");
+    reader.batch_execute("ROLLBACK").await.unwrap();
+    // After the block, reads see the latest again.
+    assert_eq!(count(&reader, "SELECT s FROM total").await, 150);
+    // A read-write block reads the latest at each statement.
+    reader.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(count(&reader, "SELECT count(*) FROM accounts").await, 3);
+    writer
+        .batch_execute("INSERT INTO accounts VALUES (4, 1)")
+        .await
+        .unwrap();
+    assert_eq!(count(&reader, "SELECT count(*) FROM accounts").await, 4);
+    reader.batch_execute("COMMIT").await.unwrap();
+}

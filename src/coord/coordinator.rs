@@ -11,6 +11,7 @@ use crate::dataflow::Cluster;
 use crate::dataflow::command::WorkerCommand;
 use crate::repr::{Datum, GlobalId, ScalarType, Timestamp};
 use crate::sql::Statement;
+use crate::sql::plan::advisory_locks::LockScope;
 use crate::sql::plan::{self, Plan, StatementContext};
 use crate::storage::Storage;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -103,6 +104,8 @@ pub struct Coordinator {
     pub(super) kafka_sources: BTreeMap<GlobalId, super::kafka_sources::RunningKafkaSource>,
     /// Running Kafka sinks, by id.
     pub(super) sinks: BTreeMap<GlobalId, crate::storage::kafka::sink::KafkaSink>,
+    /// The snapshot of each connection's READ ONLY block, once it has read (`snapshots.rs`).
+    pub(super) snapshots: BTreeMap<u32, super::snapshots::Snapshot>,
     /// Where each sequence is (`nextval`).
     pub(super) sequences: super::sequences::Sequences,
     /// Advisory locks held and awaited (`pg_advisory_lock`).
@@ -143,6 +146,7 @@ pub async fn start(config: Config) -> Result<Client> {
         sinks: BTreeMap::new(),
         advisory_locks: Default::default(),
         sequences: Default::default(),
+        snapshots: BTreeMap::new(),
     };
     coord.bootstrap().await?;
     let catalog_generation = coord.catalog_generation.clone();
@@ -238,14 +242,19 @@ impl Coordinator {
                     self.cancel_advisory_wait(key.conn_id);
                 }
             }
-            Command::ReleaseAdvisoryLocks { conn_id, scope } => {
-                self.release_advisory_locks(conn_id, scope)
+            Command::TransactionEnded { conn_id } => {
+                self.release_advisory_locks(conn_id, LockScope::Transaction);
+                self.release_snapshot(conn_id);
+            }
+            Command::ReleaseSessionLocks { conn_id } => {
+                self.release_advisory_locks(conn_id, LockScope::Session)
             }
             Command::Terminate { conn_id } => {
                 if let Some(conn) = self.conns.remove(&conn_id) {
                     conn.cancel.send_modify(|generation| *generation += 1);
                 }
                 self.disconnect_advisory_locks(conn_id);
+                self.release_snapshot(conn_id);
                 self.sequences.disconnect(conn_id);
             }
         }

@@ -21,6 +21,7 @@
 //! | `vars.rs` | session variables |
 //! | `advisory_locks.rs` | the advisory lock table (`pg_advisory_lock`) |
 //! | `sequences.rs` | sequence positions: `nextval`, `setval`, durable reservations |
+//! | `snapshots.rs` | the one read timestamp of a READ ONLY block |
 //! | `lock_statements.rs` | running the advisory-lock functions, releasing their locks |
 
 mod advisory_locks;
@@ -37,6 +38,7 @@ mod read;
 mod sequence;
 mod sequences;
 mod session;
+mod snapshots;
 mod sources;
 mod subscribe;
 mod timestamp;
@@ -121,11 +123,14 @@ pub enum Command {
     Cancel {
         key: CancelKey,
     },
-    /// Releases the advisory locks a connection holds in `scope`: its transaction block
-    /// ended (transaction scope), or DISCARD ALL (session scope).
-    ReleaseAdvisoryLocks {
+    /// A connection's transaction block ended: its transaction-scoped advisory locks and
+    /// its READ ONLY snapshot are released.
+    TransactionEnded {
         conn_id: u32,
-        scope: crate::sql::plan::advisory_locks::LockScope,
+    },
+    /// DISCARD ALL: the connection's session-level advisory locks are released.
+    ReleaseSessionLocks {
+        conn_id: u32,
     },
     Terminate {
         conn_id: u32,

@@ -44,7 +44,15 @@ impl Coordinator {
         cursor: Option<String>,
         reply: oneshot::Sender<Result<Executed>>,
     ) {
-        let read = self.start_read(expr, session.conn_id);
+        let at = match self.snapshot_for(&session, &expr) {
+            Ok(at) => at,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let cancel = self.cancel_watch(session.conn_id);
+        let read = self.start_read_at(expr, cancel, at);
         tokio::spawn(async move {
             let result = read
                 .await
@@ -85,7 +93,15 @@ impl Coordinator {
                 return;
             }
         };
-        let read = self.start_read(expr, session.conn_id);
+        let at = match self.snapshot_for(&session, &expr) {
+            Ok(at) => at,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let cancel = self.cancel_watch(session.conn_id);
+        let read = self.start_read_at(expr, cancel, at);
         tokio::spawn(async move {
             let result = read
                 .await
@@ -118,11 +134,22 @@ impl Coordinator {
         expr: RelationExpr,
         cancel: tokio::sync::watch::Receiver<u64>,
     ) -> impl std::future::Future<Output = Result<Vec<(Row, Diff)>>> + Send + 'static {
+        self.start_read_at(expr, cancel, None)
+    }
+
+    /// `start_read_until` at timestamp `at` (which a read hold keeps readable: a READ ONLY
+    /// block's snapshot), or at the read timestamp.
+    pub(super) fn start_read_at(
+        &mut self,
+        expr: RelationExpr,
+        cancel: tokio::sync::watch::Receiver<u64>,
+        at: Option<crate::repr::Timestamp>,
+    ) -> impl std::future::Future<Output = Result<Vec<(Row, Diff)>>> + Send + 'static {
         let expr = crate::optimize::optimize(expr, &self.catalog);
         let constant = eval_constant(&expr);
         let mut pending = None;
         if constant.is_none() {
-            let ts = self.oracle.read_ts();
+            let ts = at.unwrap_or_else(|| self.oracle.read_ts());
             self.acquire_read_hold(ts);
             let (path, transient) = match self.fast_path(&expr) {
                 Some(path) => (path, None),

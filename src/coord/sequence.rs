@@ -71,6 +71,7 @@ impl Coordinator {
             | Plan::ResetAll
             | Plan::ShowVariable(_)
             | Plan::StartTransaction { .. }
+            | Plan::SetTransaction { .. }
             | Plan::Commit
             | Plan::Rollback
             | Plan::Savepoint(_)

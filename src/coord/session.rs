@@ -15,7 +15,6 @@ use super::vars::SessionVars;
 use super::{Command, Executed, SessionInfo, Writes};
 use crate::repr::{ColumnType, Datum, GlobalId, RelationDesc, Row, ScalarType};
 use crate::sql::plan::Plan;
-use crate::sql::plan::advisory_locks::LockScope;
 use crate::sql::{PlanError, Statement};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -379,9 +378,20 @@ impl Session {
             Plan::StartTransaction { read_only } => {
                 if self.status == TransactionStatus::Idle {
                     self.status = TransactionStatus::InBlock;
-                    self.read_only = read_only;
+                    self.read_only = read_only.unwrap_or_else(|| {
+                        self.vars.get("default_transaction_read_only") == Some("on")
+                    });
                 }
                 command("BEGIN")
+            }
+            // Outside a block PostgreSQL only warns, and nothing changes.
+            Plan::SetTransaction { read_only } => {
+                if self.status != TransactionStatus::Idle
+                    && let Some(read_only) = read_only
+                {
+                    self.read_only = read_only;
+                }
+                command("SET")
             }
             Plan::Commit => {
                 let failed = self.status == TransactionStatus::Failed;
@@ -390,12 +400,12 @@ impl Session {
                 if failed {
                     self.undo_created(0).await?;
                     self.end_block();
-                    self.release_advisory_locks(LockScope::Transaction).await?;
+                    self.end_transaction_in_coordinator().await?;
                     return command("ROLLBACK");
                 }
                 // Committed: what the block created stays (`end_block` forgets it).
                 self.end_block();
-                self.release_advisory_locks(LockScope::Transaction).await?;
+                self.end_transaction_in_coordinator().await?;
                 for stmt in deferred {
                     self.run_deferred(stmt).await?;
                 }
@@ -411,7 +421,7 @@ impl Session {
                 self.block_deferred.clear();
                 self.undo_created(0).await?;
                 self.end_block();
-                self.release_advisory_locks(LockScope::Transaction).await?;
+                self.end_transaction_in_coordinator().await?;
                 command("ROLLBACK")
             }
             Plan::Savepoint(name) => {
@@ -475,7 +485,10 @@ impl Session {
                 }
                 self.vars = SessionVars::default();
                 self.cursors.clear();
-                self.release_advisory_locks(LockScope::Session).await?;
+                self.send(Command::ReleaseSessionLocks {
+                    conn_id: self.key.conn_id,
+                })
+                .await?;
                 command("DISCARD ALL")
             }
             Plan::NoOp { notice, tag } => {
@@ -511,13 +524,12 @@ impl Session {
         Ok(())
     }
 
-    /// Releases the advisory locks this session holds in `scope` (`lock_statements.rs`).
-    /// Commands reach the coordinator in order, so the release precedes the session's next
-    /// statement.
-    async fn release_advisory_locks(&self, scope: LockScope) -> Result<()> {
-        self.send(Command::ReleaseAdvisoryLocks {
+    /// Tells the coordinator the block ended: it releases the block's transaction-scoped
+    /// advisory locks and its READ ONLY snapshot. Commands reach the coordinator in order, so
+    /// this precedes the session's next statement.
+    async fn end_transaction_in_coordinator(&self) -> Result<()> {
+        self.send(Command::TransactionEnded {
             conn_id: self.key.conn_id,
-            scope,
         })
         .await
     }

@@ -150,7 +150,12 @@ pub enum Plan {
     /// `BEGIN [READ ONLY | READ WRITE] [ISOLATION LEVEL ...]`. Every isolation level is
     /// served as strict serializable, which is at least as strong as any of them.
     StartTransaction {
-        read_only: bool,
+        /// `None`: as `default_transaction_read_only` says.
+        read_only: Option<bool>,
+    },
+    /// `SET TRANSACTION [READ ONLY | READ WRITE] [ISOLATION LEVEL ...]` in a block.
+    SetTransaction {
+        read_only: Option<bool>,
     },
     Commit,
     Rollback,
@@ -487,20 +492,9 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
             };
             Ok(Plan::Explain { expr })
         }
-        ast::Statement::StartTransaction { modes, .. } => {
-            let read_only = modes.iter().rev().find_map(|mode| match mode {
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
-                    Some(true)
-                }
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
-                    Some(false)
-                }
-                ast::TransactionMode::IsolationLevel(_) => None,
-            });
-            Ok(Plan::StartTransaction {
-                read_only: read_only.unwrap_or(false),
-            })
-        }
+        ast::Statement::StartTransaction { modes, .. } => Ok(Plan::StartTransaction {
+            read_only: access_mode(modes),
+        }),
         ast::Statement::Commit { chain: false, .. } => Ok(Plan::Commit),
         ast::Statement::Rollback {
             chain: false,
@@ -592,8 +586,41 @@ fn statement_name(stmt: &ast::Statement) -> String {
         .join(" ")
 }
 
+/// The access mode `modes` set last: `Some(true)` for READ ONLY, `Some(false)` for READ
+/// WRITE, `None` if they set none. (Isolation levels are all served strict serializable.)
+fn access_mode(modes: &[ast::TransactionMode]) -> Option<bool> {
+    modes.iter().rev().find_map(|mode| match mode {
+        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => Some(true),
+        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => Some(false),
+        ast::TransactionMode::IsolationLevel(_) => None,
+    })
+}
+
 fn plan_set(set: &ast::Set) -> Result<Plan> {
     match set {
+        ast::Set::SetTransaction {
+            snapshot: Some(_), ..
+        } => Err(PlanError::unsupported("SET TRANSACTION SNAPSHOT")),
+        // SET SESSION CHARACTERISTICS AS TRANSACTION ...: the default of later blocks.
+        ast::Set::SetTransaction {
+            modes,
+            session: true,
+            ..
+        } => Ok(match access_mode(modes) {
+            Some(read_only) => Plan::SetVariable {
+                name: "default_transaction_read_only".into(),
+                value: Some(if read_only { "on" } else { "off" }.into()),
+                local: false,
+            },
+            None => Plan::NoOp {
+                notice: "every isolation level is served strict serializable".into(),
+                tag: "SET".into(),
+            },
+        }),
+        // SET TRANSACTION ...: the open block's.
+        ast::Set::SetTransaction { modes, .. } => Ok(Plan::SetTransaction {
+            read_only: access_mode(modes),
+        }),
         ast::Set::SingleAssignment {
             variable,
             values,

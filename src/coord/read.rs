@@ -44,15 +44,13 @@ impl Coordinator {
         cursor: Option<String>,
         reply: oneshot::Sender<Result<Executed>>,
     ) {
-        let at = match self.snapshot_for(&session, &expr) {
-            Ok(at) => at,
+        let read = match self.start_session_read(&session, expr) {
+            Ok(read) => read,
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
             }
         };
-        let cancel = self.cancel_watch(session.conn_id);
-        let read = self.start_read_at(expr, cancel, at);
         tokio::spawn(async move {
             let result = read
                 .await
@@ -93,15 +91,13 @@ impl Coordinator {
                 return;
             }
         };
-        let at = match self.snapshot_for(&session, &expr) {
-            Ok(at) => at,
+        let read = match self.start_session_read(&session, expr) {
+            Ok(read) => read,
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
             }
         };
-        let cancel = self.cancel_watch(session.conn_id);
-        let read = self.start_read_at(expr, cancel, at);
         tokio::spawn(async move {
             let result = read
                 .await
@@ -114,6 +110,18 @@ impl Coordinator {
                 });
             let _ = reply.send(result);
         });
+    }
+
+    /// Starts `session`'s read of `expr`: at its READ ONLY block's snapshot
+    /// (`snapshots.rs`), else at the read timestamp.
+    fn start_session_read(
+        &mut self,
+        session: &SessionInfo,
+        expr: RelationExpr,
+    ) -> Result<impl std::future::Future<Output = Result<Vec<(Row, Diff)>>> + Send + 'static> {
+        let at = self.snapshot_for(session, &expr)?;
+        let cancel = self.cancel_watch(session.conn_id);
+        Ok(self.start_read_at(expr, cancel, at))
     }
 
     /// Starts reading `expr` at the read timestamp; the returned future resolves to its

@@ -233,6 +233,15 @@ impl Session {
             }
             None => self.execute_inner(stmt, params, param_types).await,
         };
+        // TRUNCATE runs as a DELETE of every row; it answers as PostgreSQL's does.
+        let result = match result {
+            Ok(ExecuteResponse::Command { .. }) if matches!(stmt, Statement::Sql(s) if matches!(s.as_ref(), sqlparser::ast::Statement::Truncate(_))) => {
+                Ok(ExecuteResponse::Command {
+                    tag: crate::sql::plan::truncate::TAG.into(),
+                })
+            }
+            other => other,
+        };
         if result.is_err() && self.status == TransactionStatus::InBlock {
             self.status = TransactionStatus::Failed;
         }

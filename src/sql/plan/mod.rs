@@ -46,6 +46,7 @@ pub mod statement;
 pub mod table_keys;
 pub mod temporal;
 pub mod time_windows;
+pub mod truncate;
 pub mod types;
 pub mod window;
 pub use context::{SessionContext, Settings, StatementContext};

@@ -469,6 +469,7 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
         ),
         ast::Statement::Update(update) => plan_update(scx, update),
         ast::Statement::Delete(delete) => plan_delete(scx, delete),
+        ast::Statement::Truncate(truncate) => super::truncate::plan_truncate(scx, truncate),
         ast::Statement::Explain {
             statement,
             analyze,
@@ -1184,7 +1185,7 @@ fn plan_create_index(scx: &StatementContext, ci: &ast::CreateIndex) -> Result<Pl
 
 /// The table written by INSERT / UPDATE / DELETE (`verb`: "insert into", "update",
 /// "delete from", for PostgreSQL's error message about views).
-fn writable_table<'c>(
+pub(super) fn writable_table<'c>(
     scx: &StatementContext<'c>,
     name: &ast::ObjectName,
     verb: &str,

@@ -178,6 +178,14 @@ impl CatalogItem {
         }
     }
 
+    /// For a sequence owned by a table column: that (table, column).
+    pub fn sequence_owner(&self) -> Option<(GlobalId, usize)> {
+        match self {
+            CatalogItem::Sequence(spec) => spec.owned_by,
+            _ => None,
+        }
+    }
+
     /// The items this one reads.
     pub fn uses(&self) -> BTreeSet<GlobalId> {
         match self {
@@ -194,8 +202,8 @@ impl CatalogItem {
             CatalogItem::Connection { kafka } => kafka.secrets().collect(),
             CatalogItem::Secret { .. } => BTreeSet::new(),
             CatalogItem::Sink { spec } => [spec.from, spec.connection].into_iter().collect(),
-            // Created before the table it belongs to: the table depends on it, not the
-            // other way round (`owned_by` is kept apart from dependencies).
+            // A sequence reads nothing. The table it is `owned_by` was created after it (so
+            // it cannot be a dependency); dropping that table drops it (`drop_closure`).
             CatalogItem::Sequence(_) => BTreeSet::new(),
         }
     }

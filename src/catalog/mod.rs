@@ -7,6 +7,7 @@
 //!   items in id order recreates every dependency.
 //! - `used_by` is the exact inverse of `uses`.
 //! - Every comment describes an existing item (`comments.rs`).
+//! - `owned_sequences` holds exactly the sequences whose `owned_by` names each table.
 //!
 //! The coordinator owns the catalog (no locks); the planner reads it through `&Catalog`.
 
@@ -44,6 +45,8 @@ pub struct Catalog {
     by_name: BTreeMap<String, GlobalId>,
     used_by: BTreeMap<GlobalId, BTreeSet<GlobalId>>,
     comments: BTreeMap<comments::CommentTarget, String>,
+    /// The sequences each table owns (its `serial` and identity columns'), by table.
+    owned_sequences: BTreeMap<GlobalId, BTreeSet<GlobalId>>,
 }
 
 impl Catalog {
@@ -109,13 +112,31 @@ impl Catalog {
         for dep in entry.item.uses() {
             self.used_by.entry(dep).or_default().insert(entry.id);
         }
+        if let Some((table, _)) = entry.item.sequence_owner() {
+            self.owned_sequences
+                .entry(table)
+                .or_default()
+                .insert(entry.id);
+        }
         self.by_name.insert(entry.name.clone(), entry.id);
         self.entries.insert(entry.id, entry);
     }
 
-    /// The comment on `target`, if it has one.
-    pub fn comment(&self, target: &comments::CommentTarget) -> Option<&str> {
-        self.comments.get(target).map(String::as_str)
+    /// The sequences `table` owns (those of its `serial` and identity columns), with their
+    /// specs.
+    pub fn sequences_owned_by(
+        &self,
+        table: GlobalId,
+    ) -> impl Iterator<Item = (&CatalogEntry, &SequenceSpec)> {
+        self.owned_sequences
+            .get(&table)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.entries.get(id))
+            .filter_map(|e| match &e.item {
+                CatalogItem::Sequence(spec) => Some((e, spec)),
+                _ => None,
+            })
     }
 
     /// Every comment, by what it describes.
@@ -151,6 +172,14 @@ impl Catalog {
     pub fn remove(&mut self, id: GlobalId) -> Option<CatalogEntry> {
         let entry = self.entries.remove(&id)?;
         self.comments.retain(|t, _| t.item != id);
+        if let Some((table, _)) = entry.item.sequence_owner()
+            && let Some(owned) = self.owned_sequences.get_mut(&table)
+        {
+            owned.remove(&id);
+            if owned.is_empty() {
+                self.owned_sequences.remove(&table);
+            }
+        }
         self.by_name.remove(&entry.name);
         for dep in entry.item.uses() {
             if let Some(set) = self.used_by.get_mut(&dep) {

@@ -140,7 +140,10 @@ impl<W> AdvisoryLocks<W> {
         if self.try_lock(conn_id, key, mode, scope) {
             return Acquired::Granted(waiter);
         }
-        let state = self.locks.entry(key).or_insert_with(LockState::new);
+        let state = self
+            .locks
+            .get(&key)
+            .expect("a refused key is held or awaited");
         let ahead = state.queue.len();
         let blockers: Vec<u32> = state
             .conflicting_holders(conn_id, mode)
@@ -149,7 +152,10 @@ impl<W> AdvisoryLocks<W> {
         if self.reaches(&blockers, conn_id) {
             return Acquired::Deadlock(waiter);
         }
-        let state = self.locks.entry(key).or_insert_with(LockState::new);
+        let state = self
+            .locks
+            .get_mut(&key)
+            .expect("a refused key is held or awaited");
         state.queue.push_back(Waiter {
             conn_id,
             mode,
@@ -176,10 +182,9 @@ impl<W> AdvisoryLocks<W> {
                     .conflicting_waiters(conn_id, mode, state.queue.len())
                     .next()
                     .is_none());
+        // A refused request met a holder or a waiter: the key's entry has to stay.
         if free {
             state.grant(conn_id, mode, scope);
-        } else if state.holders.is_empty() && state.queue.is_empty() {
-            self.locks.remove(&key);
         }
         free
     }

@@ -36,11 +36,14 @@ impl Coordinator {
         let answer = |reply: Reply, call: &AdvisoryLockCall, held: bool| {
             let _ = reply.send(Ok(rows(call, held)));
         };
+        if call.function == AdvisoryFunction::UnlockAll {
+            let granted = self.advisory_locks.release_all(conn_id, LockScope::Session);
+            self.answer_granted(granted);
+            answer(reply, &call, true);
+            return;
+        }
+        // A NULL key: the functions are strict, NULL is the answer.
         let Some(key) = call.key else {
-            if call.function == AdvisoryFunction::UnlockAll {
-                let granted = self.advisory_locks.release_all(conn_id, LockScope::Session);
-                self.answer_granted(granted);
-            }
             answer(reply, &call, false);
             return;
         };
@@ -88,7 +91,7 @@ impl Coordinator {
                 self.answer_granted(granted);
                 answer(reply, &call, released);
             }
-            AdvisoryFunction::UnlockAll => unreachable!("pg_advisory_unlock_all has no key"),
+            AdvisoryFunction::UnlockAll => unreachable!("answered above"),
         }
     }
 

@@ -765,46 +765,52 @@ impl Coordinator {
             }
         }
         // A sequence of a serial or identity column goes with its table, and only with it.
-        for entry in self.catalog.entries() {
+        let tables: Vec<GlobalId> = all.iter().chain(going).copied().collect();
+        for table in tables {
+            for (sequence, _) in self.catalog.sequences_owned_by(table) {
+                if !all.contains(&sequence.id) {
+                    all.push(sequence.id);
+                }
+            }
+        }
+        for id in &all {
+            let Some(entry) = self.catalog.get(*id) else {
+                continue;
+            };
             let CatalogItem::Sequence(spec) = &entry.item else {
                 continue;
             };
             let Some((table, column)) = spec.owned_by else {
                 continue;
             };
-            let table_goes = all.contains(&table) || going.contains(&table);
-            if table_goes && !all.contains(&entry.id) {
-                all.push(entry.id);
-            } else if !table_goes && all.contains(&entry.id) && spec.identity.is_some() {
-                return Err(AdapterError::DependentObjects {
-                    kind: "sequence".into(),
-                    name: entry.name.clone(),
-                    dependents: vec![format!(
-                        "column {} of table {}",
-                        self.column_name(table, column),
-                        self.item_name(table)
-                    )],
-                });
-            } else if !table_goes && all.contains(&entry.id) {
-                if cascade {
-                    return Err(PlanError::unsupported(format!(
-                        "DROP SEQUENCE ... CASCADE of \"{}\", the default of a column of \
-                         table \"{}\" (drop the table)",
-                        entry.name,
-                        self.item_name(table)
-                    ))
-                    .into());
-                }
-                return Err(AdapterError::DependentObjects {
-                    kind: "sequence".into(),
-                    name: entry.name.clone(),
-                    dependents: vec![format!(
-                        "default value for column {} of table {}",
-                        self.column_name(table, column),
-                        self.item_name(table)
-                    )],
-                });
+            if all.contains(&table) || going.contains(&table) {
+                continue;
             }
+            let identity = spec.identity.is_some();
+            if cascade && !identity {
+                return Err(PlanError::unsupported(format!(
+                    "DROP SEQUENCE ... CASCADE of \"{}\", the default of a column of \
+                     table \"{}\" (drop the table)",
+                    entry.name,
+                    self.item_name(table)
+                ))
+                .into());
+            }
+            // An identity column needs its sequence; a serial column's default uses it.
+            let what = if identity {
+                "column"
+            } else {
+                "default value for column"
+            };
+            return Err(AdapterError::DependentObjects {
+                kind: "sequence".into(),
+                name: entry.name.clone(),
+                dependents: vec![format!(
+                    "{what} {} of table {}",
+                    self.column_name(table, column),
+                    self.item_name(table)
+                )],
+            });
         }
         all.sort_by(|a, b| b.cmp(a));
         Ok(all)

@@ -205,7 +205,7 @@ impl ScalarType {
         }
     }
 
-    /// `text`, `varchar` and `char` all hold strings.
+    /// `smallint`, `integer` and `bigint`.
     pub fn is_integer(&self) -> bool {
         matches!(
             self,

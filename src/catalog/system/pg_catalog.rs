@@ -116,11 +116,6 @@ const EMPTY_RELATIONS: &[(&str, &str)] = &[
          opcintype:oid opcdefault:bool opckeytype:oid",
     ),
     (
-        "pg_sequence",
-        "seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 \
-         seqcache:int8 seqcycle:bool",
-    ),
-    (
         "pg_extension",
         "oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool \
          extversion:text extconfig:oid[] extcondition:text[]",
@@ -556,19 +551,20 @@ fn identity_of(
     table: crate::repr::GlobalId,
     column: usize,
 ) -> Option<crate::catalog::Identity> {
-    cx.catalog.entries().find_map(|e| match &e.item {
-        CatalogItem::Sequence(spec) if spec.owned_by == Some((table, column)) => spec.identity,
-        _ => None,
-    })
+    cx.catalog
+        .sequences_owned_by(table)
+        .find_map(|(_, spec)| match spec.owned_by {
+            Some((_, c)) if c == column => spec.identity,
+            _ => None,
+        })
 }
 
 /// The sequences: their definitions (`pg_sequence`).
 fn pg_sequence(cx: &SystemContext) -> SystemRelation {
-    let (_, spec) = EMPTY_RELATIONS
-        .iter()
-        .find(|(name, _)| *name == "pg_sequence")
-        .expect("pg_sequence has a spec");
-    let mut r = SystemRelation::from_spec(spec);
+    let mut r = SystemRelation::from_spec(
+        "seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 \
+         seqcache:int8 seqcycle:bool",
+    );
     for entry in cx.catalog.entries() {
         let (CatalogItem::Sequence(spec), Some(seqrelid)) = (&entry.item, oids::of_item(entry.id))
         else {

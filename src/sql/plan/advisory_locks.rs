@@ -107,8 +107,12 @@ impl AdvisoryLockCall {
     /// The result row: `held` is whether the lock was taken (try) or released (unlock).
     pub fn row(&self, held: bool) -> Row {
         let datum = match (self.key, self.function) {
-            (None, AdvisoryFunction::Lock(..) | AdvisoryFunction::TryLock(..)) => Datum::Null,
-            (None, AdvisoryFunction::Unlock(_)) => Datum::Null,
+            (
+                None,
+                AdvisoryFunction::Lock(..)
+                | AdvisoryFunction::TryLock(..)
+                | AdvisoryFunction::Unlock(_),
+            ) => Datum::Null,
             // void prints as the empty string, and is not NULL.
             (_, AdvisoryFunction::Lock(..) | AdvisoryFunction::UnlockAll) => {
                 Datum::String(String::new())

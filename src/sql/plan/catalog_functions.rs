@@ -138,13 +138,10 @@ fn serial_sequence(cx: &SystemContext, args: Vec<Typed>) -> Result<Typed> {
         let Some((owner, position)) = spec.owned_by else {
             continue;
         };
-        let (Some(owner), Some(desc)) = (
-            cx.catalog.get(owner),
-            cx.catalog.get(owner).and_then(|e| e.item.desc()),
-        ) else {
+        let Some(owner) = cx.catalog.get(owner) else {
             continue;
         };
-        let Some(column_name) = desc.names.get(position) else {
+        let Some(column_name) = owner.item.desc().and_then(|d| d.names.get(position)) else {
             continue;
         };
         let schema = crate::catalog::DEFAULT_SCHEMA;

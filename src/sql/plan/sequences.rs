@@ -457,18 +457,12 @@ pub fn generated_columns(
             });
         }
     }
-    for entry in scx.catalog.entries() {
-        if let CatalogItem::Sequence(SequenceSpec {
-            owned_by: Some((owner, column)),
-            identity: Some(identity),
-            ..
-        }) = &entry.item
-            && *owner == table
-        {
+    for (entry, spec) in scx.catalog.sequences_owned_by(table) {
+        if let (Some((_, column)), Some(identity)) = (spec.owned_by, spec.identity) {
             generated.push(GeneratedColumn {
-                column: *column,
+                column,
                 sequence: entry.id,
-                identity: Some(*identity),
+                identity: Some(identity),
             });
         }
     }

@@ -7,36 +7,17 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::Lcg;
 use support::server::TestServer;
 use support::{connect, count};
 
 const WRITERS: usize = 4;
 const ROUNDS: usize = 3;
 
-/// A small deterministic generator (the seed is printed, so a failure can be replayed).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
 #[tokio::test]
 async fn acknowledged_rows_survive_repeated_sigkill() {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    println!("seed {seed}");
-    let mut rng = Lcg(seed);
-    let data = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("freshet-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
+    let (mut rng, seed) = Lcg::from_clock();
+    let data = support::fresh_data_dir("crash");
     let mut server = TestServer::start_with(2, data).expect("server starts");
     {
         let client = connect(&server).await;

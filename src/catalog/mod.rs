@@ -8,17 +8,20 @@
 //! - `used_by` is the exact inverse of `uses`.
 //! - Every comment describes an existing item (`comments.rs`).
 //! - `owned_sequences` holds exactly the sequences whose `owned_by` names each table.
+//! - Missing values (`missing_values.rs`) belong to existing tables.
 //!
 //! The coordinator owns the catalog (no locks); the planner reads it through `&Catalog`.
 
 pub mod comments;
 mod item;
+pub mod missing_values;
 pub mod system;
 
 pub use item::{
     CatalogEntry, CatalogItem, Identity, ItemKind, SequenceSpec, SourceOutput, UniqueKey,
 };
 
+use crate::expr::RelationExpr;
 use crate::repr::GlobalId;
 use crate::sql::{PlanError, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +50,8 @@ pub struct Catalog {
     comments: BTreeMap<comments::CommentTarget, String>,
     /// The sequences each table owns (its `serial` and identity columns'), by table.
     owned_sequences: BTreeMap<GlobalId, BTreeSet<GlobalId>>,
+    /// Per table that gained columns: the value of each column in rows stored before it.
+    missing_values: BTreeMap<GlobalId, Vec<crate::repr::Datum>>,
 }
 
 impl Catalog {
@@ -101,6 +106,26 @@ impl Catalog {
             .into_iter()
             .filter_map(|i| self.entries.get(&i))
             .filter(|e| matches!(&e.item, CatalogItem::Index { on, .. } if *on == id))
+            .collect()
+    }
+
+    /// The items that read column `arity` or a later one of `table`: views and materialized
+    /// views that may use one (see `reads_wider`), and indexes keyed by one of them. (Indexes keyed by earlier columns store whole rows,
+    /// which readers cut to their width.)
+    pub fn readers_of_columns_from(&self, table: GlobalId, arity: usize) -> Vec<&CatalogEntry> {
+        self.used_by(table)
+            .into_iter()
+            .filter_map(|id| self.entries.get(&id))
+            .filter(|entry| match &entry.item {
+                CatalogItem::View { expr, .. } | CatalogItem::MaterializedView { expr, .. } => {
+                    // Optimized, a plain query's projection sits on its table's `Get`.
+                    reads_wider(&crate::optimize::optimize(expr.clone(), self), table, arity)
+                }
+                CatalogItem::Index { on, keys, .. } => {
+                    *on == table && keys.iter().any(|k| k.columns().iter().any(|c| *c >= arity))
+                }
+                _ => true,
+            })
             .collect()
     }
 
@@ -169,9 +194,27 @@ impl Catalog {
         }
     }
 
+    /// The values `table`'s columns have in rows stored before the column existed (NULL for
+    /// a column it was created with; empty for a table that never gained a column).
+    pub fn missing_values(&self, table: GlobalId) -> &[crate::repr::Datum] {
+        self.missing_values
+            .get(&table)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// Sets `table`'s missing values (see `missing_values.rs`); the table exists.
+    pub fn set_missing_values(&mut self, table: GlobalId, values: Vec<crate::repr::Datum>) {
+        assert!(
+            self.entries.contains_key(&table),
+            "missing values belong to an existing table"
+        );
+        self.missing_values.insert(table, values);
+    }
+
     pub fn remove(&mut self, id: GlobalId) -> Option<CatalogEntry> {
         let entry = self.entries.remove(&id)?;
         self.comments.retain(|t, _| t.item != id);
+        self.missing_values.remove(&id);
         if let Some((table, _)) = entry.item.sequence_owner()
             && let Some(owned) = self.owned_sequences.get_mut(&table)
         {
@@ -218,5 +261,50 @@ impl Catalog {
 
     pub fn name_exists(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
+    }
+}
+
+/// Whether `expr` may use a column of `table` from `arity` on: it reads the table at a
+/// greater width, other than under a `Project` of `Filter`s and `Map`s whose columns all come
+/// before `arity` (what `SELECT a, b FROM t WHERE ...` plans to). Anything else counts as a
+/// use.
+fn reads_wider(expr: &RelationExpr, table: GlobalId, arity: usize) -> bool {
+    if let RelationExpr::Project { input, outputs } = expr
+        && let Some((width, mut used)) = chain_to_get(input, table)
+    {
+        used.extend(outputs.iter().copied());
+        return used.iter().any(|c| (arity..width).contains(c));
+    }
+    match expr {
+        RelationExpr::Get {
+            id: crate::expr::Id::Global(id),
+            typ,
+        } => *id == table && typ.len() > arity,
+        other => other
+            .children()
+            .into_iter()
+            .any(|child| reads_wider(child, table, arity)),
+    }
+}
+
+/// For `expr` a chain of `Filter`s and `Map`s over a `Get` of `table`: the width it reads
+/// the table at, and the columns its predicates and scalars use.
+fn chain_to_get(expr: &RelationExpr, table: GlobalId) -> Option<(usize, BTreeSet<usize>)> {
+    match expr {
+        RelationExpr::Get {
+            id: crate::expr::Id::Global(id),
+            typ,
+        } if *id == table => Some((typ.len(), BTreeSet::new())),
+        RelationExpr::Filter { input, predicates } => {
+            let (width, mut used) = chain_to_get(input, table)?;
+            used.extend(predicates.iter().flat_map(|p| p.columns()));
+            Some((width, used))
+        }
+        RelationExpr::Map { input, scalars } => {
+            let (width, mut used) = chain_to_get(input, table)?;
+            used.extend(scalars.iter().flat_map(|s| s.columns()));
+            Some((width, used))
+        }
+        _ => None,
     }
 }

@@ -16,6 +16,7 @@ impl Coordinator {
         let storage_error = AdapterError::from;
         let mut entries = Vec::new();
         let mut comments = Vec::new();
+        let mut missing_values = std::collections::BTreeMap::new();
         for (id, record) in self.storage.catalog_items().await.map_err(storage_error)? {
             let undecodable = |e: postcard::Error| {
                 AdapterError::Internal(format!("catalog record {id} cannot be decoded: {e}"))
@@ -23,6 +24,10 @@ impl Coordinator {
             if crate::catalog::comments::is_comment_record(id) {
                 let comment: CommentRecord = postcard::from_bytes(&record).map_err(undecodable)?;
                 comments.push(comment);
+            } else if crate::catalog::missing_values::is_missing_values_record(id) {
+                let missing: crate::catalog::missing_values::MissingValuesRecord =
+                    postcard::from_bytes(&record).map_err(undecodable)?;
+                missing_values.insert(missing.table, missing.values);
             } else if super::sequences::is_position_record(id) {
                 let position: super::sequences::PositionRecord =
                     postcard::from_bytes(&record).map_err(undecodable)?;
@@ -36,6 +41,9 @@ impl Coordinator {
         // Table data, and the timestamp floor: time never goes backwards across restarts.
         let mut floor = 0;
         let mut table_rows: Vec<(GlobalId, Vec<(Row, Diff)>)> = Vec::new();
+        // Rows of another width than their table's definition (an ALTER TABLE whose rewrite
+        // did not become durable: `alter_table.rs`), rewritten to it.
+        let mut repairs: Vec<(GlobalId, Vec<(Row, Diff)>)> = Vec::new();
         for entry in &entries {
             if let CatalogItem::Table { .. } | CatalogItem::Source { .. } = entry.item {
                 let (updates, upper) = self
@@ -45,16 +53,35 @@ impl Coordinator {
                     .map_err(storage_error)?;
                 floor = floor.max(upper);
                 // Already consolidated by the snapshot.
-                table_rows.push((
-                    entry.id,
-                    updates
-                        .into_iter()
-                        .map(|(row, _, diff)| (row, diff))
-                        .collect(),
-                ));
+                let mut rows: Vec<(Row, Diff)> = updates
+                    .into_iter()
+                    .map(|(row, _, diff)| (row, diff))
+                    .collect();
+                if let CatalogItem::Table { desc, .. } = &entry.item
+                    && rows.iter().any(|(row, _)| row.len() != desc.arity())
+                {
+                    let missing = missing_values
+                        .get(&entry.id)
+                        .map_or(&[][..], |v| v.as_slice());
+                    let repair =
+                        super::alter_table::rewrite_updates(rows.clone(), desc.arity(), missing);
+                    tracing::info!(table = %entry.name, rows = repair.len() / 2, "fitting rows to the table's columns");
+                    rows.extend(repair.iter().cloned());
+                    differential_dataflow::consolidation::consolidate(&mut rows);
+                    repairs.push((entry.id, repair));
+                }
+                table_rows.push((entry.id, rows));
             }
         }
         self.oracle = Oracle::new(floor);
+        if !repairs.is_empty() {
+            let repair_ts = self.oracle.write_ts();
+            self.storage
+                .append(repair_ts, repairs)
+                .await
+                .map_err(storage_error)?;
+            self.oracle.applied(repair_ts);
+        }
         let ts = self.oracle.read_ts();
         self.next_user_id = entries
             .iter()
@@ -104,6 +131,9 @@ impl Coordinator {
                 self.writes.unique.add_key(*on, &desc, key, rows)?;
             }
             self.catalog.insert(entry);
+            if let Some(values) = missing_values.remove(&id) {
+                self.catalog.set_missing_values(id, values);
+            }
             if is_table {
                 self.create_table_input(id);
             } else if has_dataflow {

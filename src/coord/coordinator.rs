@@ -170,7 +170,8 @@ impl Coordinator {
                 // Internal messages first: they complete work already acknowledged to start.
                 biased;
                 Some(msg) = internal_rx.recv() => self.handle_message(msg).await,
-                cmd = cmd_rx.recv() => match cmd {
+                // No commands while an ALTER TABLE rewrite is on its way (`alter_table.rs`).
+                cmd = cmd_rx.recv(), if self.writes.rewrites_in_flight == 0 => match cmd {
                     Some(cmd) => self.handle_command(cmd).await,
                     None => break,
                 },
@@ -216,6 +217,11 @@ impl Coordinator {
                 let _ = reply.send(desc);
             }
             Command::CommitWrites { writes, reply } => self.submit_writes(writes, reply),
+            Command::UndoAddedColumns {
+                conn_id,
+                undo,
+                reply,
+            } => self.undo_added_columns(conn_id, undo, reply).await,
             Command::DropCreated { ids, reply } => {
                 let result = self.drop_created(ids).await;
                 self.catalog_generation
@@ -243,6 +249,7 @@ impl Coordinator {
                 }
             }
             Command::TransactionEnded { conn_id } => {
+                self.block_ended(conn_id);
                 self.release_advisory_locks(conn_id, LockScope::Transaction);
                 self.release_snapshot(conn_id);
             }
@@ -250,6 +257,7 @@ impl Coordinator {
                 self.release_advisory_locks(conn_id, LockScope::Session)
             }
             Command::Terminate { conn_id } => {
+                self.block_ended(conn_id);
                 if let Some(conn) = self.conns.remove(&conn_id) {
                     conn.cancel.send_modify(|generation| *generation += 1);
                 }

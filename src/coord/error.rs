@@ -67,6 +67,16 @@ pub enum AdapterError {
     /// A lock wait that would close a cycle of sessions waiting for each other.
     #[error("deadlock detected")]
     Deadlock { detail: String },
+    /// `ALTER TABLE ... ADD COLUMN ... NOT NULL` without a DEFAULT, on a table with rows.
+    #[error("column \"{column}\" of relation \"{table}\" contains null values")]
+    ColumnContainsNulls { column: String, table: String },
+    /// An object other sessions use in a way that forbids the statement.
+    #[error("{0}")]
+    ObjectInUse(String),
+    /// A statement planned against columns of a table that an ALTER TABLE changed before
+    /// it ran.
+    #[error("could not serialize access due to a concurrent ALTER TABLE of \"{0}\"")]
+    ConcurrentAlter(String),
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("{0}")]
@@ -108,6 +118,9 @@ impl AdapterError {
             AdapterError::UniqueViolation { .. } | AdapterError::UniqueIndexDuplicates { .. } => {
                 "23505"
             }
+            AdapterError::ColumnContainsNulls { .. } => "23502",
+            AdapterError::ConcurrentAlter(_) => "40001",
+            AdapterError::ObjectInUse(_) => "55006",
             AdapterError::ShuttingDown => "57P01",
             AdapterError::Internal(_) => "XX000",
         }

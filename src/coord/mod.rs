@@ -25,6 +25,7 @@
 //! | `lock_statements.rs` | running the advisory-lock functions, releasing their locks |
 
 mod advisory_locks;
+mod alter_table;
 mod bootstrap;
 pub mod client;
 mod coordinator;
@@ -115,6 +116,12 @@ pub enum Command {
         ids: Vec<GlobalId>,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
+    /// Undoes the ADD COLUMNs of a transaction block that rolled back (`alter_table.rs`).
+    UndoAddedColumns {
+        conn_id: u32,
+        undo: Vec<alter_table::AddedInBlock>,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
     /// COMMIT of a transaction block's buffered writes: one atomic append.
     CommitWrites {
         writes: Writes,
@@ -156,6 +163,12 @@ pub enum Executed {
     /// back.
     CreatedInBlock {
         created: Vec<GlobalId>,
+        response: ExecuteResponse,
+    },
+    /// `ALTER TABLE ... ADD COLUMN` inside a transaction block: applied now, undone again if
+    /// the block rolls back.
+    AddedColumnsInBlock {
+        undo: alter_table::AddedInBlock,
         response: ExecuteResponse,
     },
     /// A DROP, ALTER or CREATE OR REPLACE inside a transaction block: checked, and run at

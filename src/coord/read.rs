@@ -29,6 +29,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How to read one arrangement directly.
 pub(super) struct FastPath {
     pub id: GlobalId,
+    /// The width the reader was planned with for the object's rows (see `Peek::arity`).
+    pub arity: usize,
     pub key: Option<Row>,
     pub filter: Vec<ScalarExpr>,
     pub project: Option<Vec<usize>>,
@@ -163,6 +165,7 @@ impl Coordinator {
                 Some(path) => (path, None),
                 None => {
                     let id = self.transient_id();
+                    let arity = expr.arity();
                     let desc = DataflowDesc {
                         debug_name: format!("select-{id}"),
                         id,
@@ -174,6 +177,7 @@ impl Coordinator {
                         .send(WorkerCommand::CreateDataflow(Box::new(desc)));
                     let path = FastPath {
                         id,
+                        arity,
                         key: None,
                         filter: vec![],
                         project: None,
@@ -187,6 +191,7 @@ impl Coordinator {
             self.cluster.send(WorkerCommand::Peek(Peek {
                 uuid,
                 id: path.id,
+                arity: path.arity,
                 timestamp: ts,
                 key: path.key,
                 filter: path.filter,
@@ -221,7 +226,8 @@ impl Coordinator {
             other => (other, vec![]),
         };
         let RelationExpr::Get {
-            id: Id::Global(id), ..
+            id: Id::Global(id),
+            typ,
         } = get
         else {
             return None;
@@ -257,6 +263,7 @@ impl Coordinator {
             if let Some(key) = key {
                 return Some(FastPath {
                     id: index,
+                    arity: typ.len(),
                     key: Some(Row::new(key)),
                     filter,
                     project,
@@ -265,6 +272,7 @@ impl Coordinator {
         }
         Some(FastPath {
             id: *id,
+            arity: typ.len(),
             key: None,
             filter,
             project,

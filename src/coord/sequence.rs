@@ -39,6 +39,7 @@ impl Coordinator {
                 | Plan::Drop { .. }
                 | Plan::AlterRename { .. }
                 | Plan::Comment { .. }
+                | Plan::DropColumns(_)
         );
         if session.read_only_transaction {
             let write = match &plan {
@@ -51,6 +52,7 @@ impl Coordinator {
                 Plan::CopyFrom(_) => Some("COPY FROM"),
                 Plan::Drop { .. } => Some("DROP"),
                 Plan::AlterRename { .. } => Some("ALTER"),
+                Plan::AddColumns(_) | Plan::DropColumns(_) => Some("ALTER TABLE"),
                 Plan::Comment { .. } => Some("COMMENT"),
                 _ if is_ddl => Some("CREATE"),
                 _ => None,
@@ -103,6 +105,20 @@ impl Coordinator {
             }
             Plan::CopyFrom(target) => {
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
+            }
+            Plan::AddColumns(add) => {
+                let sql = match &stmt {
+                    Statement::Sql(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                };
+                self.sequence_add_columns(&session, add, sql, reply).await;
+            }
+            Plan::DropColumns(drop) => {
+                let sql = match &stmt {
+                    Statement::Sql(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                };
+                self.sequence_drop_columns(&session, drop, sql, reply).await;
             }
             Plan::AdvisoryLock(call) => self.sequence_advisory_lock(&session, call, reply),
             Plan::ShowSourceStatuses => {
@@ -283,6 +299,7 @@ impl Coordinator {
             Plan::Drop { .. }
                 | Plan::AlterRename { .. }
                 | Plan::Comment { .. }
+                | Plan::DropColumns(_)
                 | Plan::CreateView {
                     replace: Some(_),
                     ..
@@ -299,6 +316,12 @@ impl Coordinator {
                 },
                 _ => Vec::new(),
             };
+            if let Plan::DropColumns(drop) = &plan
+                && let Err(e) = self.check_drop_columns(drop, session.conn_id)
+            {
+                let _ = reply.send(Err(e));
+                return;
+            }
             let renaming = match &plan {
                 Plan::AlterRename { id, new_name, .. } => {
                     if let Err(e) = self.check_deferred_rename(new_name, session) {
@@ -816,7 +839,7 @@ impl Coordinator {
         Ok(all)
     }
 
-    fn item_name(&self, id: GlobalId) -> String {
+    pub(super) fn item_name(&self, id: GlobalId) -> String {
         self.catalog
             .get(id)
             .map_or_else(|| id.to_string(), |e| e.name.clone())
@@ -836,6 +859,11 @@ impl Coordinator {
         let mut ops = Vec::new();
         for id in ids {
             ops.push(CatalogOp::Delete { id: user_id(*id) });
+            if let Some(CatalogItem::Table { .. }) = self.catalog.get(*id).map(|e| &e.item)
+                && let Some(missing) = crate::catalog::missing_values::record_id(*id)
+            {
+                ops.push(CatalogOp::Delete { id: missing });
+            }
             if let Some(CatalogItem::Sequence(_)) = self.catalog.get(*id).map(|e| &e.item)
                 && let Some(position) = super::sequences::record_id(*id)
             {

@@ -48,6 +48,7 @@ struct Savepoint {
     deferred: usize,
     dropping: usize,
     renaming: usize,
+    added_columns: usize,
 }
 
 pub struct Session {
@@ -63,6 +64,8 @@ pub struct Session {
     cursors: HashMap<String, Cursor>,
     /// Items the open block created, which a rollback drops again (`transaction.rs`).
     pub(super) block_created: Vec<GlobalId>,
+    /// ADD COLUMNs the open block ran, which a rollback undoes (`alter_table.rs`).
+    block_added_columns: Vec<super::alter_table::AddedInBlock>,
     /// DDL of the open block deferred to its COMMIT (`transaction.rs`).
     block_deferred: Vec<Statement>,
     /// What the deferred DROPs of the open block will remove.
@@ -96,6 +99,7 @@ pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Resu
         txn_writes: Arc::new(Vec::new()),
         cursors: HashMap::new(),
         block_created: Vec::new(),
+        block_added_columns: Vec::new(),
         block_deferred: Vec::new(),
         block_dropping: Vec::new(),
         block_renaming: Vec::new(),
@@ -111,6 +115,13 @@ impl Drop for Session {
         if !self.block_created.is_empty() {
             let _ = self.client.cmd_tx.try_send(Command::DropCreated {
                 ids: std::mem::take(&mut self.block_created),
+                reply: None,
+            });
+        }
+        if !self.block_added_columns.is_empty() {
+            let _ = self.client.cmd_tx.try_send(Command::UndoAddedColumns {
+                conn_id: self.key.conn_id,
+                undo: std::mem::take(&mut self.block_added_columns),
                 reply: None,
             });
         }
@@ -288,6 +299,10 @@ impl Session {
                 self.block_created.extend(created);
                 Ok(response)
             }
+            Executed::AddedColumnsInBlock { undo, response } => {
+                self.block_added_columns.push(undo);
+                Ok(response)
+            }
             Executed::DeferredToCommit {
                 dropping,
                 renaming,
@@ -408,27 +423,36 @@ impl Session {
                 let deferred = std::mem::take(&mut self.block_deferred);
                 if failed {
                     self.undo_created(0).await?;
+                    self.undo_added_columns(0).await?;
                     self.end_block();
                     self.end_transaction_in_coordinator().await?;
                     return command("ROLLBACK");
                 }
                 // Committed: what the block created stays (`end_block` forgets it).
                 self.end_block();
+                // The block ends in the coordinator once its writes are in: until then
+                // they count as the block's (an ALTER TABLE of another session checks).
+                let applied = async {
+                    for stmt in deferred {
+                        self.run_deferred(stmt).await?;
+                    }
+                    if !writes.is_empty() {
+                        let (reply, rx) = oneshot::channel();
+                        self.send(Command::CommitWrites { writes, reply }).await?;
+                        rx.await.map_err(|_| AdapterError::ShuttingDown)??;
+                    }
+                    Ok::<_, AdapterError>(())
+                }
+                .await;
                 self.end_transaction_in_coordinator().await?;
-                for stmt in deferred {
-                    self.run_deferred(stmt).await?;
-                }
-                if !writes.is_empty() {
-                    let (reply, rx) = oneshot::channel();
-                    self.send(Command::CommitWrites { writes, reply }).await?;
-                    rx.await.map_err(|_| AdapterError::ShuttingDown)??;
-                }
+                applied?;
                 command("COMMIT")
             }
             Plan::Rollback => {
                 Arc::make_mut(&mut self.txn_writes).clear();
                 self.block_deferred.clear();
                 self.undo_created(0).await?;
+                self.undo_added_columns(0).await?;
                 self.end_block();
                 self.end_transaction_in_coordinator().await?;
                 command("ROLLBACK")
@@ -446,6 +470,7 @@ impl Session {
                     deferred: self.block_deferred.len(),
                     dropping: self.block_dropping.len(),
                     renaming: self.block_renaming.len(),
+                    added_columns: self.block_added_columns.len(),
                 });
                 command("SAVEPOINT")
             }
@@ -456,15 +481,23 @@ impl Session {
             }
             Plan::RollbackToSavepoint(name) => {
                 let at = self.savepoint(&name)?;
-                let (writes, created, deferred, dropping, renaming) = {
+                let (writes, created, deferred, dropping, renaming, added_columns) = {
                     let s = &self.savepoints[at];
-                    (s.writes, s.created, s.deferred, s.dropping, s.renaming)
+                    (
+                        s.writes,
+                        s.created,
+                        s.deferred,
+                        s.dropping,
+                        s.renaming,
+                        s.added_columns,
+                    )
                 };
                 Arc::make_mut(&mut self.txn_writes).truncate(writes);
                 self.block_deferred.truncate(deferred);
                 self.block_dropping.truncate(dropping);
                 self.block_renaming.truncate(renaming);
                 self.undo_created(created).await?;
+                self.undo_added_columns(added_columns).await?;
                 self.savepoints.truncate(at + 1);
                 self.status = TransactionStatus::InBlock;
                 command("ROLLBACK")
@@ -549,6 +582,7 @@ impl Session {
         self.read_only = false;
         self.savepoints.clear();
         self.block_created.clear();
+        self.block_added_columns.clear();
         self.block_deferred.clear();
         self.block_dropping.clear();
         self.block_renaming.clear();
@@ -592,6 +626,22 @@ impl Session {
         let (reply, rx) = oneshot::channel();
         self.send(Command::DropCreated {
             ids,
+            reply: Some(reply),
+        })
+        .await?;
+        rx.await.map_err(|_| AdapterError::ShuttingDown)?
+    }
+
+    /// Undoes the ADD COLUMNs the block ran after its first `keep`.
+    async fn undo_added_columns(&mut self, keep: usize) -> Result<()> {
+        if self.block_added_columns.len() <= keep {
+            return Ok(());
+        }
+        let undo = self.block_added_columns.split_off(keep);
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::UndoAddedColumns {
+            conn_id: self.key.conn_id,
+            undo,
             reply: Some(reply),
         })
         .await?;

@@ -61,8 +61,15 @@ fn overlay(
     } = expr
     {
         if let Some(rows) = updates.get(id) {
+            // Rows the block wrote before an ALTER TABLE changed the table's width have the
+            // old width: fitted as the COMMIT will fit them (`alter_table.rs`).
+            let missing = catalog.missing_values(*id);
+            let rows = rows
+                .iter()
+                .map(|(row, diff)| (row.clone().fitted(typ.len(), missing), *diff))
+                .collect();
             let constant = RelationExpr::Constant {
-                rows: Ok(rows.clone()),
+                rows: Ok(rows),
                 typ: typ.clone(),
             };
             let get = std::mem::replace(expr, RelationExpr::constant(vec![], vec![]));

@@ -39,6 +39,17 @@ pub struct WriteQueue {
     in_flight: VecDeque<Arc<Writes>>,
     rtw_waiting: VecDeque<ReadThenWrite>,
     rtw_active: bool,
+    /// The width rows written to a table that gained or lost columns since the start are
+    /// fitted to when queued (`Coordinator::fit_to_table_widths`): a statement planned
+    /// before the change, or a transaction block's earlier writes, have the old width.
+    pub(super) widths: BTreeMap<GlobalId, usize>,
+    /// `ALTER TABLE` rewrites queued or in flight (`alter_table.rs`). While there is one the
+    /// coordinator takes no new commands, so that nothing else changes the catalog before
+    /// the rewrite's definition takes effect.
+    pub(super) rewrites_in_flight: usize,
+    /// The connections whose open transaction block has written to each table (writes it
+    /// applies at COMMIT, at the width the table had then). Cleared when the block ends.
+    pub(super) block_writers: BTreeMap<GlobalId, std::collections::BTreeSet<u32>>,
     /// Counts of the key values of constrained tables, including queued writes.
     pub(super) unique: UniqueKeys,
 }
@@ -60,6 +71,7 @@ impl WriteQueue {
     /// Drops queued writes to a table that no longer exists.
     pub fn forget_table(&mut self, id: GlobalId) {
         self.unique.forget_table(id);
+        self.widths.remove(&id);
         for pending in &mut self.pending {
             pending.writes.retain(|(table, _)| *table != id);
         }
@@ -90,6 +102,8 @@ pub(super) enum Ack {
         source: GlobalId,
         progress: BTreeMap<i32, Row>,
     },
+    /// An `ALTER TABLE` rewrite of stored rows to a new width (`alter_table.rs`).
+    TableRewrite(Box<super::alter_table::TableRewrite>),
 }
 
 pub struct AppendResult {
@@ -103,6 +117,8 @@ pub struct AppendResult {
 struct ReadThenWrite {
     session: SessionInfo,
     id: GlobalId,
+    /// The table's width when the statement was planned.
+    arity: usize,
     selection: RelationExpr,
     assignments: Option<Vec<(usize, usize)>>,
     returning: Option<Returning>,
@@ -130,6 +146,9 @@ pub struct ReadyWrite {
     read_then_write: bool,
     /// Columns of an INSERT or COPY to fill from sequences before writing.
     generated: crate::sql::plan::sequences::Generated,
+    /// For UPDATE and DELETE: the table's width when the statement was planned (the rows
+    /// read are that many columns of the old row, then the assigned values).
+    table_arity: Option<usize>,
 }
 
 impl Coordinator {
@@ -155,6 +174,7 @@ impl Coordinator {
                     reply,
                     read_then_write: false,
                     generated,
+                    table_arity: None,
                 })
                 .await;
             self.write_rows_ready(ready);
@@ -173,6 +193,7 @@ impl Coordinator {
                 reply,
                 read_then_write: false,
                 generated,
+                table_arity: None,
             })));
         });
     }
@@ -197,6 +218,7 @@ impl Coordinator {
                 reply,
                 read_then_write: false,
                 generated,
+                table_arity: None,
             })
             .await;
         self.write_rows_ready(ready);
@@ -229,9 +251,11 @@ impl Coordinator {
         returning: Option<Returning>,
         reply: ExecReply,
     ) {
+        let arity = self.table_arity(id).unwrap_or(0);
         self.writes.rtw_waiting.push_back(ReadThenWrite {
             session,
             id,
+            arity,
             selection,
             assignments,
             returning,
@@ -247,6 +271,13 @@ impl Coordinator {
         let Some(op) = self.writes.rtw_waiting.pop_front() else {
             return;
         };
+        if self.table_arity(op.id) != Some(op.arity) {
+            // Planned against columns an ALTER TABLE has changed since.
+            let _ = op
+                .reply
+                .send(Err(AdapterError::ConcurrentAlter(self.item_name(op.id))));
+            return self.start_next_read_then_write();
+        }
         self.writes.rtw_active = true;
         let read = self.start_read(op.selection, op.session.conn_id);
         let internal = self.internal_tx.clone();
@@ -265,6 +296,7 @@ impl Coordinator {
                 reply: op.reply,
                 read_then_write: true,
                 generated: Default::default(),
+                table_arity: Some(op.arity),
             })));
         });
     }
@@ -284,9 +316,10 @@ impl Coordinator {
             reply,
             read_then_write,
             generated: _,
+            table_arity,
         } = ready;
-        let prepared =
-            rows.and_then(|rows| self.prepare_write(id, &kind, rows, returning.as_ref()));
+        let prepared = rows
+            .and_then(|rows| self.prepare_write(id, &kind, rows, returning.as_ref(), table_arity));
         let (updates, response) = match prepared {
             Ok(p) => p,
             Err(e) => {
@@ -299,6 +332,11 @@ impl Coordinator {
         };
         let writes = vec![(id, updates)];
         if session.in_transaction_block {
+            self.writes
+                .block_writers
+                .entry(id)
+                .or_default()
+                .insert(session.conn_id);
             let _ = reply.send(Ok(Executed::BufferedWrite { writes, response }));
             if read_then_write {
                 self.end_read_then_write();
@@ -322,6 +360,7 @@ impl Coordinator {
         kind: &WriteKind,
         rows: Vec<(Row, Diff)>,
         returning: Option<&Returning>,
+        table_arity: Option<usize>,
     ) -> Result<(Vec<(Row, Diff)>, ExecuteResponse)> {
         let entry = self.catalog.get(id).ok_or_else(|| {
             AdapterError::Internal(format!("table {id} was dropped during the write"))
@@ -332,7 +371,7 @@ impl Coordinator {
                 entry.name
             )));
         };
-        let arity = desc.arity();
+        let arity = table_arity.unwrap_or(desc.arity());
         let mut updates = Vec::with_capacity(rows.len() * 2);
         let mut returned_rows = Vec::new();
         let mut count: Diff = 0;
@@ -400,8 +439,13 @@ impl Coordinator {
 
     /// Queues a write for the next group commit, unless it breaks a PRIMARY KEY or UNIQUE
     /// constraint (then its writer gets the error and nothing is written).
-    pub(super) fn queue_write(&mut self, write: PendingWrite) {
-        if let Err(error) = self.writes.unique.check_and_count(&write.writes) {
+    pub(super) fn queue_write(&mut self, mut write: PendingWrite) {
+        let fitted = match write.ack {
+            Ack::TableRewrite(_) => Ok(()),
+            _ => self.fit_to_table_widths(&mut write.writes),
+        };
+        if let Err(error) = fitted.and_then(|()| self.writes.unique.check_and_count(&write.writes))
+        {
             if self.fail_ack(write.ack, &error) {
                 self.end_read_then_write();
             }
@@ -520,6 +564,7 @@ impl Coordinator {
                         Ack::KafkaSource { source, progress } => {
                             self.kafka_source_committed(source, Some(progress));
                         }
+                        Ack::TableRewrite(rewrite) => self.table_rewritten(*rewrite),
                     }
                 }
             }
@@ -554,6 +599,7 @@ impl Coordinator {
             }
             Ack::Generator { source, .. } => self.generator_committed(source, None),
             Ack::KafkaSource { source, .. } => self.kafka_source_committed(source, None),
+            Ack::TableRewrite(_) => Self::table_rewrite_failed(error),
         }
         false
     }

@@ -124,6 +124,10 @@ pub enum SubscribeEvent {
 pub struct Peek {
     pub uuid: u64,
     pub id: GlobalId,
+    /// The width the reader was planned with: each row of the object is fitted to it first
+    /// (cut, or extended with NULLs), because a table's stored rows take a new width only
+    /// when its `ALTER TABLE` rewrite commits (`coord/alter_table.rs`).
+    pub arity: usize,
     pub timestamp: Timestamp,
     /// For an index, read only the rows with this key (a point lookup).
     pub key: Option<Row>,

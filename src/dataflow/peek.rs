@@ -101,6 +101,13 @@ fn read_rows(
             });
             if count != 0 {
                 let row = if rows_are_values { val } else { key };
+                let fitted;
+                let row = if row.len() == peek.arity {
+                    row
+                } else {
+                    fitted = row.clone().fitted(peek.arity, &[]);
+                    &fitted
+                };
                 if passes(&peek.filter, row)? {
                     let row = match &peek.project {
                         Some(columns) => row.project(columns),

@@ -21,6 +21,9 @@ pub struct TraceBundle {
     pub key: Vec<ScalarExpr>,
     /// The collection an index arranges (for reusing it in joins), if it is a plain `Get`.
     pub source: Option<GlobalId>,
+    /// A table's own arrangement: its rows may be of another width than a reader was
+    /// planned with, and are fitted to it (`Row::fitted`) when imported.
+    pub is_table: bool,
 }
 
 impl TraceBundle {

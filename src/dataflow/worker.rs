@@ -132,6 +132,7 @@ impl WorkerState {
                 errs,
                 key: vec![],
                 source: None,
+                is_table: true,
             },
         );
     }

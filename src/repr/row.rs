@@ -34,6 +34,21 @@ impl Row {
         Row(datums)
     }
 
+    /// This row with exactly `width` columns: its first `width`, or all of them followed by
+    /// `fill[self.len()..width]` (NULL past the end of `fill`). A table's rows are fitted to
+    /// the width a reader was planned with (`catalog::missing_values`).
+    pub fn fitted(mut self, width: usize, fill: &[Datum]) -> Row {
+        if self.0.len() > width {
+            self.0.truncate(width);
+        } else {
+            for column in self.0.len()..width {
+                self.0
+                    .push(fill.get(column).cloned().unwrap_or(Datum::Null));
+            }
+        }
+        self
+    }
+
     /// The datums at `columns`, in that order.
     pub fn project(&self, columns: &[usize]) -> Row {
         Row(columns.iter().map(|c| self.0[*c].clone()).collect())

@@ -62,6 +62,12 @@ pub enum PlanError {
     UnknownKeyColumn(String),
     #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
+    /// `ALTER TABLE ... DROP COLUMN` of a name the table does not have.
+    #[error("column \"{column}\" of relation \"{table}\" does not exist")]
+    UnknownTableColumn { column: String, table: String },
+    /// `ALTER TABLE ... ADD COLUMN` of a name the table has.
+    #[error("column \"{column}\" of relation \"{table}\" already exists")]
+    ColumnExists { column: String, table: String },
     #[error("{0}")]
     InvalidParameter(String),
     /// A window frame offset that is NULL or negative (22013).
@@ -84,7 +90,7 @@ impl PlanError {
             PlanError::Syntax(_) => "42601",
             PlanError::UnknownRelation(_) => "42P01",
             PlanError::MissingFromEntry(_) => "42P01",
-            PlanError::UnknownColumn(_) => "42703",
+            PlanError::UnknownColumn(_) | PlanError::UnknownTableColumn { .. } => "42703",
             PlanError::AmbiguousColumn(_) => "42702",
             PlanError::UnknownType(_) => "42704",
             PlanError::UnknownFunction(_) => "42883",
@@ -105,7 +111,7 @@ impl PlanError {
             PlanError::UnknownSchema(_) => "3F000",
             PlanError::DuplicateSchema(_) => "42P06",
             PlanError::UnknownKeyColumn(_) => "42703",
-            PlanError::DuplicateColumn(_) => "42701",
+            PlanError::DuplicateColumn(_) | PlanError::ColumnExists { .. } => "42701",
             PlanError::InvalidParameter(_) => "22023",
             PlanError::InvalidFrameSize(_) => "22013",
             PlanError::InvalidRecursion(_) => "42P19",

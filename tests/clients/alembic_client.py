@@ -154,7 +154,7 @@ def setup():
         for statement in DROPS:
             conn.execute(statement)
         IS_POSTGRES = "Freshet" not in conn.execute("SELECT version()").fetchone()[0]
-    expect(len(REVISIONS), 3, f"revisions in {PROJECT}/versions")
+    expect(len(REVISIONS), 4, f"revisions in {PROJECT}/versions")
 
 
 @check
@@ -198,6 +198,8 @@ def migrated_table_takes_rows_and_keeps_its_key():
     except psycopg.errors.UniqueViolation as error:
         expect(error.diag.constraint_name, "alembic_readings_pkey", "constraint of the duplicate key error")
     expect(sql("SELECT count(*) FROM alembic_readings")[0][0], 3, "rows")
+    # The column a revision added with ALTER TABLE ... ADD COLUMN, filled by its DEFAULT.
+    expect(sql("SELECT DISTINCT unit FROM alembic_readings"), [("celsius",)], "units")
 
 
 @check
@@ -254,7 +256,9 @@ def downgrade_one_step_drops_the_materialized_view():
 @check
 def downgrade_to_base_drops_everything():
     _, steps = alembic("downgrade", "base")
-    expect(steps, [(REVISIONS[1], REVISIONS[0]), (REVISIONS[0], "")], "revisions run (from, to)")
+    # From the one below the head down: each revision's downgrade, newest first.
+    below_head = list(reversed(REVISIONS[:-1]))
+    expect(steps, list(zip(below_head, below_head[1:] + [""])), "revisions run (from, to)")
     expect(relations(), AT_BASE, "(name, relkind) of the relations")
     expect(versions(), [], "alembic_version")
     out, _ = alembic("current")

@@ -84,3 +84,39 @@ pub async fn wait_for_count(client: &tokio_postgres::Client, sql: &str, at_least
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A small deterministic generator for tests that act at random moments (they print the
+/// seed, so a failure can be replayed).
+#[allow(dead_code)]
+pub struct Lcg(pub u64);
+
+#[allow(dead_code)]
+impl Lcg {
+    /// A generator seeded from the clock; prints the seed.
+    pub fn from_clock() -> (Lcg, u64) {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        println!("seed {seed}");
+        (Lcg(seed), seed)
+    }
+
+    /// The next number below `bound`.
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
+/// An empty data directory named for `test` and this process, under cargo's test tmpdir.
+#[allow(dead_code)]
+pub fn fresh_data_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("freshet-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}

@@ -46,11 +46,12 @@ pub fn render<'s, T: RenderTime>(
         let left = left_keyed.arrange_by_key_named("join left");
         let index = match input {
             RelationExpr::Get {
-                id: Id::Global(g), ..
+                id: Id::Global(g),
+                typ,
             } if !right_key.is_empty()
                 && right_key.iter().all(|k| matches!(k, ScalarExpr::Column(_))) =>
             {
-                T::index_join(cx, left.clone(), *g, &right_key)
+                T::index_join(cx, left.clone(), *g, &right_key, typ.len())
             }
             _ => None,
         };

@@ -57,11 +57,13 @@ pub(super) trait RenderTime:
     fn import<'s>(cx: &mut Context<'s, '_, Self>, id: GlobalId) -> (Oks<'s, Self>, Errs<'s, Self>);
     /// Joins `left` with the published index on `source` arranged by exactly `key`, if one
     /// exists and this scope can read it.
+    /// `width`: the width the plan reads `source`'s rows with (see `fit_table_rows`).
     fn index_join<'s>(
         cx: &mut Context<'s, '_, Self>,
         left: KeyedRows<'s, Self>,
         source: GlobalId,
         key: &[ScalarExpr],
+        width: usize,
     ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)>;
     /// Renders a window call that `window.rs` maintains row by row, if this scope can.
     fn render_window<'s>(
@@ -90,9 +92,16 @@ impl RenderTime for Timestamp {
         left: KeyedRows<'s, Self>,
         source: GlobalId,
         key: &[ScalarExpr],
+        width: usize,
     ) -> Option<(Oks<'s>, Errs<'s>)> {
         let (right, right_errs) = cx.import_index(source, key)?;
-        let joined = left.join_core(right, |_k, l: &Row, r: &Row| Some(l.concat(r)));
+        let joined = left.join_core(right, move |_k, l: &Row, r: &Row| {
+            Some(if r.len() == width {
+                l.concat(r)
+            } else {
+                l.concat(&r.clone().fitted(width, &[]))
+            })
+        });
         Some((joined, right_errs))
     }
     fn render_window<'s>(
@@ -129,6 +138,7 @@ impl RenderTime for Product<Timestamp, u64> {
         _left: KeyedRows<'s, Self>,
         _source: GlobalId,
         _key: &[ScalarExpr],
+        _width: usize,
     ) -> Option<(Oks<'s, Self>, Errs<'s, Self>)> {
         None
     }
@@ -185,7 +195,17 @@ pub(super) fn build(
         globals: BTreeMap::new(),
         buttons: Vec::new(),
     };
-    let (oks, errs) = cx.render(&desc.expr);
+    let (oks, errs) = match (&desc.export, &desc.expr) {
+        // An index of a table holds its rows as stored, whatever width the table had when
+        // the index was built: readers fit them to theirs (`fit_table_rows`).
+        (
+            DataflowExport::Arrangement { key },
+            RelationExpr::Get {
+                id: Id::Global(g), ..
+            },
+        ) if !key.is_empty() => cx.global(*g),
+        _ => cx.render(&desc.expr),
+    };
     // Imports end when the dataflow is dropped; the buttons are not needed past building.
     drop(std::mem::take(&mut cx.buttons));
     match desc.export {
@@ -218,6 +238,7 @@ pub(super) fn build(
                 errs: errs.trace,
                 key,
                 source,
+                is_table: false,
             })
         }
         DataflowExport::Subscribe { snapshot, tx } => {
@@ -290,6 +311,32 @@ fn render_temporal_filter<'s, T: RenderTime>(
 }
 
 impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
+    /// The published collection `id` (imported, or entered from an outer scope), its rows as
+    /// stored.
+    pub(super) fn global(&mut self, id: GlobalId) -> (Oks<'s, T>, Errs<'s, T>) {
+        match self.globals.get(&id) {
+            Some((oks, errs)) => (oks.clone(), errs.clone()),
+            None => T::import(self, id),
+        }
+    }
+
+    /// A table's rows fitted to the `width` its reader was planned with: a table that gained
+    /// or lost columns holds rows of its new width from its rewrite on, which readers planned
+    /// before read cut (or, before the rewrite, extended with NULLs: the rewrite retracts
+    /// those rows at once). Other collections keep their width.
+    fn fit_table_rows(&self, id: GlobalId, oks: Oks<'s, T>, width: usize) -> Oks<'s, T> {
+        if !self.traces.traces.get(&id).is_some_and(|b| b.is_table) {
+            return oks;
+        }
+        oks.map(move |row| {
+            if row.len() == width {
+                row
+            } else {
+                row.fitted(width, &[])
+            }
+        })
+    }
+
     fn empty_errs(&self) -> Errs<'s, T> {
         let data: Vec<(EvalError, T, Diff)> = Vec::new();
         constant_collection(self.scope, data)
@@ -331,11 +378,12 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
                 None => panic!("MIR invariant violated: Get of unbound local {id:?}"),
             },
             RelationExpr::Get {
-                id: Id::Global(id), ..
-            } => match self.globals.get(id) {
-                Some((oks, errs)) => (oks.clone(), errs.clone()),
-                None => T::import(self, *id),
-            },
+                id: Id::Global(id),
+                typ,
+            } => {
+                let (oks, errs) = self.global(*id);
+                (self.fit_table_rows(*id, oks, typ.len()), errs)
+            }
             RelationExpr::LetRec { .. } => T::render_letrec(self, expr),
             RelationExpr::Let { id, value, body } => {
                 let value = self.render(value);

@@ -58,13 +58,8 @@ pub(super) fn render<'s>(
     }
     let outer_globals: Vec<(GlobalId, (Oks<'s>, Errs<'s>))> = globals
         .into_iter()
-        .map(|g| {
-            let get = RelationExpr::Get {
-                id: Id::Global(g),
-                typ: vec![],
-            };
-            (g, cx.render(&get))
-        })
+        // As stored: each `Get` inside fits them to its own width.
+        .map(|g| (g, cx.global(g)))
         .collect();
     let outer_locals: Vec<(LocalId, (Oks<'s>, Errs<'s>))> = locals
         .into_iter()

@@ -14,6 +14,7 @@
 //! | `scope.rs` | name resolution, including correlated (outer) references |
 //! | `show.rs` | SHOW over the catalog |
 //! | `create_table_as.rs` | CREATE TABLE ... AS: the table of the query's columns |
+//! | `alter_table.rs` | ALTER TABLE ... ADD COLUMN |
 //! | `table_keys.rs` | PRIMARY KEY / UNIQUE constraints of CREATE TABLE |
 //! | `context.rs` | per-statement state: parameters, CTEs, `Let` bindings |
 //! | `qualified_names.rs` | `database.schema.item` names (the session's database only) |
@@ -23,6 +24,7 @@
 //! correlated subqueries ordinary joins; `expr.rs` explains the lowering of each kind.
 
 pub mod advisory_locks;
+pub mod alter_table;
 pub mod catalog_functions;
 pub mod comment;
 pub mod context;

@@ -88,6 +88,10 @@ pub enum Plan {
         id: GlobalId,
         new_name: String,
     },
+    /// `ALTER TABLE ... ADD COLUMN` (`alter_table.rs`).
+    AddColumns(super::alter_table::AddColumns),
+    /// `ALTER TABLE ... DROP COLUMN` of a table's last columns (`alter_table.rs`).
+    DropColumns(super::alter_table::DropColumns),
     /// `COMMENT ON ... IS 'text' | NULL` (`comment.rs`): `None` removes the comment.
     Comment {
         target: crate::catalog::comments::CommentTarget,
@@ -470,6 +474,7 @@ fn plan_sql(scx: &StatementContext, stmt: &ast::Statement) -> Result<Plan> {
         ast::Statement::Update(update) => plan_update(scx, update),
         ast::Statement::Delete(delete) => plan_delete(scx, delete),
         ast::Statement::Truncate(truncate) => super::truncate::plan_truncate(scx, truncate),
+        ast::Statement::AlterTable(alter) => super::alter_table::plan_alter_table(scx, alter),
         ast::Statement::Explain {
             statement,
             analyze,
@@ -1303,6 +1308,16 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         None => None,
     };
     let mut targets = targets;
+    // Without a column list, a source with fewer columns fills the first ones, as in
+    // PostgreSQL (the rest take their defaults).
+    let implicit_targets = insert.columns.is_empty();
+    if implicit_targets
+        && let Some(width) = values_source
+            .as_ref()
+            .and_then(|v| v.rows.first().map(|row| row.len()))
+    {
+        targets.truncate(width);
+    }
     for g in sequence_columns.iter().filter(|_| insert.source.is_some()) {
         let Some(i) = targets.iter().position(|t| *t == g.column) else {
             continue;
@@ -1389,6 +1404,14 @@ fn plan_insert(scx: &StatementContext, insert: &ast::Insert) -> Result<Plan> {
         Some(p) => source_types[..p].to_vec(),
         None => source_types,
     };
+    if implicit_targets && source_types.len() < targets.len() {
+        targets.truncate(source_types.len());
+        generated.columns = sequence_columns
+            .iter()
+            .filter(|g| !targets.contains(&g.column))
+            .map(|g| (g.column, g.sequence))
+            .collect();
+    }
     if source_types.len() > targets.len() {
         return Err(PlanError::Syntax(
             "INSERT has more expressions than target columns".into(),

@@ -1,14 +1,14 @@
 """high readings view
 
 Revision ID: 7d2e4a6c3b02
-Revises: 5b8f2c1d9e01
+Revises: a3c5e7f9b102
 Create Date: 2026-12-01 09:10:00.000000
 """
 
 from alembic import op
 
 revision = "7d2e4a6c3b02"
-down_revision = "5b8f2c1d9e01"
+down_revision = "a3c5e7f9b102"
 branch_labels = None
 depends_on = None
 

@@ -263,6 +263,174 @@ async fn avro_records_decode_into_the_schema_fields() {
     );
 }
 
+/// `metrics.Reading { string sensor = 1; optional double value = 2; int32 count = 3;
+/// Level level = 4; map<string, string> labels = 5; }` (proto3), as the hex-encoded
+/// FileDescriptorSet `protoc --descriptor_set_out` writes.
+fn reading_descriptors() -> String {
+    use prost_reflect::prost::Message;
+    use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
+    use prost_reflect::prost_types::{
+        DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FieldDescriptorProto,
+        FileDescriptorProto, FileDescriptorSet, MessageOptions, OneofDescriptorProto,
+    };
+    let field = |name: &str, number: i32, typ: Type, label: Label, type_name: Option<&str>| {
+        FieldDescriptorProto {
+            name: Some(name.into()),
+            number: Some(number),
+            r#type: Some(typ as i32),
+            label: Some(label as i32),
+            type_name: type_name.map(String::from),
+            json_name: Some(name.into()),
+            ..Default::default()
+        }
+    };
+    let mut value = field("value", 2, Type::Double, Label::Optional, None);
+    value.proto3_optional = Some(true);
+    value.oneof_index = Some(0);
+    let entry = DescriptorProto {
+        name: Some("LabelsEntry".into()),
+        field: vec![
+            field("key", 1, Type::String, Label::Optional, None),
+            field("value", 2, Type::String, Label::Optional, None),
+        ],
+        options: Some(MessageOptions {
+            map_entry: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let level = |name: &str, number: i32| EnumValueDescriptorProto {
+        name: Some(name.into()),
+        number: Some(number),
+        ..Default::default()
+    };
+    let file = FileDescriptorProto {
+        name: Some("metrics.proto".into()),
+        package: Some("metrics".into()),
+        syntax: Some("proto3".into()),
+        message_type: vec![DescriptorProto {
+            name: Some("Reading".into()),
+            field: vec![
+                field("sensor", 1, Type::String, Label::Optional, None),
+                value,
+                field("count", 3, Type::Int32, Label::Optional, None),
+                field(
+                    "level",
+                    4,
+                    Type::Enum,
+                    Label::Optional,
+                    Some(".metrics.Level"),
+                ),
+                field(
+                    "labels",
+                    5,
+                    Type::Message,
+                    Label::Repeated,
+                    Some(".metrics.Reading.LabelsEntry"),
+                ),
+            ],
+            nested_type: vec![entry],
+            oneof_decl: vec![OneofDescriptorProto {
+                name: Some("_value".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        enum_type: vec![EnumDescriptorProto {
+            name: Some("Level".into()),
+            value: vec![level("LOW", 0), level("HIGH", 1)],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let set = FileDescriptorSet { file: vec![file] };
+    format!("\\x{}", hex::encode(set.encode_to_vec()))
+}
+
+#[tokio::test]
+async fn protobuf_messages_decode_into_the_message_fields() {
+    use prost_reflect::{DescriptorPool, DynamicMessage, MapKey, Value};
+    let (broker, _server, client) = setup().await;
+    broker.create_topic("proto", 1);
+    let descriptors = reading_descriptors();
+    let bytes = hex::decode(&descriptors[2..]).expect("hex");
+    let pool = DescriptorPool::decode(bytes.as_slice()).expect("descriptors");
+    let reading = pool
+        .get_message_by_name("metrics.Reading")
+        .expect("message");
+    let encode = |fields: Vec<(&str, Value)>| {
+        let mut message = DynamicMessage::new(reading.clone());
+        for (name, value) in fields {
+            message.set_field_by_name(name, value);
+        }
+        prost_reflect::prost::Message::encode_to_vec(&message)
+    };
+    let labels = Value::Map(
+        [(MapKey::String("room".into()), Value::String("lab".into()))]
+            .into_iter()
+            .collect(),
+    );
+    broker.produce_many(
+        "proto",
+        0,
+        &[
+            (
+                None,
+                Some(encode(vec![
+                    ("sensor", Value::String("a".into())),
+                    ("value", Value::F64(1.5)),
+                    ("count", Value::I32(3)),
+                    ("level", Value::EnumNumber(1)),
+                    ("labels", labels),
+                ])),
+            ),
+            // Every field absent: proto3 defaults, and NULL for the optional one.
+            (None, Some(encode(vec![]))),
+            (None, Some(vec![0xff, 0xff, 0xff])),
+        ],
+    );
+    client
+        .batch_execute(&format!(
+            "CREATE SOURCE readings FROM KAFKA CONNECTION kafka (TOPIC 'proto')
+                 FORMAT PROTOBUF MESSAGE '.metrics.Reading' USING SCHEMA '{descriptors}'"
+        ))
+        .await
+        .expect("source");
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM readings", 2).await,
+        2
+    );
+    assert_eq!(
+        rows(
+            &client,
+            "SELECT sensor, value, count, level, labels FROM readings ORDER BY sensor"
+        )
+        .await,
+        ["|NULL|0|LOW|{}", r#"a|1.5|3|HIGH|{"room": "lab"}"#,]
+    );
+    assert_eq!(
+        rows(
+            &client,
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'readings' ORDER BY ordinal_position"
+        )
+        .await,
+        ["text", "double precision", "integer", "text", "jsonb"]
+    );
+    assert_eq!(
+        wait_for_count(&client, "SELECT count(*) FROM readings_errors", 1).await,
+        1
+    );
+    let e = sqlstate(
+        &client,
+        &format!(
+            "CREATE SOURCE s2 FROM KAFKA CONNECTION kafka (TOPIC 'proto')
+                 FORMAT PROTOBUF MESSAGE 'metrics.Nope' USING SCHEMA '{descriptors}'"
+        ),
+    )
+    .await;
+    assert!(e.contains("no message \"metrics.Nope\""), "{e}");
+}
+
 #[tokio::test]
 async fn debezium_change_events_keep_the_after_image_per_key() {
     let (broker, _server, client) = setup().await;

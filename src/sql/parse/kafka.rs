@@ -60,7 +60,13 @@ pub enum FormatSyntax {
     CsvWithHeader,
     /// `AVRO USING SCHEMA 'schema'`: the record schema's JSON text.
     AvroSchema(String),
-    /// A format we do not read (AVRO, PROTOBUF, ...): its first word.
+    /// `PROTOBUF MESSAGE 'name' USING SCHEMA '\x...'`: the message's full name and the
+    /// hex-encoded FileDescriptorSet.
+    Protobuf {
+        message: String,
+        schema: String,
+    },
+    /// A format we do not read (AVRO with a schema registry, ...): its first word.
     Other(String),
 }
 
@@ -298,6 +304,23 @@ fn parse_format(parser: &mut Parser) -> Result<FormatSyntax, ParserError> {
             parser.next_token();
             parser.next_token();
             FormatSyntax::AvroSchema(parser.parse_literal_string()?)
+        }
+        "protobuf" if peek_word(parser, 0).as_deref() == Some("message") => {
+            parser.next_token();
+            let message = parser.parse_literal_string()?;
+            if peek_word(parser, 0).as_deref() == Some("using")
+                && peek_word(parser, 1).as_deref() == Some("schema")
+            {
+                parser.next_token();
+                parser.next_token();
+                FormatSyntax::Protobuf {
+                    message,
+                    schema: parser.parse_literal_string()?,
+                }
+            } else {
+                skip_clause(parser);
+                FormatSyntax::Other(word)
+            }
         }
         "csv" => {
             parser.expect_keyword(Keyword::WITH)?;

@@ -418,6 +418,17 @@ fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Re
             columns: crate::storage::kafka::avro::columns(schema)
                 .map_err(PlanError::InvalidParameter)?,
         },
+        FormatSyntax::Protobuf { .. } if !columns.is_empty() => {
+            return Err(PlanError::unsupported(
+                "a column list with FORMAT PROTOBUF (the columns are the message's fields)",
+            ));
+        }
+        FormatSyntax::Protobuf { message, schema } => Format::Protobuf {
+            message: message.clone(),
+            descriptors: schema.clone(),
+            columns: crate::storage::kafka::protobuf::columns(schema, message)
+                .map_err(PlanError::InvalidParameter)?,
+        },
         FormatSyntax::Text | FormatSyntax::Bytes if !columns.is_empty() => {
             return Err(PlanError::unsupported(
                 "a column list with FORMAT TEXT or BYTES (their one column is text or data)",
@@ -432,7 +443,7 @@ fn value_format(syntax: &FormatSyntax, columns: Vec<(String, ScalarType)>) -> Re
         }
         FormatSyntax::Other(name) => {
             return Err(PlanError::unsupported(format!(
-                "FORMAT {} (Kafka sources read TEXT, BYTES, JSON, CSV and AVRO USING SCHEMA)",
+                "FORMAT {} (Kafka sources read TEXT, BYTES, JSON, CSV, AVRO USING SCHEMA and PROTOBUF MESSAGE ... USING SCHEMA)",
                 name.to_uppercase()
             )));
         }
@@ -449,6 +460,7 @@ fn key_format(syntax: &FormatSyntax) -> Result<Format> {
             match other {
                 FormatSyntax::Other(n) => n.to_uppercase(),
                 FormatSyntax::AvroSchema(_) => "AVRO".into(),
+                FormatSyntax::Protobuf { .. } => "PROTOBUF".into(),
                 _ => "CSV".into(),
             }
         ))),

@@ -17,10 +17,12 @@ use super::spec::Format;
 use crate::repr::{Datum, Jsonb, ScalarType, text::parse_datum};
 use serde_json::Value;
 
-/// A format ready to decode: Avro's schema parsed once, not per record.
+/// A format ready to decode: Avro's schema and Protobuf's descriptors read once, not per
+/// record.
 pub struct Decoder {
     format: Format,
     avro: Option<Result<super::avro::AvroDecoder, String>>,
+    protobuf: Option<Result<super::protobuf::ProtobufDecoder, String>>,
 }
 
 impl Decoder {
@@ -30,15 +32,24 @@ impl Decoder {
                 Format::Avro { schema, .. } => Some(super::avro::AvroDecoder::new(schema)),
                 _ => None,
             },
+            protobuf: match format {
+                Format::Protobuf {
+                    message,
+                    descriptors,
+                    ..
+                } => Some(super::protobuf::ProtobufDecoder::new(descriptors, message)),
+                _ => None,
+            },
             format: format.clone(),
         }
     }
 
     pub fn decode(&self, bytes: &[u8]) -> Result<Vec<Datum>, String> {
-        match &self.avro {
-            Some(Ok(avro)) => avro.decode(bytes),
-            Some(Err(e)) => Err(e.clone()),
-            None => decode(&self.format, bytes),
+        match (&self.avro, &self.protobuf) {
+            (Some(Ok(avro)), _) => avro.decode(bytes),
+            (_, Some(Ok(protobuf))) => protobuf.decode(bytes),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e.clone()),
+            (None, None) => decode(&self.format, bytes),
         }
     }
 }
@@ -46,6 +57,11 @@ impl Decoder {
 pub fn decode(format: &Format, bytes: &[u8]) -> Result<Vec<Datum>, String> {
     match format {
         Format::Avro { schema, .. } => super::avro::AvroDecoder::new(schema)?.decode(bytes),
+        Format::Protobuf {
+            message,
+            descriptors,
+            ..
+        } => super::protobuf::ProtobufDecoder::new(descriptors, message)?.decode(bytes),
         Format::Text => Ok(vec![Datum::String(utf8(bytes)?.to_string())]),
         Format::Bytes => Ok(vec![Datum::Bytes(bytes.to_vec())]),
         Format::Json { columns: None } => {

@@ -8,6 +8,7 @@
 pub mod avro;
 pub mod decode;
 pub mod envelope;
+pub mod protobuf;
 pub mod reader;
 pub mod sink;
 pub mod spec;

@@ -55,6 +55,13 @@ pub enum Format {
         schema: String,
         columns: Vec<(String, ScalarType)>,
     },
+    /// A Protobuf message `message` of the hex-encoded FileDescriptorSet `descriptors`, one
+    /// column per field (`protobuf.rs`). (Last, so that stored formats keep their numbers.)
+    Protobuf {
+        message: String,
+        descriptors: String,
+        columns: Vec<(String, ScalarType)>,
+    },
 }
 
 impl Format {
@@ -67,7 +74,8 @@ impl Format {
             Format::Json { columns: None } => vec![(single.to_string(), ScalarType::Jsonb)],
             Format::Json { columns: Some(c) }
             | Format::Csv { columns: c }
-            | Format::Avro { columns: c, .. } => c.clone(),
+            | Format::Avro { columns: c, .. }
+            | Format::Protobuf { columns: c, .. } => c.clone(),
         }
     }
 
@@ -75,9 +83,11 @@ impl Format {
     pub fn default_value_column(&self) -> &'static str {
         match self {
             Format::Text => "text",
-            Format::Bytes | Format::Json { .. } | Format::Csv { .. } | Format::Avro { .. } => {
-                "data"
-            }
+            Format::Bytes
+            | Format::Json { .. }
+            | Format::Csv { .. }
+            | Format::Avro { .. }
+            | Format::Protobuf { .. } => "data",
         }
     }
 }

@@ -1143,3 +1143,47 @@ async fn a_read_only_block_reads_every_relation_at_one_snapshot() {
     assert_eq!(count(&reader, "SELECT count(*) FROM accounts").await, 4);
     reader.batch_execute("COMMIT").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_statement_that_does_not_parse_aborts_the_transaction_block() {
+    let server = TestServer::start().expect("server starts");
+    let client = connect(&server).await;
+    let code = |e: tokio_postgres::Error| {
+        e.as_db_error()
+            .map(|d| d.code().code().to_string())
+            .unwrap_or_default()
+    };
+    // Extended protocol: the Parse message fails.
+    client.batch_execute("BEGIN").await.unwrap();
+    let parse = client.prepare("SELEC 1").await.expect_err("does not parse");
+    assert_eq!(code(parse), "42601");
+    let next = client
+        .query("SELECT 1", &[])
+        .await
+        .expect_err("block is aborted");
+    assert_eq!(code(next), "25P02");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    // Simple protocol.
+    client.batch_execute("BEGIN").await.unwrap();
+    let parse = client
+        .batch_execute("SELEC 1")
+        .await
+        .expect_err("does not parse");
+    assert_eq!(code(parse), "42601");
+    let next = client
+        .batch_execute("SELECT 1")
+        .await
+        .expect_err("block is aborted");
+    assert_eq!(code(next), "25P02");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    // Outside a block nothing is left failed.
+    assert!(client.batch_execute("SELEC 1").await.is_err());
+    assert_eq!(
+        client
+            .query_one("SELECT 1", &[])
+            .await
+            .unwrap()
+            .get::<_, i32>(0),
+        1
+    );
+}

@@ -27,7 +27,10 @@ use pgwire::messages::extendedquery::Execute;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-pub struct StatementParser;
+/// Parses the SQL of Parse messages; a failure is noted in `parse_failed` (see `Connection`).
+pub struct StatementParser {
+    parse_failed: Arc<std::sync::atomic::AtomicBool>,
+}
 
 fn pg_error(e: &AdapterError) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(e)))
@@ -46,7 +49,12 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = crate::coord::client::parse(sql).map_err(|e| pg_error(&e))?;
+        let mut statements = crate::coord::client::parse(sql)
+            .inspect_err(|_| {
+                self.parse_failed
+                    .store(true, std::sync::atomic::Ordering::Release)
+            })
+            .map_err(|e| pg_error(&e))?;
         match statements.len() {
             0 => Ok(None),
             1 => Ok(statements.pop()),
@@ -131,7 +139,7 @@ impl Connection {
         stmt: &Statement,
         declared: &[Option<Type>],
     ) -> PgWireResult<crate::coord::StatementDesc> {
-        let mut guard = self.session.lock().await;
+        let mut guard = self.lock_session().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
         session
             .describe(stmt, &declared_types(declared))
@@ -196,7 +204,9 @@ impl ExtendedQueryHandler for Connection {
     type QueryParser = StatementParser;
 
     fn query_parser(&self) -> Arc<StatementParser> {
-        Arc::new(StatementParser)
+        Arc::new(StatementParser {
+            parse_failed: self.parse_failed.clone(),
+        })
     }
 
     async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
@@ -220,7 +230,7 @@ impl ExtendedQueryHandler for Connection {
                     return Err(PgWireError::NotReadyForQuery);
                 }
                 client.set_state(PgWireConnectionState::QueryInProgress);
-                let mut guard = self.session.lock().await;
+                let mut guard = self.lock_session().await;
                 let Some(session) = guard.as_mut() else {
                     return Err(PgWireError::NotReadyForQuery);
                 };
@@ -322,7 +332,7 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let mut guard = self.session.lock().await;
+        let mut guard = self.lock_session().await;
         let session = guard.as_mut().ok_or(PgWireError::NotReadyForQuery)?;
         let result = match self.bound_params(session, portal).await {
             Ok((params, types)) => {

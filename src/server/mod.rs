@@ -55,6 +55,7 @@ pub async fn serve(listener: tokio::net::TcpListener, client: Client) -> std::io
         let handler = Arc::new(Connection {
             client: client.clone(),
             param_types: Default::default(),
+            parse_failed: Default::default(),
             session: Mutex::new(None),
             copy: Mutex::new(None),
         });
@@ -76,6 +77,25 @@ pub struct Connection {
     copy: Mutex<Option<copy::PendingCopy>>,
     /// Parameter types of prepared statements already described (see `extended.rs`).
     param_types: std::sync::Mutex<extended::ParamTypeCache>,
+    /// Set when a Parse message's SQL did not parse (the parser has no session): the open
+    /// transaction block fails, as the statement's failure would fail it.
+    parse_failed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Connection {
+    /// The session, locked, with the failure of a statement that did not parse since
+    /// applied to its block.
+    async fn lock_session(&self) -> tokio::sync::MutexGuard<'_, Option<Session>> {
+        let mut guard = self.session.lock().await;
+        if self
+            .parse_failed
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+            && let Some(session) = guard.as_mut()
+        {
+            session.fail_block();
+        }
+        guard
+    }
 }
 
 struct ConnectionHandlers(Arc<Connection>);

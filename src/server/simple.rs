@@ -292,12 +292,17 @@ impl SimpleQueryHandler for Connection {
             return Err(PgWireError::NotReadyForQuery);
         }
         client.set_state(PgWireConnectionState::QueryInProgress);
-        let mut guard = self.session.lock().await;
+        let mut guard = self.lock_session().await;
         let Some(session) = guard.as_mut() else {
             return Err(PgWireError::NotReadyForQuery);
         };
         match crate::coord::client::parse(&query.query) {
-            Err(e) => send_error(client, &e).await?,
+            Err(e) => {
+                // A statement that does not parse fails the open block, as one that runs
+                // and fails does.
+                session.fail_block();
+                send_error(client, &e).await?
+            }
             Ok(statements) if statements.is_empty() => {
                 client
                     .feed(PgWireBackendMessage::EmptyQueryResponse(

@@ -1187,3 +1187,54 @@ async fn a_statement_that_does_not_parse_aborts_the_transaction_block() {
         1
     );
 }
+
+#[tokio::test]
+async fn if_exists_and_if_not_exists_send_postgres_notices() {
+    let server = TestServer::start().expect("server starts");
+    let addr = server.addr();
+    let (client, mut connection) = tokio_postgres::connect(
+        &format!(
+            "host={} port={} user=tester dbname=freshet",
+            addr.ip(),
+            addr.port()
+        ),
+        NoTls,
+    )
+    .await
+    .expect("connects");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notice(notice) = message {
+                let _ = tx.send(format!("{} {}", notice.code().code(), notice.message()));
+            }
+        }
+    });
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS nowhere;
+             CREATE TABLE t (a int);
+             CREATE TABLE IF NOT EXISTS t (a int);
+             ALTER TABLE t ADD COLUMN IF NOT EXISTS a int;
+             DROP VIEW IF EXISTS v1, v2",
+        )
+        .await
+        .unwrap();
+    // Sent before each statement's result, so all are in by now.
+    client.execute("SELECT 1", &[]).await.unwrap();
+    let mut notices = Vec::new();
+    while let Ok(notice) = rx.try_recv() {
+        notices.push(notice);
+    }
+    assert_eq!(
+        notices,
+        [
+            "00000 table \"nowhere\" does not exist, skipping",
+            "00000 relation \"t\" already exists, skipping",
+            "00000 column \"a\" of relation \"t\" already exists, skipping",
+            "00000 view \"v1\" does not exist, skipping",
+            "00000 view \"v2\" does not exist, skipping",
+        ]
+    );
+}

@@ -146,6 +146,12 @@ pub enum Command {
 
 /// What executing a statement produced, for the session to finish.
 pub enum Executed {
+    /// `executed`, with NOTICE messages for the client (`relation "t" already exists,
+    /// skipping`), sent before the statement's result.
+    WithNotices {
+        notices: Vec<String>,
+        executed: Box<Executed>,
+    },
     Response(ExecuteResponse),
     /// A statement about the session itself (SET, BEGIN, FETCH, ...).
     SessionPlan(Plan),

@@ -62,6 +62,12 @@ impl Coordinator {
                 return;
             }
         }
+        let notices = self.ddl_notices(&plan);
+        let reply = if notices.is_empty() {
+            reply
+        } else {
+            with_notices(reply, notices)
+        };
         if is_ddl && session.in_transaction_block {
             self.sequence_ddl_in_block(plan, stmt, &session, reply)
                 .await;
@@ -981,6 +987,61 @@ impl Coordinator {
             .send(WorkerCommand::CreateDataflow(Box::new(desc)));
         self.arrangements.insert(id);
     }
+}
+
+impl Coordinator {
+    /// The NOTICEs PostgreSQL sends for `plan`: what an `IF EXISTS` or `IF NOT EXISTS`
+    /// skipped.
+    fn ddl_notices(&self, plan: &Plan) -> Vec<String> {
+        let exists = |name: &str| vec![format!("relation \"{name}\" already exists, skipping")];
+        match plan {
+            Plan::Drop { kind, missing, .. } => missing
+                .iter()
+                .map(|name| {
+                    format!(
+                        "{} \"{name}\" does not exist, skipping",
+                        item_kind_name(*kind).to_lowercase()
+                    )
+                })
+                .collect(),
+            Plan::CreateTable {
+                name,
+                if_not_exists: true,
+                ..
+            }
+            | Plan::CreateSequence {
+                name,
+                if_not_exists: true,
+                ..
+            }
+            | Plan::CreateView {
+                name,
+                if_not_exists: true,
+                ..
+            }
+            | Plan::CreateIndex {
+                name,
+                if_not_exists: true,
+                ..
+            } if self.catalog.name_exists(name) => exists(name),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `reply`, with `notices` put before what is sent through the sender this returns.
+fn with_notices(reply: Reply, notices: Vec<String>) -> Reply {
+    let (tx, rx) = oneshot::channel::<Result<Executed>>();
+    tokio::spawn(async move {
+        // A dropped sender (the coordinator stopped) drops `reply` too.
+        if let Ok(result) = rx.await {
+            let _ = reply.send(result.map(|executed| Executed::WithNotices {
+                notices,
+                executed: Box::new(executed),
+            }));
+        }
+    });
+    tx
 }
 
 fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {

@@ -64,6 +64,9 @@ pub struct Session {
     cursors: HashMap<String, Cursor>,
     /// Items the open block created, which a rollback drops again (`transaction.rs`).
     pub(super) block_created: Vec<GlobalId>,
+    /// NOTICE messages for the client, sent before the result of the statement that made
+    /// them (`take_notices`).
+    notices: Vec<String>,
     /// ADD COLUMNs the open block ran, which a rollback undoes (`alter_table.rs`).
     block_added_columns: Vec<super::alter_table::AddedInBlock>,
     /// DDL of the open block deferred to its COMMIT (`transaction.rs`).
@@ -99,6 +102,7 @@ pub(super) async fn connect(client: &Client, user: &str, database: &str) -> Resu
         txn_writes: Arc::new(Vec::new()),
         cursors: HashMap::new(),
         block_created: Vec::new(),
+        notices: Vec::new(),
         block_added_columns: Vec::new(),
         block_deferred: Vec::new(),
         block_dropping: Vec::new(),
@@ -289,7 +293,17 @@ impl Session {
             reply,
         })
         .await?;
-        match rx.await.map_err(|_| AdapterError::ShuttingDown)?? {
+        let mut executed = rx.await.map_err(|_| AdapterError::ShuttingDown)??;
+        while let Executed::WithNotices {
+            notices,
+            executed: inner,
+        } = executed
+        {
+            self.notices.extend(notices);
+            executed = *inner;
+        }
+        match executed {
+            Executed::WithNotices { .. } => unreachable!("unwrapped above"),
             Executed::Response(response) => Ok(response),
             Executed::BufferedWrite { writes, response } => {
                 Arc::make_mut(&mut self.txn_writes).extend(writes);
@@ -534,7 +548,8 @@ impl Session {
                 command("DISCARD ALL")
             }
             Plan::NoOp { notice, tag } => {
-                tracing::debug!(%notice, "statement had no effect");
+                self.notices
+                    .extend(notice.lines().filter(|l| !l.is_empty()).map(String::from));
                 command(&tag)
             }
             other => Err(AdapterError::Internal(format!(
@@ -646,6 +661,11 @@ impl Session {
         })
         .await?;
         rx.await.map_err(|_| AdapterError::ShuttingDown)?
+    }
+
+    /// The NOTICE messages of the statements run since the last call, oldest first.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     /// The position of the newest savepoint named `name` in the open block.

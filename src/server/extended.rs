@@ -242,6 +242,7 @@ impl ExtendedQueryHandler for Connection {
                     }
                     Err(e) => Err(e),
                 };
+                super::simple::send_notices(client, session).await?;
                 let format = portal.result_column_format.clone();
                 match result {
                     Ok(response) => {
@@ -322,7 +323,7 @@ impl ExtendedQueryHandler for Connection {
 
     async fn do_query<C>(
         &self,
-        _client: &mut C,
+        client: &mut C,
         portal: &Portal<Statement>,
         _max_rows: usize,
     ) -> PgWireResult<Response>
@@ -342,6 +343,7 @@ impl ExtendedQueryHandler for Connection {
             }
             Err(e) => Err(e),
         };
+        super::simple::send_notices(client, session).await?;
         let response = match result {
             Err(e) => return Ok(Response::Error(Box::new(error_info(&e)))),
             Ok(r) => r,

@@ -40,6 +40,26 @@ pub(super) enum Written {
     Failed,
 }
 
+/// Sends the NOTICEs the session's statements made (before their results, as PostgreSQL
+/// does).
+pub(super) async fn send_notices<C>(
+    client: &mut C,
+    session: &mut crate::coord::Session,
+) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    for notice in session.take_notices() {
+        let info = pgwire::error::ErrorInfo::new("NOTICE".into(), "00000".into(), notice);
+        client
+            .feed(PgWireBackendMessage::NoticeResponse(info.into()))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Writes one statement's result. `describe` sends a RowDescription first (simple protocol);
 /// `formats` gives each column's format (extended protocol).
 pub(super) async fn write_response<C>(
@@ -319,7 +339,9 @@ impl SimpleQueryHandler for Connection {
                         send_error(client, &e).await?;
                         break;
                     }
-                    let written = match session.execute(stmt, &[]).await {
+                    let result = session.execute(stmt, &[]).await;
+                    send_notices(client, session).await?;
+                    let written = match result {
                         Ok(response) => {
                             if let Some(name) = deallocated(stmt) {
                                 // The protocol layer holds prepared statements. (DEALLOCATE

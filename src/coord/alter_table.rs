@@ -38,7 +38,7 @@ use crate::catalog::missing_values::{self, MissingValuesRecord};
 use crate::catalog::{CatalogEntry, CatalogItem};
 use crate::expr::{EvalError, RelationExpr};
 use crate::repr::{ColumnType, Datum, Diff, GlobalId, Row};
-use crate::sql::plan::alter_table::{AddColumns, DropColumns, TAG};
+use crate::sql::plan::alter_table::{AddColumns, AlterColumns, DropColumns, TAG};
 use crate::storage::CatalogOp;
 use tokio::sync::oneshot;
 
@@ -265,6 +265,61 @@ impl Coordinator {
                 let _ = reply.send(Err(e));
             }
         }
+    }
+
+    /// `ALTER TABLE ... ALTER COLUMN`: the new defaults and NOT NULLs, durable and in effect
+    /// when this returns (SET NOT NULL after the rows are checked). No row changes.
+    pub(super) async fn alter_columns(
+        &mut self,
+        alter: AlterColumns,
+        statement_sql: String,
+    ) -> Result<String> {
+        let entry = match self.catalog.get(alter.id) {
+            Some(entry) => entry.clone(),
+            None => {
+                return Err(AdapterError::Internal(format!(
+                    "table {} was dropped",
+                    alter.table
+                )));
+            }
+        };
+        let CatalogItem::Table { desc, keys, .. } = entry.item else {
+            return Err(AdapterError::Internal(format!(
+                "{} is not a table",
+                alter.table
+            )));
+        };
+        if desc.arity() != alter.desc.arity() {
+            return Err(AdapterError::ConcurrentAlter(alter.table));
+        }
+        if !alter.check_not_null.is_empty() {
+            let contents = self.table_contents(alter.id, desc.types.clone()).await?;
+            for &column in &alter.check_not_null {
+                if contents
+                    .iter()
+                    .any(|(row, diff)| *diff > 0 && row[column].is_null())
+                {
+                    return Err(AdapterError::ColumnContainsNulls {
+                        column: desc.names[column].clone(),
+                        table: alter.table,
+                    });
+                }
+            }
+        }
+        let altered = CatalogEntry {
+            id: alter.id,
+            name: entry.name,
+            create_sql: format!("{};\n{statement_sql}", entry.create_sql),
+            item: CatalogItem::Table {
+                desc: alter.desc,
+                defaults: alter.defaults,
+                keys,
+            },
+        };
+        self.persist_catalog(vec![Self::catalog_put(&altered)?])
+            .await?;
+        self.catalog.replace(altered);
+        Ok(TAG.into())
     }
 
     /// Whether the last columns of `drop`'s table, from `drop.arity` on, can go: nothing

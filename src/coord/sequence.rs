@@ -40,6 +40,7 @@ impl Coordinator {
                 | Plan::AlterRename { .. }
                 | Plan::Comment { .. }
                 | Plan::DropColumns(_)
+                | Plan::AlterColumns(_)
         );
         if session.read_only_transaction {
             let write = match &plan {
@@ -52,7 +53,9 @@ impl Coordinator {
                 Plan::CopyFrom(_) => Some("COPY FROM"),
                 Plan::Drop { .. } => Some("DROP"),
                 Plan::AlterRename { .. } => Some("ALTER"),
-                Plan::AddColumns(_) | Plan::DropColumns(_) => Some("ALTER TABLE"),
+                Plan::AddColumns(_) | Plan::DropColumns(_) | Plan::AlterColumns(_) => {
+                    Some("ALTER TABLE")
+                }
                 Plan::Comment { .. } => Some("COMMENT"),
                 _ if is_ddl => Some("CREATE"),
                 _ => None,
@@ -125,6 +128,14 @@ impl Coordinator {
                     other => format!("{other:?}"),
                 };
                 self.sequence_drop_columns(&session, drop, sql, reply).await;
+            }
+            Plan::AlterColumns(alter) => {
+                let sql = match &stmt {
+                    Statement::Sql(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                };
+                let result = self.alter_columns(alter, sql).await;
+                self.reply_ddl(result, reply);
             }
             Plan::AdvisoryLock(call) => self.sequence_advisory_lock(&session, call, reply),
             Plan::ShowSourceStatuses => {
@@ -306,6 +317,7 @@ impl Coordinator {
                 | Plan::AlterRename { .. }
                 | Plan::Comment { .. }
                 | Plan::DropColumns(_)
+                | Plan::AlterColumns(_)
                 | Plan::CreateView {
                     replace: Some(_),
                     ..

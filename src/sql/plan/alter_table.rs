@@ -14,7 +14,13 @@
 //! constraint, or a serial or identity column fails with 0A000; one that views or indexes
 //! read fails with 2BP01 (checked by the coordinator).
 //!
-//! Other ALTER TABLE operations, and ADD and DROP in one statement, fail with 0A000.
+//! `ALTER TABLE ... ALTER [COLUMN] c SET DEFAULT expr | DROP DEFAULT | SET NOT NULL | DROP NOT
+//! NULL [, ...]` changes only the definition: a DEFAULT applies to later INSERTs; SET NOT
+//! NULL checks the rows first (23502, by the coordinator); DROP NOT NULL is refused (0A000)
+//! while views, materialized views or indexes read the table, whose plans may count on it.
+//!
+//! Other ALTER TABLE operations, and different kinds of them in one statement, fail with
+//! 0A000.
 
 use super::StatementContext;
 use super::expr::{normalize_ident, normalize_name};
@@ -75,6 +81,13 @@ pub fn plan_alter_table(scx: &StatementContext, alter: &ast::AlterTable) -> Resu
         .any(|op| matches!(op, ast::AlterTableOperation::DropColumn { .. }));
     if dropping {
         return plan_drop_columns(scx, alter, entry, desc);
+    }
+    let altering = alter
+        .operations
+        .iter()
+        .any(|op| matches!(op, ast::AlterTableOperation::AlterColumn { .. }));
+    if altering {
+        return plan_alter_columns(scx, alter, entry);
     }
     let mut columns: Vec<AddedColumn> = Vec::new();
     let mut skipped = Vec::new();
@@ -214,6 +227,113 @@ fn plan_drop_columns(
         arity: first,
         dropped: desc.names[first..].to_vec(),
         cascade,
+    }))
+}
+
+/// Table `id`'s new `desc` and `defaults` (nothing else changes); the rows must have no NULL
+/// in columns `check_not_null`.
+#[derive(Debug, Clone)]
+pub struct AlterColumns {
+    pub id: GlobalId,
+    pub table: String,
+    pub desc: crate::repr::RelationDesc,
+    pub defaults: Vec<Option<String>>,
+    pub check_not_null: Vec<usize>,
+}
+
+fn plan_alter_columns(
+    scx: &StatementContext,
+    alter: &ast::AlterTable,
+    entry: &crate::catalog::CatalogEntry,
+) -> Result<Plan> {
+    let CatalogItem::Table {
+        desc,
+        defaults,
+        keys,
+    } = &entry.item
+    else {
+        unreachable!("checked by plan_alter_table");
+    };
+    let mut desc = desc.clone();
+    let mut defaults = defaults.clone();
+    let mut check_not_null = Vec::new();
+    for operation in &alter.operations {
+        let ast::AlterTableOperation::AlterColumn { column_name, op } = operation else {
+            return Err(PlanError::unsupported(format!(
+                "ALTER TABLE ... {operation} together with ALTER COLUMN"
+            )));
+        };
+        let name = normalize_ident(column_name);
+        let column = desc.names.iter().position(|n| *n == name).ok_or_else(|| {
+            PlanError::UnknownTableColumn {
+                column: name.clone(),
+                table: entry.name.clone(),
+            }
+        })?;
+        let generated = scx
+            .catalog
+            .sequences_owned_by(entry.id)
+            .any(|(_, spec)| spec.owned_by == Some((entry.id, column)) && spec.identity.is_some());
+        match op {
+            ast::AlterColumnOperation::SetDefault { value } => {
+                if generated {
+                    return Err(PlanError::Syntax(format!(
+                        "column \"{name}\" of relation \"{}\" is an identity column",
+                        entry.name
+                    )));
+                }
+                let sql = value.to_string();
+                if super::sequences::default_sequence(scx, &sql)?.is_none() {
+                    plan_default(scx, &sql, &desc.types[column].scalar_type)?;
+                }
+                defaults[column] = Some(sql);
+            }
+            ast::AlterColumnOperation::DropDefault => defaults[column] = None,
+            ast::AlterColumnOperation::SetNotNull => {
+                if desc.types[column].nullable {
+                    desc.types[column].nullable = false;
+                    check_not_null.push(column);
+                }
+            }
+            ast::AlterColumnOperation::DropNotNull => {
+                if let Some(key) = keys
+                    .iter()
+                    .find(|k| k.primary && k.columns.contains(&column))
+                {
+                    return Err(PlanError::InvalidTableDefinition(format!(
+                        "column \"{name}\" is in a primary key (\"{}\")",
+                        key.name
+                    )));
+                }
+                if generated {
+                    return Err(PlanError::Syntax(format!(
+                        "column \"{name}\" of relation \"{}\" is an identity column",
+                        entry.name
+                    )));
+                }
+                if !desc.types[column].nullable {
+                    if let Some(reader) = scx.catalog.used_by(entry.id).first() {
+                        let reader = scx.catalog.get(*reader).map_or("", |e| e.name.as_str());
+                        return Err(PlanError::unsupported(format!(
+                            "ALTER COLUMN ... DROP NOT NULL of a table that \"{reader}\" reads (drop it first)"
+                        )));
+                    }
+                    desc.types[column].nullable = true;
+                }
+            }
+            other => {
+                return Err(PlanError::unsupported(format!(
+                    "ALTER TABLE ... ALTER COLUMN {name} {other}"
+                )));
+            }
+        }
+    }
+    Ok(Plan::AlterColumns(AlterColumns {
+        id: entry.id,
+        table: entry.name.clone(),
+        desc,
+        defaults,
+        check_not_null,
     }))
 }
 

@@ -90,6 +90,8 @@ pub enum Plan {
     },
     /// `ALTER TABLE ... ADD COLUMN` (`alter_table.rs`).
     AddColumns(super::alter_table::AddColumns),
+    /// `ALTER TABLE ... ALTER COLUMN` defaults and NOT NULL (`alter_table.rs`).
+    AlterColumns(super::alter_table::AlterColumns),
     /// `ALTER TABLE ... DROP COLUMN` of a table's last columns (`alter_table.rs`).
     DropColumns(super::alter_table::DropColumns),
     /// `COMMENT ON ... IS 'text' | NULL` (`comment.rs`): `None` removes the comment.

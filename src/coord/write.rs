@@ -271,11 +271,19 @@ impl Coordinator {
         let Some(op) = self.writes.rtw_waiting.pop_front() else {
             return;
         };
-        if self.table_arity(op.id) != Some(op.arity) {
+        let changed = match self.table_arity(op.id) {
+            None => Some(AdapterError::Internal(format!(
+                "table {} was dropped before the write",
+                op.id
+            ))),
             // Planned against columns an ALTER TABLE has changed since.
-            let _ = op
-                .reply
-                .send(Err(AdapterError::ConcurrentAlter(self.item_name(op.id))));
+            Some(arity) if arity != op.arity => {
+                Some(AdapterError::ConcurrentAlter(self.item_name(op.id)))
+            }
+            Some(_) => None,
+        };
+        if let Some(error) = changed {
+            let _ = op.reply.send(Err(error));
             return self.start_next_read_then_write();
         }
         self.writes.rtw_active = true;

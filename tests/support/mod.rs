@@ -19,8 +19,16 @@ pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
         addr.ip(),
         addr.port()
     );
-    connect_url(&config).await.expect("connects")
+    connect_url(&config).await.unwrap_or_else(|e| {
+        panic!(
+            "connects: {e}\nserver log:\n{}",
+            server.log_tail(STARTUP_LOG_LINES)
+        )
+    })
 }
+
+/// Lines of the server log shown when a connection fails.
+const STARTUP_LOG_LINES: usize = 40;
 
 /// A tokio-postgres client for a connection string (any server: Freshet or PostgreSQL), its
 /// connection driven on a task until the client is dropped or the server goes away.
@@ -28,7 +36,10 @@ pub async fn connect(server: &server::TestServer) -> tokio_postgres::Client {
 pub async fn connect_url(url: &str) -> Result<tokio_postgres::Client, String> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        .map_err(|e| match std::error::Error::source(&e) {
+            Some(cause) => format!("cannot connect to {url}: {e}: {cause}"),
+            None => format!("cannot connect to {url}: {e}"),
+        })?;
     tokio::spawn(async move {
         let _ = connection.await;
     });

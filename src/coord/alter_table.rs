@@ -59,13 +59,14 @@ enum RewriteReply {
     Undo(Option<oneshot::Sender<Result<()>>>),
 }
 
-/// An ADD COLUMN of a transaction block, to undo if the block rolls back.
+/// A table's last columns to remove: the undo of a transaction block's ADD COLUMN (kept by
+/// the session until the block ends), or a DROP COLUMN.
 #[derive(Clone, Debug)]
-pub struct AddedInBlock {
+pub struct Narrowing {
     pub table: GlobalId,
-    /// The table's width before it.
+    /// The width it goes back to.
     pub arity: usize,
-    /// The table's `create_sql` before it.
+    /// Its `create_sql` then.
     pub create_sql: String,
 }
 
@@ -154,7 +155,7 @@ impl Coordinator {
         &mut self,
         plan: AddColumns,
         statement_sql: String,
-    ) -> Result<(Vec<(Row, Diff)>, CatalogEntry, AddedInBlock)> {
+    ) -> Result<(Vec<(Row, Diff)>, CatalogEntry, Narrowing)> {
         let Some(entry) = self.catalog.get(plan.id).cloned() else {
             return Err(AdapterError::Internal(format!(
                 "table {} was dropped",
@@ -213,7 +214,7 @@ impl Coordinator {
         let updates = rewrite_updates(contents, width, &missing);
         self.catalog.set_missing_values(plan.id, missing);
         self.writes.widths.insert(plan.id, width);
-        let undo = AddedInBlock {
+        let undo = Narrowing {
             table: plan.id,
             arity,
             create_sql: entry.create_sql,
@@ -241,7 +242,7 @@ impl Coordinator {
             ))));
             return;
         };
-        let narrowing = AddedInBlock {
+        let narrowing = Narrowing {
             table: drop.id,
             arity: drop.arity,
             create_sql: format!("{};\n{statement_sql}", entry.create_sql),
@@ -377,10 +378,10 @@ impl Coordinator {
     pub(super) async fn undo_added_columns(
         &mut self,
         conn_id: u32,
-        undo: Vec<AddedInBlock>,
+        undo: Vec<Narrowing>,
         reply: Option<oneshot::Sender<Result<()>>>,
     ) {
-        let mut oldest: std::collections::BTreeMap<GlobalId, AddedInBlock> = Default::default();
+        let mut oldest: std::collections::BTreeMap<GlobalId, Narrowing> = Default::default();
         for added in undo {
             let keep = oldest
                 .get(&added.table)
@@ -420,16 +421,16 @@ impl Coordinator {
         );
     }
 
-    /// Takes table `added.table` back to `added.arity` columns: the narrower definition is
+    /// Takes table `narrowing.table` back to `narrowing.arity` columns: the narrower definition is
     /// durable and in effect when this returns; the rewrite cutting its rows is returned.
     /// `None` when there is nothing to undo, or something reads the added columns.
     async fn narrow_table(
         &mut self,
-        added: &AddedInBlock,
+        narrowing: &Narrowing,
         conn_id: u32,
     ) -> Result<Option<Vec<(Row, Diff)>>> {
-        debug_assert!(!self.other_block_writes(added.table, conn_id));
-        let Some(entry) = self.catalog.get(added.table).cloned() else {
+        debug_assert!(!self.other_block_writes(narrowing.table, conn_id));
+        let Some(entry) = self.catalog.get(narrowing.table).cloned() else {
             return Ok(None);
         };
         let CatalogItem::Table {
@@ -440,13 +441,13 @@ impl Coordinator {
         else {
             return Ok(None);
         };
-        let arity = added.arity;
+        let arity = narrowing.arity;
         if desc.arity() <= arity {
             return Ok(None);
         }
         if let Some(reader) = self
             .catalog
-            .readers_of_columns_from(added.table, arity)
+            .readers_of_columns_from(narrowing.table, arity)
             .first()
         {
             tracing::warn!(
@@ -456,11 +457,13 @@ impl Coordinator {
             );
             return Ok(None);
         }
-        let contents = self.table_contents(added.table, desc.types.clone()).await?;
+        let contents = self
+            .table_contents(narrowing.table, desc.types.clone())
+            .await?;
         let narrower = CatalogEntry {
-            id: added.table,
+            id: narrowing.table,
             name: entry.name,
-            create_sql: added.create_sql.clone(),
+            create_sql: narrowing.create_sql.clone(),
             item: CatalogItem::Table {
                 desc: crate::repr::RelationDesc::new(
                     desc.names[..arity].to_vec(),
@@ -470,17 +473,17 @@ impl Coordinator {
                 keys,
             },
         };
-        let mut missing = self.catalog.missing_values(added.table).to_vec();
+        let mut missing = self.catalog.missing_values(narrowing.table).to_vec();
         missing.truncate(arity);
         let comments: Vec<_> = self
             .catalog
-            .comments_on(added.table)
+            .comments_on(narrowing.table)
             .into_iter()
             .filter(|target| target.column.is_some_and(|c| c >= arity))
             .collect();
         let mut ops = vec![
             Self::catalog_put(&narrower)?,
-            missing_values_put(added.table, &missing)?,
+            missing_values_put(narrowing.table, &missing)?,
         ];
         ops.extend(
             comments
@@ -493,8 +496,8 @@ impl Coordinator {
             self.catalog.set_comment(target, None);
         }
         self.catalog.replace(narrower);
-        self.catalog.set_missing_values(added.table, missing);
-        self.writes.widths.insert(added.table, arity);
+        self.catalog.set_missing_values(narrowing.table, missing);
+        self.writes.widths.insert(narrowing.table, arity);
         Ok(Some(rewrite_updates(contents, arity, &[])))
     }
 

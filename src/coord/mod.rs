@@ -119,7 +119,7 @@ pub enum Command {
     /// Undoes the ADD COLUMNs of a transaction block that rolled back (`alter_table.rs`).
     UndoAddedColumns {
         conn_id: u32,
-        undo: Vec<alter_table::AddedInBlock>,
+        undo: Vec<alter_table::Narrowing>,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     /// COMMIT of a transaction block's buffered writes: one atomic append.
@@ -174,7 +174,7 @@ pub enum Executed {
     /// `ALTER TABLE ... ADD COLUMN` inside a transaction block: applied now, undone again if
     /// the block rolls back.
     AddedColumnsInBlock {
-        undo: alter_table::AddedInBlock,
+        undo: alter_table::Narrowing,
         response: ExecuteResponse,
     },
     /// A DROP, ALTER or CREATE OR REPLACE inside a transaction block: checked, and run at

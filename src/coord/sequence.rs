@@ -116,25 +116,15 @@ impl Coordinator {
                 let _ = reply.send(Ok(Executed::Response(ExecuteResponse::CopyIn { target })));
             }
             Plan::AddColumns(add) => {
-                let sql = match &stmt {
-                    Statement::Sql(s) => s.to_string(),
-                    other => format!("{other:?}"),
-                };
-                self.sequence_add_columns(&session, add, sql, reply).await;
+                self.sequence_add_columns(&session, add, statement_sql(&stmt), reply)
+                    .await;
             }
             Plan::DropColumns(drop) => {
-                let sql = match &stmt {
-                    Statement::Sql(s) => s.to_string(),
-                    other => format!("{other:?}"),
-                };
-                self.sequence_drop_columns(&session, drop, sql, reply).await;
+                self.sequence_drop_columns(&session, drop, statement_sql(&stmt), reply)
+                    .await;
             }
             Plan::AlterColumns(alter) => {
-                let sql = match &stmt {
-                    Statement::Sql(s) => s.to_string(),
-                    other => format!("{other:?}"),
-                };
-                let result = self.alter_columns(alter, sql).await;
+                let result = self.alter_columns(alter, statement_sql(&stmt)).await;
                 self.reply_ddl(result, reply);
             }
             Plan::AdvisoryLock(call) => self.sequence_advisory_lock(&session, call, reply),
@@ -451,10 +441,7 @@ impl Coordinator {
 
     /// Executes a DDL plan; returns the command tag.
     pub(super) async fn sequence_ddl(&mut self, plan: Plan, stmt: &Statement) -> Result<String> {
-        let create_sql = match stmt {
-            Statement::Sql(s) => s.to_string(),
-            other => format!("{other:?}"),
-        };
+        let create_sql = statement_sql(stmt);
         match plan {
             Plan::CreateTable {
                 name,
@@ -1054,6 +1041,14 @@ fn with_notices(reply: Reply, notices: Vec<String>) -> Reply {
         }
     });
     tx
+}
+
+/// The text of `stmt` as the catalog keeps it (an item's `create_sql`).
+fn statement_sql(stmt: &Statement) -> String {
+    match stmt {
+        Statement::Sql(s) => s.to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 fn item_kind_name(kind: crate::sql::ObjectKind) -> &'static str {

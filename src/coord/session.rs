@@ -68,7 +68,7 @@ pub struct Session {
     /// them (`take_notices`).
     notices: Vec<String>,
     /// ADD COLUMNs the open block ran, which a rollback undoes (`alter_table.rs`).
-    block_added_columns: Vec<super::alter_table::AddedInBlock>,
+    block_added_columns: Vec<super::alter_table::Narrowing>,
     /// DDL of the open block deferred to its COMMIT (`transaction.rs`).
     block_deferred: Vec<Statement>,
     /// What the deferred DROPs of the open block will remove.

@@ -31,50 +31,20 @@ case "$FRESHET_URL" in
 esac
 export PGCONNECT_TIMEOUT=10
 TIMEOUT=60
-CHECKS=0
-FAILED=0
+VERSIONS_TABLE=schema_migrations
 OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
-
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $1"; }
-fail() {
-    CHECKS=$((CHECKS + 1)); FAILED=$((FAILED + 1))
-    echo "FAIL $1: $(printf '%s\n' "$2" | awk 'NF { printf "%s%s", sep, $0; sep = " | " }')"
-}
+# ok, fail, sql, drop_all, relations, the checks of the migrated objects, finish.
+source "$(dirname "${BASH_SOURCE[0]}")/migration_checks.sh"
 
 # dbmate ARGS...: runs dbmate on the migrations, output in $OUT; returns its status.
 dbmate() {
     timeout "$TIMEOUT" "$DBMATE" --url "$DB_URL" --migrations-dir "$MIGRATIONS" --no-dump-schema "$@" >"$OUT" 2>&1
 }
 
-# sql QUERY: psql's unaligned, tuples-only output of QUERY; stops at the first error.
-sql() {
-    timeout "$TIMEOUT" psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$FRESHET_URL" -c "$1" 2>&1
-}
-
 VERSIONS="$(for f in "$MIGRATIONS"/*.sql; do basename "$f" | cut -d_ -f1; done)"
 FILES="$(for f in "$MIGRATIONS"/*.sql; do basename "$f"; done)"
 COUNT="$(printf '%s\n' "$FILES" | wc -l)"
-IS_POSTGRES=yes
-[[ "$(sql 'SELECT version()')" == *Freshet* ]] && IS_POSTGRES=no
-
-drop_all() {
-    local statement
-    for statement in "DROP INDEX IF EXISTS sensor_stats_sensor_idx" \
-        "DROP MATERIALIZED VIEW IF EXISTS sensor_stats" "DROP VIEW IF EXISTS high_readings" \
-        "DROP TABLE IF EXISTS readings" "DROP TABLE IF EXISTS schema_migrations"; do
-        sql "$statement" >/dev/null || return 1
-    done
-}
-
-# relations: "name|relkind" of every relation the migrations create that exists, sorted.
-relations() {
-    sql "SELECT c.relname || '|' || c.relkind::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'public' AND c.relname IN \
-         ('readings', 'high_readings', 'sensor_stats', 'sensor_stats_sensor_idx', 'schema_migrations') \
-         ORDER BY c.relname"
-}
 
 if out="$(drop_all 2>&1)"; then ok setup; else fail setup "$out"; fi
 
@@ -126,25 +96,9 @@ readings|r
 schema_migrations|r
 sensor_stats|m
 sensor_stats_sensor_idx|i"
-if out="$(relations)" && [[ "$out" == "$want" ]]; then
-    ok migrated_objects_exist
-else
-    fail migrated_objects_exist "got [$out], wanted [$want]"
-fi
+check_migrated_objects_exist "$want"
 
-if out="$(sql "INSERT INTO readings VALUES (1, 'a', 50, '2026-01-01 00:00:00+00'), \
-        (2, 'a', 150, '2026-01-01 00:01:00+00'), (3, 'b', 120, '2026-01-01 00:02:00+00')")"; then
-    [[ $IS_POSTGRES == yes ]] && sql "REFRESH MATERIALIZED VIEW sensor_stats" >/dev/null
-    high="$(sql 'SELECT id FROM high_readings ORDER BY id')"
-    stats="$(sql 'SELECT sensor, readings, max_value FROM sensor_stats ORDER BY sensor')"
-    if [[ "$high" == $'2\n3' && "$stats" == $'a|2|150\nb|1|120' ]]; then
-        ok migrated_views_answer
-    else
-        fail migrated_views_answer "high_readings [$high], wanted [2 3]; sensor_stats [$stats], wanted [a|2|150 b|1|120]"
-    fi
-else
-    fail migrated_views_answer "INSERT INTO readings: $out"
-fi
+check_migrated_views_answer
 
 rollback_error=""
 for _ in $(seq "$COUNT"); do
@@ -166,5 +120,4 @@ fi
 
 if out="$(drop_all 2>&1)"; then ok cleanup; else fail cleanup "$out"; fi
 
-echo "$CHECKS checks: $((CHECKS - FAILED)) ok, $FAILED FAIL"
-[[ $FAILED -eq 0 ]]
+finish

@@ -27,29 +27,19 @@ SQLX="${FRESHET_SQLX:-sqlx}"
 : "${FRESHET_URL:?set FRESHET_URL to postgres://USER@HOST:PORT/DB}"
 export PGCONNECT_TIMEOUT=10
 TIMEOUT=60
-CHECKS=0
-FAILED=0
+VERSIONS_TABLE=_sqlx_migrations
 WORK="$(mktemp -d)"
 SOURCE="$WORK/migrations"
 OUT="$WORK/out"
 trap 'rm -rf "$WORK"' EXIT
-
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $1"; }
-fail() {
-    CHECKS=$((CHECKS + 1)); FAILED=$((FAILED + 1))
-    echo "FAIL $1: $(printf '%s\n' "$2" | awk 'NF { printf "%s%s", sep, $0; sep = " | " }')"
-}
+# ok, fail, sql, drop_all, relations, the checks of the migrated objects, finish.
+source "$(dirname "${BASH_SOURCE[0]}")/migration_checks.sh"
 
 # migrate ARGS...: runs `sqlx migrate ARGS` on the split migrations, output in $OUT; returns
 # its status. Run from $WORK so that no .env file of the checkout is read.
 migrate() {
     (cd "$WORK" && timeout "$TIMEOUT" "$SQLX" migrate "$@" --source "$SOURCE" \
         --database-url "$FRESHET_URL" >"$OUT" 2>&1)
-}
-
-# sql QUERY: psql's unaligned, tuples-only output of QUERY; stops at the first error.
-sql() {
-    timeout "$TIMEOUT" psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$FRESHET_URL" -c "$1" 2>&1
 }
 
 # split FILE: writes FILE's `-- migrate:up` part to <version>_<name>.up.sql and its
@@ -74,26 +64,6 @@ split() {
 VERSIONS="$(for f in "$MIGRATIONS"/*.sql; do basename "$f" | cut -d_ -f1; done)"
 COUNT="$(printf '%s\n' "$VERSIONS" | wc -l)"
 REVERSED="$(printf '%s\n' "$VERSIONS" | sort -r)"
-IS_POSTGRES=yes
-[[ "$(sql 'SELECT version()')" == *Freshet* ]] && IS_POSTGRES=no
-
-drop_all() {
-    local statement
-    for statement in "DROP INDEX IF EXISTS sensor_stats_sensor_idx" \
-        "DROP MATERIALIZED VIEW IF EXISTS sensor_stats" "DROP VIEW IF EXISTS high_readings" \
-        "DROP TABLE IF EXISTS readings" "DROP TABLE IF EXISTS _sqlx_migrations"; do
-        sql "$statement" >/dev/null || return 1
-    done
-}
-
-# relations: "name|relkind" of every relation the migrations create that exists, sorted.
-relations() {
-    sql "SELECT c.relname || '|' || c.relkind::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'public' AND c.relname IN \
-         ('readings', 'high_readings', 'sensor_stats', 'sensor_stats_sensor_idx', '_sqlx_migrations') \
-         ORDER BY c.relname"
-}
 
 # applied: the versions of the `Applied VERSION/...` lines of $OUT, in order.
 applied() {
@@ -172,25 +142,9 @@ high_readings|v
 readings|r
 sensor_stats|m
 sensor_stats_sensor_idx|i"
-if out="$(relations)" && [[ "$out" == "$want" ]]; then
-    ok migrated_objects_exist
-else
-    fail migrated_objects_exist "got [$out], wanted [$want]"
-fi
+check_migrated_objects_exist "$want"
 
-if out="$(sql "INSERT INTO readings VALUES (1, 'a', 50, '2026-01-01 00:00:00+00'), \
-        (2, 'a', 150, '2026-01-01 00:01:00+00'), (3, 'b', 120, '2026-01-01 00:02:00+00')")"; then
-    [[ $IS_POSTGRES == yes ]] && sql "REFRESH MATERIALIZED VIEW sensor_stats" >/dev/null
-    high="$(sql 'SELECT id FROM high_readings ORDER BY id')"
-    stats="$(sql 'SELECT sensor, readings, max_value FROM sensor_stats ORDER BY sensor')"
-    if [[ "$high" == $'2\n3' && "$stats" == $'a|2|150\nb|1|120' ]]; then
-        ok migrated_views_answer
-    else
-        fail migrated_views_answer "high_readings [$high], wanted [2 3]; sensor_stats [$stats], wanted [a|2|150 b|1|120]"
-    fi
-else
-    fail migrated_views_answer "INSERT INTO readings: $out"
-fi
+check_migrated_views_answer
 
 revert_error=""
 reverted=""
@@ -224,5 +178,4 @@ fi
 
 if out="$(drop_all 2>&1)"; then ok cleanup; else fail cleanup "$out"; fi
 
-echo "$CHECKS checks: $((CHECKS - FAILED)) ok, $FAILED FAIL"
-[[ $FAILED -eq 0 ]]
+finish

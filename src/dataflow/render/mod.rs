@@ -53,8 +53,13 @@ pub(super) trait RenderTime:
     fn outer(&self) -> Timestamp;
     /// This time with its dataflow time replaced by `outer`.
     fn with_outer(&self, outer: Timestamp) -> Self;
-    /// Renders a `Get` of a published collection.
-    fn import<'s>(cx: &mut Context<'s, '_, Self>, id: GlobalId) -> (Oks<'s, Self>, Errs<'s, Self>);
+    /// Renders a `Get` of a published collection; a table's rows fitted to `width` when it
+    /// is given (see `fit_table_rows`), else as stored.
+    fn import<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        id: GlobalId,
+        width: Option<usize>,
+    ) -> (Oks<'s, Self>, Errs<'s, Self>);
     /// Joins `left` with the published index on `source` arranged by exactly `key`, if one
     /// exists and this scope can read it.
     /// `width`: the width the plan reads `source`'s rows with (see `fit_table_rows`).
@@ -84,8 +89,12 @@ impl RenderTime for Timestamp {
     fn with_outer(&self, outer: Timestamp) -> Self {
         outer
     }
-    fn import<'s>(cx: &mut Context<'s, '_, Self>, id: GlobalId) -> (Oks<'s>, Errs<'s>) {
-        cx.import(id)
+    fn import<'s>(
+        cx: &mut Context<'s, '_, Self>,
+        id: GlobalId,
+        width: Option<usize>,
+    ) -> (Oks<'s>, Errs<'s>) {
+        cx.import(id, width)
     }
     fn index_join<'s>(
         cx: &mut Context<'s, '_, Self>,
@@ -129,6 +138,7 @@ impl RenderTime for Product<Timestamp, u64> {
     fn import<'s>(
         _cx: &mut Context<'s, '_, Self>,
         id: GlobalId,
+        _width: Option<usize>,
     ) -> (Oks<'s, Self>, Errs<'s, Self>) {
         // `recursion::render` enters every collection the values read before rendering them.
         panic!("MIR invariant violated: recursive value reads {id}, which was not entered");
@@ -316,14 +326,16 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
     pub(super) fn global(&mut self, id: GlobalId) -> (Oks<'s, T>, Errs<'s, T>) {
         match self.globals.get(&id) {
             Some((oks, errs)) => (oks.clone(), errs.clone()),
-            None => T::import(self, id),
+            None => T::import(self, id, None),
         }
     }
 
     /// A table's rows fitted to the `width` its reader was planned with: a table that gained
     /// or lost columns holds rows of its new width from its rewrite on, which readers planned
     /// before read cut (or, before the rewrite, extended with NULLs: the rewrite retracts
-    /// those rows at once). Other collections keep their width.
+    /// those rows at once). Other collections keep their width. (A fresh import fits rows as
+    /// it copies them out of the arrangement; this is for collections entered from an outer
+    /// scope.)
     fn fit_table_rows(&self, id: GlobalId, oks: Oks<'s, T>, width: usize) -> Oks<'s, T> {
         if !self.traces.traces.get(&id).is_some_and(|b| b.is_table) {
             return oks;
@@ -380,10 +392,13 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
             RelationExpr::Get {
                 id: Id::Global(id),
                 typ,
-            } => {
-                let (oks, errs) = self.global(*id);
-                (self.fit_table_rows(*id, oks, typ.len()), errs)
-            }
+            } => match self.globals.get(id) {
+                Some((oks, errs)) => {
+                    let oks = self.fit_table_rows(*id, oks.clone(), typ.len());
+                    (oks, errs.clone())
+                }
+                None => T::import(self, *id, Some(typ.len())),
+            },
             RelationExpr::LetRec { .. } => T::render_letrec(self, expr),
             RelationExpr::Let { id, value, body } => {
                 let value = self.render(value);
@@ -544,14 +559,16 @@ impl<'s, 't, T: RenderTime> Context<'s, 't, T> {
 }
 
 impl<'s, 't> Context<'s, 't, Timestamp> {
-    /// Imports a published arrangement as of `as_of`, as a collection of rows.
-    fn import(&mut self, id: crate::repr::GlobalId) -> (Oks<'s>, Errs<'s>) {
+    /// Imports a published arrangement as of `as_of`, as a collection of rows: a table's
+    /// fitted to `width` if given (see `fit_table_rows`), in the copy out of the arrangement.
+    fn import(&mut self, id: crate::repr::GlobalId, width: Option<usize>) -> (Oks<'s>, Errs<'s>) {
         let since = Antichain::from_elem(self.as_of);
         let scope = self.scope;
         let Some(bundle) = self.traces.get_mut(&id) else {
             panic!("MIR invariant violated: dataflow reads {id}, which is not published");
         };
         let rows_are_values = bundle.rows_are_values();
+        let fit_to = width.filter(|_| bundle.is_table);
         let (oks, oks_button) = bundle.oks.import_frontier_core(
             scope,
             &format!("import {id}"),
@@ -566,10 +583,16 @@ impl<'s, 't> Context<'s, 't, Timestamp> {
         );
         self.buttons.push(oks_button);
         self.buttons.push(errs_button);
-        let oks = if rows_are_values {
-            oks.as_collection(|_k, v| v.clone())
-        } else {
-            oks.as_collection(|k, _v| k.clone())
+        let oks = match (rows_are_values, fit_to) {
+            (true, _) => oks.as_collection(|_k, v| v.clone()),
+            (false, None) => oks.as_collection(|k, _v| k.clone()),
+            (false, Some(width)) => oks.as_collection(move |k, _v| {
+                if k.len() == width {
+                    k.clone()
+                } else {
+                    k.clone().fitted(width, &[])
+                }
+            }),
         };
         let errs = errs.as_collection(|k, _| k.clone());
         (oks, errs)

@@ -18,38 +18,32 @@ use crate::repr::{Datum, Jsonb, ScalarType, text::parse_datum};
 use serde_json::Value;
 
 /// A format ready to decode: Avro's schema and Protobuf's descriptors read once, not per
-/// record.
-pub struct Decoder {
-    format: Format,
-    avro: Option<Result<super::avro::AvroDecoder, String>>,
-    protobuf: Option<Result<super::protobuf::ProtobufDecoder, String>>,
+/// record (a schema that does not read is every record's error).
+pub enum Decoder {
+    Avro(Result<super::avro::AvroDecoder, String>),
+    Protobuf(Result<super::protobuf::ProtobufDecoder, String>),
+    Plain(Format),
 }
 
 impl Decoder {
     pub fn new(format: &Format) -> Decoder {
-        Decoder {
-            avro: match format {
-                Format::Avro { schema, .. } => Some(super::avro::AvroDecoder::new(schema)),
-                _ => None,
-            },
-            protobuf: match format {
-                Format::Protobuf {
-                    message,
-                    descriptors,
-                    ..
-                } => Some(super::protobuf::ProtobufDecoder::new(descriptors, message)),
-                _ => None,
-            },
-            format: format.clone(),
+        match format {
+            Format::Avro { schema, .. } => Decoder::Avro(super::avro::AvroDecoder::new(schema)),
+            Format::Protobuf {
+                message,
+                descriptors,
+                ..
+            } => Decoder::Protobuf(super::protobuf::ProtobufDecoder::new(descriptors, message)),
+            other => Decoder::Plain(other.clone()),
         }
     }
 
     pub fn decode(&self, bytes: &[u8]) -> Result<Vec<Datum>, String> {
-        match (&self.avro, &self.protobuf) {
-            (Some(Ok(avro)), _) => avro.decode(bytes),
-            (_, Some(Ok(protobuf))) => protobuf.decode(bytes),
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e.clone()),
-            (None, None) => decode(&self.format, bytes),
+        match self {
+            Decoder::Avro(Ok(avro)) => avro.decode(bytes),
+            Decoder::Protobuf(Ok(protobuf)) => protobuf.decode(bytes),
+            Decoder::Avro(Err(e)) | Decoder::Protobuf(Err(e)) => Err(e.clone()),
+            Decoder::Plain(format) => decode(format, bytes),
         }
     }
 }

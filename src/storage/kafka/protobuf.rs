@@ -59,7 +59,8 @@ fn column_type(field: &FieldDescriptor) -> ScalarType {
 
 pub struct ProtobufDecoder {
     message: MessageDescriptor,
-    fields: Vec<FieldDescriptor>,
+    /// Each field, and whether it decodes into jsonb.
+    fields: Vec<(FieldDescriptor, bool)>,
     /// Whether a field decodes into jsonb (then the message is mapped to JSON once).
     any_json: bool,
 }
@@ -67,8 +68,14 @@ pub struct ProtobufDecoder {
 impl ProtobufDecoder {
     pub fn new(descriptors: &str, message: &str) -> Result<ProtobufDecoder, String> {
         let message = message_descriptor(descriptors, message)?;
-        let fields: Vec<FieldDescriptor> = message.fields().collect();
-        let any_json = fields.iter().any(|f| column_type(f) == ScalarType::Jsonb);
+        let fields: Vec<(FieldDescriptor, bool)> = message
+            .fields()
+            .map(|f| {
+                let json = column_type(&f) == ScalarType::Jsonb;
+                (f, json)
+            })
+            .collect();
+        let any_json = fields.iter().any(|(_, json)| *json);
         Ok(ProtobufDecoder {
             message,
             fields,
@@ -93,11 +100,11 @@ impl ProtobufDecoder {
         };
         self.fields
             .iter()
-            .map(|field| {
+            .map(|(field, as_json)| {
                 if field.supports_presence() && !message.has_field(field) {
                     return Ok(Datum::Null);
                 }
-                if column_type(field) == ScalarType::Jsonb {
+                if *as_json {
                     let value = json
                         .as_ref()
                         .and_then(|j| j.get(field.name()))

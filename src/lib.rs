@@ -2,6 +2,7 @@
 //! differential dataflow. See `DESIGN.md` (shared) for the architecture; each module's
 //! header says what it owns.
 
+pub mod bench;
 pub mod catalog;
 pub mod coord;
 pub mod dataflow;

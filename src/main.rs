@@ -21,6 +21,9 @@ struct Cli {
 enum Commands {
     /// Serve SQL over the PostgreSQL wire protocol (the default).
     Serve(ServeArgs),
+    /// Run a benchmark; figures are printed as JSON lines.
+    #[command(subcommand)]
+    Bench(freshet::bench::BenchCommand),
 }
 
 #[derive(clap::Args, Clone)]
@@ -40,14 +43,17 @@ struct ServeArgs {
 /// on others, and glibc's per-thread arenas then keep growing (measured: a table with
 /// constant live rows under insert/delete churn went from 50 to over 200 MB; bounded with one
 /// arena or this allocator).
+/// Wrapped to count live heap bytes for `freshet bench memory` (off unless it runs).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: freshet::bench::heap_bytes::HeapCounting<mimalloc::MiMalloc> =
+    freshet::bench::heap_bytes::HeapCounting(mimalloc::MiMalloc);
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
+            // The benchmarks' PostgreSQL client logs every NOTICE at info.
             tracing_subscriber::EnvFilter::try_from_env("FRESHET_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn")),
         )
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal, not in log files.
@@ -56,6 +62,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Commands::Serve(args)) => args,
+        Some(Commands::Bench(command)) => return freshet::bench::run(command),
         None => cli.serve,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -240,6 +240,11 @@ impl Coordinator {
                 generated,
                 reply,
             } => self.copy_rows(session, id, rows, generated, reply).await,
+            Command::AwaitFresh {
+                conn_id,
+                name,
+                reply,
+            } => self.await_fresh(conn_id, &name, reply),
             Command::Cancel { key } => {
                 if let Some(conn) = self.conns.get(&key.conn_id)
                     && conn.secret == key.secret

@@ -127,6 +127,14 @@ pub enum Command {
         writes: Writes,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Answers once table, source or materialized view `name` reflects every write
+    /// committed before this command arrived, without reading its rows (`read.rs`,
+    /// `await_fresh`).
+    AwaitFresh {
+        conn_id: u32,
+        name: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Cancel {
         key: CancelKey,
     },

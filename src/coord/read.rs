@@ -215,6 +215,60 @@ impl Coordinator {
         }
     }
 
+    /// `Command::AwaitFresh`: a point lookup in the object's arrangement at the read
+    /// timestamp, for a row of NULLs in every column (whatever it finds is ignored). A peek is answered only once the
+    /// arrangement is complete through its timestamp (`dataflow/peek.rs`), and the lookup
+    /// costs a seek per batch instead of a scan of the view.
+    pub(super) fn await_fresh(
+        &mut self,
+        conn_id: u32,
+        name: &str,
+        reply: oneshot::Sender<Result<()>>,
+    ) {
+        let entry = match self.catalog.resolve(&[name.to_string()]) {
+            Ok(entry) => entry,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        let (id, arity) = match entry.item.desc() {
+            Some(desc) if self.arrangements.contains(&entry.id) => (entry.id, desc.arity()),
+            _ => {
+                let _ = reply.send(Err(AdapterError::Internal(format!(
+                    "\"{name}\" is not a table, source or materialized view"
+                ))));
+                return;
+            }
+        };
+        let ts = self.oracle.read_ts();
+        self.acquire_read_hold(ts);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let uuid = self.next_transient_id;
+        self.next_transient_id += 1;
+        self.cluster.send(WorkerCommand::Peek(Peek {
+            uuid,
+            id,
+            arity,
+            timestamp: ts,
+            key: Some(Row::new(vec![Datum::Null; arity])),
+            filter: vec![],
+            project: None,
+            tx,
+        }));
+        let workers = self.cluster.workers();
+        let cancel = self.cancel_watch(conn_id);
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let result = collect_peek(rx, workers, cancel).await.map(|_| ());
+            let _ = internal.send(Message::ReadDone {
+                ts,
+                transient: None,
+            });
+            let _ = reply.send(result);
+        });
+    }
+
     /// The direct read of one arrangement that computes `expr`, if there is one.
     pub(super) fn fast_path(&self, expr: &RelationExpr) -> Option<FastPath> {
         let (inner, project) = match expr {

@@ -743,6 +743,33 @@ impl Session {
             }
             rows.push(Row::new(row));
         }
+        self.send_copy_rows(target, rows).await
+    }
+
+    /// Inserts `rows`, complete rows of `target`'s table (as `COPY ... FROM STDIN` makes
+    /// them: every column present, sequence columns still to fill), as one write, or
+    /// buffers them in the open transaction block. For the benchmark's load generator,
+    /// which makes rows, not COPY text.
+    pub async fn copy_rows(
+        &mut self,
+        target: &crate::sql::plan::CopyFromTarget,
+        rows: Vec<Row>,
+    ) -> Result<ExecuteResponse> {
+        if self.status == TransactionStatus::Failed {
+            return Err(AdapterError::InFailedTransaction);
+        }
+        let result = self.send_copy_rows(target, rows).await;
+        if result.is_err() && self.status == TransactionStatus::InBlock {
+            self.status = TransactionStatus::Failed;
+        }
+        result
+    }
+
+    async fn send_copy_rows(
+        &mut self,
+        target: &crate::sql::plan::CopyFromTarget,
+        rows: Vec<Row>,
+    ) -> Result<ExecuteResponse> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::CopyRows {
             session: self.info(),
@@ -760,6 +787,20 @@ impl Session {
             }
             _ => Err(AdapterError::Internal("unexpected answer to COPY".into())),
         }
+    }
+
+    /// Waits until table, source or materialized view `name` reflects every write
+    /// committed before the call (strict serializability, as a SELECT of it would), without reading its rows:
+    /// how a benchmark learns that a view has absorbed its input. Cancellable like a query.
+    pub async fn await_fresh(&mut self, name: &str) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::AwaitFresh {
+            conn_id: self.key.conn_id,
+            name: name.to_string(),
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| AdapterError::ShuttingDown)?
     }
 
     /// `FETCH count cursor [WITH (TIMEOUT = t)]`. On a SUBSCRIBE cursor: waits until at least

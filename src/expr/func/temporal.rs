@@ -400,6 +400,8 @@ pub fn age(a: &Datum, b: &Datum) -> Result<Datum, EvalError> {
 /// `to_char(timestamp, format)` with PostgreSQL's date/time template patterns (`YYYY`, `MM`,
 /// `DD`, `HH24`, `HH12`, `MI`, `SS`, `MS`, `US`, `Month`, `Mon`, `Day`, `Dy`, `AM`, `Q`,
 /// `DDD`, `D`, the `FM` prefix); other characters are copied, double-quoted text literally.
+/// As in PostgreSQL, the numeric patterns and `FM` are also recognised in lower case
+/// (`'hh24:mi'`, `'HH:mm'` with `mm` the month); the names' case sets the output's case.
 pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
     let ts = match value {
         Datum::Timestamp(t) => *t,
@@ -450,7 +452,7 @@ pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
         }
     };
     while !rest.is_empty() {
-        let fill_mode = rest.starts_with("FM");
+        let fill_mode = rest.starts_with("FM") || rest.starts_with("fm");
         if fill_mode {
             rest = &rest[2..];
         }
@@ -467,10 +469,12 @@ pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
             }
         };
         let name_pad = |s: String| if fill_mode { s } else { format!("{s:<9}") };
+        // Longest first where one is a prefix of another (`DDD`, `DD`, `D`).
         let patterns: &[&str] = &[
-            "YYYY", "HH24", "HH12", "MONTH", "Month", "month", "DDD", "MON", "Mon", "mon", "DAY",
-            "Day", "day", "YY", "MM", "DD", "HH", "MI", "SS", "MS", "US", "DY", "Dy", "dy", "AM",
-            "PM", "am", "pm", "Q", "D",
+            "YYYY", "yyyy", "HH24", "hh24", "HH12", "hh12", "MONTH", "Month", "month", "DDD",
+            "ddd", "MON", "Mon", "mon", "DAY", "Day", "day", "YY", "yy", "MM", "mm", "DD", "dd",
+            "HH", "hh", "MI", "mi", "SS", "ss", "MS", "ms", "US", "us", "DY", "Dy", "dy", "AM",
+            "PM", "am", "pm", "Q", "q", "D", "d",
         ];
         let Some(pattern) = patterns.iter().find(|p| rest.starts_with(**p)) else {
             let mut chars = rest.chars();
@@ -485,7 +489,12 @@ pub fn to_char(value: &Datum, format: &str) -> Result<Datum, EvalError> {
             }
             continue;
         };
-        let text = match *pattern {
+        let numeric = match *pattern {
+            "MONTH" | "Month" | "month" | "MON" | "Mon" | "mon" | "DAY" | "Day" | "day" | "DY"
+            | "Dy" | "dy" | "am" | "pm" => pattern.to_string(),
+            other => other.to_uppercase(),
+        };
+        let text = match numeric.as_str() {
             "YYYY" => pad(d.year().to_string(), 4),
             "YY" => pad((d.year() % 100).to_string(), 2),
             "MM" => pad(d.month().to_string(), 2),

@@ -26,6 +26,11 @@ impl Row {
         self.0.push(datum)
     }
 
+    /// Removes the last datum and returns it.
+    pub fn pop(&mut self) -> Option<Datum> {
+        self.0.pop()
+    }
+
     /// This row followed by `other`'s datums.
     pub fn concat(&self, other: &Row) -> Row {
         let mut datums = Vec::with_capacity(self.0.len() + other.0.len());

@@ -2,11 +2,20 @@
 //!
 //! - No aggregates (DISTINCT): the keys, each once, while its count is positive.
 //! - Only accumulable aggregates (count, integer and numeric sums, bool_and / bool_or, and
-//!   the three-valued `Any` / `All`), none DISTINCT: each row contributes a vector of
-//!   counters (`Accums`) to its group as a *difference*; differential sums them as updates
-//!   arrive, so a change costs O(1) per group and never re-reads the group.
-//! - Otherwise: the group's values (with multiplicities) are re-read when it changes and each
-//!   `AggregateFunc` evaluated over them.
+//!   the three-valued `Any` / `All`): each row contributes a vector of counters (`Accums`)
+//!   to its group as a *difference*; differential sums them as updates arrive, so a change
+//!   costs O(1) per group and never re-reads the group. A DISTINCT one (`count(DISTINCT
+//!   x)`, with or without FILTER) first keeps each group's distinct non-NULL values
+//!   (`key ++ [i, x]` for aggregate `i`, while its count is positive; one arrangement for
+//!   all of a reduce's DISTINCT aggregates); each distinct value then contributes to the
+//!   aggregate's counters as a row does to the others'. So `key ++ [i, x]` ⇒ `x`'s
+//!   contribution to aggregate `i` when `x` first appears in the group, its negation when
+//!   the group's last row with `x` goes.
+//! - Otherwise (`reread`): the group's values (with multiplicities) are re-read when it
+//!   changes and each `AggregateFunc` evaluated over them.
+//! - Both kinds in one reduce: the accumulable ones as above, the others re-read over their
+//!   own arguments only, and the two rows of each group joined by key (both have a row for
+//!   exactly the groups with rows).
 
 use super::{Errs, Oks, RenderTime, eval_all, split};
 use crate::expr::{AggregateExpr, AggregateFunc, EvalError, ScalarExpr};
@@ -26,13 +35,61 @@ pub fn render<'s, T: RenderTime>(
         let distinct = keys.threshold(|_k, count: &Diff| if *count > 0 { 1 } else { 0 });
         return (distinct, errs.concat(key_errs));
     }
-    if aggregates
-        .iter()
-        .all(|a| a.func.is_accumulable() && !a.distinct)
-    {
-        return accumulable((oks, errs), key, aggregates.to_vec());
-    }
-    let aggs = aggregates.to_vec();
+    let (fast, other): (Vec<usize>, Vec<usize>) =
+        (0..aggregates.len()).partition(|i| accumulates(&aggregates[*i]));
+    let pick = |indexes: &[usize]| -> Vec<AggregateExpr> {
+        indexes.iter().map(|i| aggregates[*i].clone()).collect()
+    };
+    let (keyed, errs) = if other.is_empty() {
+        accumulable((oks, errs), key, aggregates.to_vec())
+    } else if fast.is_empty() {
+        reread((oks, errs), key, aggregates.to_vec())
+    } else {
+        // Both kinds: each computed its own way, then the two rows of each group joined.
+        let no_errs = errs.clone().filter(|_| false);
+        let (fast_rows, fast_errs) = accumulable((oks.clone(), errs), key.clone(), pick(&fast));
+        let (other_rows, other_errs) = reread((oks, no_errs), key, pick(&other));
+        let mut order = vec![(false, 0); aggregates.len()];
+        for (j, i) in fast.iter().enumerate() {
+            order[*i] = (true, j);
+        }
+        for (j, i) in other.iter().enumerate() {
+            order[*i] = (false, j);
+        }
+        let joined = fast_rows
+            .arrange_by_key_named("reduce accumulable")
+            .join_core(
+                other_rows.arrange_by_key_named("reduce reread"),
+                move |key, fast: &Row, other: &Row| {
+                    let values: Row = order
+                        .iter()
+                        .map(|(is_fast, j)| if *is_fast { &fast[*j] } else { &other[*j] })
+                        .cloned()
+                        .collect();
+                    Some((key.clone(), values))
+                },
+            );
+        (joined, fast_errs.concat(other_errs))
+    };
+    (keyed.map(|(key, values)| key.concat(&values)), errs)
+}
+
+/// Whether `agg` is computed by accumulating counters (`accumulable`).
+fn accumulates(agg: &AggregateExpr) -> bool {
+    agg.func.is_accumulable()
+        && !(agg.distinct && matches!(agg.func, AggregateFunc::Any | AggregateFunc::All))
+}
+
+/// Groups as `(key, values)`: the key columns and the aggregates' values.
+type Groups<'s, T> = differential_dataflow::collection::VecCollection<'s, T, (Row, Row), Diff>;
+
+/// Any aggregates: a group's input values (with multiplicities) are re-read when it changes
+/// and each aggregate evaluated over them.
+fn reread<'s, T: RenderTime>(
+    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
+    key: Vec<ScalarExpr>,
+    aggs: Vec<AggregateExpr>,
+) -> (Groups<'s, T>, Errs<'s, T>) {
     let exprs: Vec<ScalarExpr> = aggs.iter().map(|a| a.expr.clone()).collect();
     let (keyed, input_errs) =
         split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
@@ -60,8 +117,8 @@ pub fn render<'s, T: RenderTime>(
             output.push((result, 1));
         },
     );
-    let (rows, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| key.concat(&v))));
-    (rows, errs.concat(input_errs).concat(agg_errs))
+    let (groups, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| (key, v))));
+    (groups, errs.concat(input_errs).concat(agg_errs))
 }
 
 /// Counters for accumulable aggregates; see the module docs. `ints[0]` counts the group's
@@ -162,12 +219,14 @@ fn layout(aggregates: &[AggregateExpr]) -> (Vec<Slot>, usize, usize) {
     (slots, ints, nums)
 }
 
+/// One row's counters: 1 in `ints[0]` (the group's row count) and each non-DISTINCT
+/// aggregate's value (`values`: the row's aggregate arguments, in order).
 fn contribution(
     aggregates: &[AggregateExpr],
     slots: &[Slot],
     n_ints: usize,
     n_nums: usize,
-    row: &Row,
+    values: &[Datum],
 ) -> Result<Accums, EvalError> {
     let mut acc = Accums {
         ints: vec![0; n_ints],
@@ -175,10 +234,42 @@ fn contribution(
         overflow: false,
     };
     acc.ints[0] = 1;
-    for (agg, slot) in aggregates.iter().zip(slots) {
-        let value = agg.expr.eval(row)?;
+    for ((agg, slot), value) in aggregates.iter().zip(slots).zip(values) {
+        if !agg.distinct {
+            add_value(&mut acc, &agg.func, *slot, value)?;
+        }
+    }
+    Ok(acc)
+}
+
+/// A group's counters with only `value`'s contribution to aggregate `func` at `slot`
+/// (`ints[0]`, the row count, stays 0): one distinct value of a DISTINCT aggregate.
+fn distinct_contribution(
+    func: &AggregateFunc,
+    slot: Slot,
+    n_ints: usize,
+    n_nums: usize,
+    value: &Datum,
+) -> Result<Accums, EvalError> {
+    let mut acc = Accums {
+        ints: vec![0; n_ints],
+        nums: vec![Decimal::ZERO; n_nums],
+        overflow: false,
+    };
+    add_value(&mut acc, func, slot, value)?;
+    Ok(acc)
+}
+
+/// Adds one row's `value` for aggregate `func` to its counters at `slot`.
+fn add_value(
+    acc: &mut Accums,
+    func: &AggregateFunc,
+    slot: Slot,
+    value: &Datum,
+) -> Result<(), EvalError> {
+    {
         let (i, n) = (slot.int, slot.num);
-        match (&agg.func, &value) {
+        match (func, value) {
             (AggregateFunc::Count, v) => acc.ints[i] = (!v.is_null()) as i128,
             (AggregateFunc::SumInt, Datum::Null) | (AggregateFunc::SumNumeric, Datum::Null) => {}
             (AggregateFunc::SumInt, v) => {
@@ -208,11 +299,11 @@ fn contribution(
             (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, _) => {}
             (other, _) => return Err(EvalError::Internal(format!("{other:?} is not accumulable"))),
         }
-        if matches!(agg.func, AggregateFunc::BoolAnd | AggregateFunc::BoolOr) && !value.is_null() {
+        if matches!(func, AggregateFunc::BoolAnd | AggregateFunc::BoolOr) && !value.is_null() {
             acc.ints[i + 1] = 1;
         }
     }
-    Ok(acc)
+    Ok(())
 }
 
 fn finish(aggregates: &[AggregateExpr], slots: &[Slot], acc: &Accums) -> Result<Row, EvalError> {
@@ -273,21 +364,57 @@ fn finish(aggregates: &[AggregateExpr], slots: &[Slot], acc: &Accums) -> Result<
         .collect()
 }
 
+/// Only aggregates that `accumulates`: see the module docs.
 fn accumulable<'s, T: RenderTime>(
     (oks, errs): (Oks<'s, T>, Errs<'s, T>),
     key: Vec<ScalarExpr>,
     aggregates: Vec<AggregateExpr>,
-) -> (Oks<'s, T>, Errs<'s, T>) {
+) -> (Groups<'s, T>, Errs<'s, T>) {
     let (slots, n_ints, n_nums) = layout(&aggregates);
-    let aggs = aggregates.clone();
-    let slots2 = slots.clone();
-    let (contributions, input_errs) = split(oks.map(move |row| {
-        Ok((
-            eval_all(&key, &row)?,
-            contribution(&aggs, &slots2, n_ints, n_nums, &row)?,
-        ))
+    let exprs: Vec<ScalarExpr> = aggregates.iter().map(|a| a.expr.clone()).collect();
+    // Each row's key and aggregate arguments, evaluated once for every use below.
+    let (evaluated, input_errs) =
+        split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
+    let (aggs, slots2) = (aggregates.clone(), slots.clone());
+    let (contributions, contribution_errs) = split(evaluated.clone().map(move |(key, values)| {
+        Ok((key, contribution(&aggs, &slots2, n_ints, n_nums, &values)?))
     }));
-    let exploded = contributions.explode(|(key, acc)| Some(((key, ()), acc)));
+    let mut exploded = contributions.explode(|(key, acc)| Some(((key, ()), acc)));
+    let mut errs = errs.concat(input_errs).concat(contribution_errs);
+    let distinct: Vec<usize> = (0..aggregates.len())
+        .filter(|i| aggregates[*i].distinct)
+        .collect();
+    if !distinct.is_empty() {
+        // `key ++ [i, value]` for each DISTINCT aggregate `i` whose value is not NULL, then
+        // each such row once: one arrangement for every DISTINCT aggregate of the reduce.
+        let pairs = evaluated.flat_map(move |(key, values)| {
+            distinct
+                .iter()
+                .filter(|i| !values[**i].is_null())
+                .map(|i| {
+                    let mut pair = key.clone();
+                    pair.push(Datum::Int64(*i as i64));
+                    pair.push(values[*i].clone());
+                    pair
+                })
+                .collect::<Vec<_>>()
+        });
+        let distinct = pairs.threshold(|_pair, count: &Diff| if *count > 0 { 1 } else { 0 });
+        let (aggs, slots2) = (aggregates.clone(), slots.clone());
+        let (values, value_errs) = split(distinct.map(move |mut pair| {
+            let value = pair.pop().unwrap_or(Datum::Null);
+            let i = match pair.pop() {
+                Some(Datum::Int64(i)) => i as usize,
+                other => {
+                    return Err(EvalError::Internal(format!("distinct aggregate {other:?}")));
+                }
+            };
+            let acc = distinct_contribution(&aggs[i].func, slots2[i], n_ints, n_nums, &value)?;
+            Ok((pair, acc))
+        }));
+        errs = errs.concat(value_errs);
+        exploded = exploded.concat(values.explode(|(key, acc)| Some(((key, ()), acc))));
+    }
     let reduced = exploded.reduce(
         move |_key, input: &[(&(), Accums)], output: &mut Vec<(Result<Row, EvalError>, Diff)>| {
             let acc = &input[0].1;
@@ -297,6 +424,6 @@ fn accumulable<'s, T: RenderTime>(
             output.push((finish(&aggregates, &slots, acc), 1));
         },
     );
-    let (rows, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| key.concat(&v))));
-    (rows, errs.concat(input_errs).concat(agg_errs))
+    let (groups, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| (key, v))));
+    (groups, errs.concat(agg_errs))
 }

@@ -137,11 +137,7 @@ async fn measure(
     session.await_fresh("t").await.map_err(|e| e.to_string())?;
     super::heap_bytes::start_counting();
     let before = super::heap_bytes::live_bytes();
-    execute(
-        session,
-        "CREATE MATERIALIZED VIEW m AS SELECT * FROM t",
-    )
-    .await?;
+    execute(session, "CREATE MATERIALIZED VIEW m AS SELECT * FROM t").await?;
     session.await_fresh("m").await.map_err(|e| e.to_string())?;
     // The build's transient batches are freed once the workers finish with them.
     tokio::time::sleep(SETTLE).await;

@@ -93,6 +93,10 @@ impl Coordinator {
             | Plan::Close { .. }
             | Plan::DiscardAll
             | Plan::NoOp { .. } => {
+                // Gone before the session runs the plan: COMMIT takes the block's buffered
+                // writes out of the `Arc` this info shares, without copying them while it
+                // is still shared.
+                drop(session);
                 let _ = reply.send(Ok(Executed::SessionPlan(plan)));
             }
             Plan::CreateConnection { .. }

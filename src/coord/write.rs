@@ -345,6 +345,9 @@ impl Coordinator {
                 .entry(id)
                 .or_default()
                 .insert(session.conn_id);
+            // Gone before the session adds `writes` to the block's buffer, which this info
+            // shares: the buffer is extended in place instead of copied.
+            drop(session);
             let _ = reply.send(Ok(Executed::BufferedWrite { writes, response }));
             if read_then_write {
                 self.end_read_then_write();

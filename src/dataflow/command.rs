@@ -44,9 +44,10 @@ pub enum WorkerCommand {
 
 impl WorkerCommand {
     /// What each of `workers` workers receives of this command: every command goes to every
-    /// worker, except that the rows of `AppendTables` are dealt out round-robin, so that a
-    /// large append (a restart's whole table contents) is fed by all workers at once and
-    /// never copied.
+    /// worker, except that the rows of `AppendTables` are dealt out, each to the worker that
+    /// arranges it (`arranging_worker`), so that a large append (a restart's whole table
+    /// contents) is fed by all workers at once, never copied, and not sent again from one
+    /// worker to another by the table's arrangement.
     pub fn into_worker_shares(self, workers: usize) -> Vec<WorkerCommand> {
         assert!(workers > 0, "a cluster has at least one worker");
         match self {
@@ -60,8 +61,8 @@ impl WorkerCommand {
                     let mut dealt: Vec<Vec<(Row, Diff)>> = (0..workers)
                         .map(|_| Vec::with_capacity(rows.len() / workers + 1))
                         .collect();
-                    for (i, update) in rows.into_iter().enumerate() {
-                        dealt[i % workers].push(update);
+                    for update in rows {
+                        dealt[arranging_worker(&update.0, workers)].push(update);
                     }
                     for (share, rows) in shares.iter_mut().zip(dealt) {
                         share.push((id, rows));
@@ -79,6 +80,24 @@ impl WorkerCommand {
             other => vec![other; workers],
         }
     }
+}
+
+/// The worker that keeps `row` in a table's arrangement: `arrange_by_key` exchanges each
+/// update by differential's `Hashable` hash of its key (the whole row), and timely's exchange
+/// sends hash `h` to worker `h & (workers - 1)` when `workers` is a power of two, else to
+/// `h % workers`. Dealing a table's rows the same way makes the arrangement's exchange a
+/// local hand-off; any other dealing is as correct, only slower (measured on Nexmark in
+/// `docs/benchmarks.md`).
+pub fn arranging_worker(row: &Row, workers: usize) -> usize {
+    use differential_dataflow::hashable::Hashable;
+    let hash: u64 = row.hashed();
+    let workers = workers as u64;
+    let index = if workers.is_power_of_two() {
+        hash & (workers - 1)
+    } else {
+        hash % workers
+    };
+    index as usize
 }
 
 /// A dataflow: imports the arrangements its expression reads (every `Get` of a global id

@@ -180,6 +180,36 @@ async fn describe_one_relation_shows_columns_indexes_keys_and_definitions() {
 }
 
 #[tokio::test]
+async fn describe_a_source_relation_shows_a_foreign_table_and_its_source() {
+    let server = TestServer::start().expect("freshet starts");
+    let client = connect(&server).await;
+    client
+        .batch_execute(
+            "CREATE SOURCE nx FROM LOAD GENERATOR NEXMARK (TICK INTERVAL '1s', UP TO 1) \
+             FOR ALL TABLES",
+        )
+        .await
+        .expect("CREATE SOURCE runs");
+    // The generator's columns are never NULL; the source is the table's server.
+    let bid = psql_text(&server, "\\d bid");
+    assert!(bid.contains("Foreign table \"public.bid\""), "{bid}");
+    assert!(bid.contains("Server: nx"), "{bid}");
+    assert_eq!(
+        psql(&server, "\\d bid")[..2],
+        ["auction|bigint||not null||", "bidder|bigint||not null||"]
+    );
+    let nullable = client
+        .query_one(
+            "SELECT is_nullable FROM information_schema.columns \
+             WHERE table_name = 'bid' AND column_name = 'price'",
+            &[],
+        )
+        .await
+        .expect("information_schema.columns");
+    assert_eq!(nullable.get::<_, String>(0), "NO");
+}
+
+#[tokio::test]
 async fn verbose_describe_commands_show_comments_and_view_definitions() {
     let server = TestServer::start().expect("freshet starts");
     let client = connect(&server).await;

@@ -277,7 +277,11 @@ fn columns_relation(cx: &SystemContext) -> SystemRelation {
                     .map_or(Datum::Null, |sql| {
                         Datum::String(super::pg_catalog::default_expression(&sql, scalar))
                     }),
-                yes_no(typ.nullable || !is_table),
+                // Views make no promise about NULLs (PostgreSQL says YES for their columns);
+                // tables and sources do.
+                yes_no(
+                    typ.nullable || !(is_table || matches!(entry.item, CatalogItem::Source { .. })),
+                ),
                 text(&data_type(scalar)),
                 int(max_length),
                 int(octet_length),

@@ -31,6 +31,8 @@ pub const SYSTEM_RELATIONS: &[(&str, u32)] = &[
     ("pg_enum", 3501),
     ("pg_event_trigger", 3466),
     ("pg_extension", 3079),
+    ("pg_foreign_server", 1417),
+    ("pg_foreign_table", 3118),
     ("pg_index", 2610),
     ("pg_indexes", 12043),
     ("pg_inherits", 2611),

@@ -59,6 +59,8 @@ pub fn relation(name: &str, cx: &SystemContext) -> Option<SystemRelation> {
         "pg_stat_user_tables" => pg_stat_user_tables(cx),
         "pg_depend" => super::dependencies::pg_depend(cx),
         "pg_rewrite" => super::dependencies::pg_rewrite(cx),
+        "pg_foreign_table" => pg_foreign_table(cx),
+        "pg_foreign_server" => pg_foreign_server(cx),
         other => {
             let (_, spec) = EMPTY_RELATIONS.iter().find(|(name, _)| *name == other)?;
             SystemRelation::from_spec(spec)
@@ -138,10 +140,6 @@ const EMPTY_RELATIONS: &[(&str, &str)] = &[
         "pg_event_trigger",
         "oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char \
          evttags:text[]",
-    ),
-    (
-        "pg_foreign_table",
-        "ftrelid:oid ftserver:oid ftoptions:text[]",
     ),
     (
         "pg_partitioned_table",
@@ -520,10 +518,16 @@ fn pg_attribute(cx: &SystemContext) -> SystemRelation {
             CatalogItem::Table { defaults, .. } => defaults.clone(),
             _ => Vec::new(),
         };
-        let is_table = matches!(entry.item, CatalogItem::Table { .. });
+        // Tables' NOT NULL columns, and sources' columns that are never NULL, as a foreign
+        // table's NOT NULL columns are; views' columns never say (as in PostgreSQL).
+        let constrains_nulls = matches!(
+            entry.item,
+            CatalogItem::Table { .. } | CatalogItem::Source { .. }
+        );
         for (i, (name, typ)) in columns(cx, entry).into_iter().enumerate() {
             let has_default = defaults.get(i).is_some_and(Option::is_some);
-            let mut row = attribute_row(id, i, &name, &typ, is_table && !typ.nullable, has_default);
+            let not_null = constrains_nulls && !typ.nullable;
+            let mut row = attribute_row(id, i, &name, &typ, not_null, has_default);
             // attidentity: 'a' (ALWAYS) or 'd' (BY DEFAULT) for an identity column.
             if let Some(identity) = identity_of(cx, entry.id, i) {
                 row[ATTIDENTITY] = text(match identity {
@@ -579,6 +583,52 @@ fn pg_sequence(cx: &SystemContext) -> SystemRelation {
             Datum::Int64(spec.min),
             Datum::Int64(1),
             Datum::Bool(spec.cycle),
+        ]);
+    }
+    r
+}
+
+/// Source relations, shown as foreign tables (`relkind` `f`): each has a row whose server
+/// is its source (psql's `\d` prints it as `Server:`, and describes nothing without it).
+fn pg_foreign_table(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec("ftrelid:oid ftserver:oid ftoptions:text[]");
+    for entry in cx.catalog.entries() {
+        let CatalogItem::Source { owner, .. } = &entry.item else {
+            continue;
+        };
+        let (Some(relid), Some(server)) = (
+            oids::of_item(entry.id),
+            oids::of_item(owner.unwrap_or(entry.id)),
+        ) else {
+            continue;
+        };
+        r.push(vec![oid(relid), oid(server), Datum::Null]);
+    }
+    r
+}
+
+/// One server per source (`CREATE SOURCE`), with the OID and the name of the source's
+/// main relation: the server its relations' rows come from (`pg_foreign_table`).
+fn pg_foreign_server(cx: &SystemContext) -> SystemRelation {
+    let mut r = SystemRelation::from_spec(
+        "oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text \
+         srvacl:text[] srvoptions:text[]",
+    );
+    for entry in cx.catalog.entries() {
+        let (CatalogItem::Source { owner: None, .. }, Some(server)) =
+            (&entry.item, oids::of_item(entry.id))
+        else {
+            continue;
+        };
+        r.push(vec![
+            oid(server),
+            text(&entry.name),
+            oid(SUPERUSER),
+            oid(0),
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
+            Datum::Null,
         ]);
     }
     r

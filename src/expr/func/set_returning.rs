@@ -35,6 +35,10 @@ pub enum SetFunc {
     /// groups, or the whole match when there are none); only the first match unless the
     /// flags hold `g`; `i` matches case-insensitively. A NULL argument gives no rows.
     RegexpMatches,
+    /// `pg_options_to_table(options text[])`: one row `(option_name, option_value)` per
+    /// element `name=value` (split at the first `=`; no `=`: the value is NULL). psql's `\d`
+    /// asks it for a column's foreign-data options, which are always NULL here.
+    OptionsToTable,
 }
 
 impl SetFunc {
@@ -76,6 +80,24 @@ impl SetFunc {
             },
             SetFunc::GenerateSeriesTimestamp => timestamp_series(args),
             SetFunc::RegexpMatches => regexp_matches(args),
+            SetFunc::OptionsToTable => match &args[0] {
+                Datum::Array(options) => Ok(options
+                    .iter()
+                    .filter_map(|option| match option {
+                        Datum::String(option) => Some(match option.split_once('=') {
+                            Some((name, value)) => Row::new(vec![
+                                Datum::String(name.into()),
+                                Datum::String(value.into()),
+                            ]),
+                            None => Row::new(vec![Datum::String(option.clone()), Datum::Null]),
+                        }),
+                        _ => None,
+                    })
+                    .collect()),
+                other => Err(EvalError::Internal(format!(
+                    "pg_options_to_table of {other:?}"
+                ))),
+            },
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn is_set_function(name: &str) -> bool {
             | "jsonb_each_text"
             | "jsonb_object_keys"
             | "regexp_matches"
+            | "pg_options_to_table"
     )
 }
 
@@ -335,6 +336,16 @@ fn plan_call(name: &str, args: Vec<Typed>) -> Result<PlannedCall> {
                 vec![ScalarType::Array(Box::new(ScalarType::String))],
             )
         }
+        "pg_options_to_table" => match <[Typed; 1]>::try_from(args) {
+            Ok([(e, ScalarType::Array(element))]) if *element == ScalarType::String => set(
+                SetFunc::OptionsToTable,
+                vec![e],
+                &["option_name", "option_value"],
+                vec![ScalarType::String, ScalarType::String],
+            ),
+            Ok([arg]) => return Err(no_such(&[arg])),
+            Err(args) => return Err(no_such(&args)),
+        },
         "jsonb_object_keys" => set(
             SetFunc::JsonbObjectKeys,
             vec![jsonb(args)?],

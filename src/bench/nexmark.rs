@@ -257,13 +257,10 @@ fn generate(ticks: u64, ticks_per_batch: u64, tx: tokio::sync::mpsc::Sender<Vec<
     let mut tick = 0;
     while tick < ticks {
         let end = (tick + ticks_per_batch).min(ticks);
-        let mut batch: Vec<Vec<Row>> = Vec::new();
+        let mut batch: Vec<Vec<Row>> = vec![Vec::new(); GeneratorKind::Nexmark.outputs().len()];
         for t in tick..end {
-            for (i, rows) in spec.generate(t).into_iter().enumerate() {
-                if batch.len() <= i {
-                    batch.push(Vec::new());
-                }
-                batch[i].extend(rows);
+            for (output, rows) in batch.iter_mut().zip(spec.generate(t)) {
+                output.extend(rows);
             }
         }
         if tx.blocking_send(batch).is_err() {

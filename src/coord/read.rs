@@ -185,20 +185,7 @@ impl Coordinator {
                     (path, Some(id))
                 }
             };
-            let (tx, rx) = mpsc::unbounded_channel();
-            let uuid = self.next_transient_id;
-            self.next_transient_id += 1;
-            self.cluster.send(WorkerCommand::Peek(Peek {
-                uuid,
-                id: path.id,
-                arity: path.arity,
-                timestamp: ts,
-                key: path.key,
-                filter: path.filter,
-                project: path.project,
-                tx,
-            }));
-            pending = Some((rx, ts, transient));
+            pending = Some((self.send_peek(path, ts), ts, transient));
         }
         let workers = self.cluster.workers();
         let internal = self.internal_tx.clone();
@@ -215,10 +202,33 @@ impl Coordinator {
         }
     }
 
+    /// Sends every worker the read `path` at `ts` (held readable by the caller); each
+    /// worker's share of the answer arrives on the returned channel.
+    fn send_peek(
+        &mut self,
+        path: FastPath,
+        ts: crate::repr::Timestamp,
+    ) -> mpsc::UnboundedReceiver<PeekResponse> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let uuid = self.next_transient_id;
+        self.next_transient_id += 1;
+        self.cluster.send(WorkerCommand::Peek(Peek {
+            uuid,
+            id: path.id,
+            arity: path.arity,
+            timestamp: ts,
+            key: path.key,
+            filter: path.filter,
+            project: path.project,
+            tx,
+        }));
+        rx
+    }
+
     /// `Command::AwaitFresh`: a point lookup in the object's arrangement at the read
-    /// timestamp, for a row of NULLs in every column (whatever it finds is ignored). A peek is answered only once the
-    /// arrangement is complete through its timestamp (`dataflow/peek.rs`), and the lookup
-    /// costs a seek per batch instead of a scan of the view.
+    /// timestamp, for a row of NULLs in every column (whatever it finds is ignored). A peek
+    /// is answered only once the arrangement is complete through its timestamp
+    /// (`dataflow/peek.rs`), and the lookup costs a seek per batch, not a scan.
     pub(super) fn await_fresh(
         &mut self,
         conn_id: u32,
@@ -243,19 +253,14 @@ impl Coordinator {
         };
         let ts = self.oracle.read_ts();
         self.acquire_read_hold(ts);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let uuid = self.next_transient_id;
-        self.next_transient_id += 1;
-        self.cluster.send(WorkerCommand::Peek(Peek {
-            uuid,
+        let path = FastPath {
             id,
             arity,
-            timestamp: ts,
             key: Some(Row::new(vec![Datum::Null; arity])),
             filter: vec![],
             project: None,
-            tx,
-        }));
+        };
+        let rx = self.send_peek(path, ts);
         let workers = self.cluster.workers();
         let cancel = self.cancel_watch(conn_id);
         let internal = self.internal_tx.clone();

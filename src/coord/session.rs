@@ -691,65 +691,19 @@ impl Session {
         if self.status == TransactionStatus::Failed {
             return Err(AdapterError::InFailedTransaction);
         }
-        let result = self.copy_in_inner(target, data).await;
-        if result.is_err() && self.status == TransactionStatus::InBlock {
-            self.status = TransactionStatus::Failed;
+        match copy_rows_of(target, data) {
+            Ok(rows) => self.copy_rows(target, rows).await,
+            Err(e) => {
+                self.fail_block();
+                Err(e)
+            }
         }
-        result
     }
 
-    async fn copy_in_inner(
-        &mut self,
-        target: &crate::sql::plan::CopyFromTarget,
-        data: &[u8],
-    ) -> Result<ExecuteResponse> {
-        let records = crate::repr::copy_format::parse_copy(data, &target.format)
-            .map_err(AdapterError::BadCopyFormat)?;
-        let defaults: Vec<Datum> = target
-            .defaults
-            .iter()
-            .map(|d| d.eval(&[]))
-            .collect::<std::result::Result<_, _>>()?;
-        let mut rows = Vec::with_capacity(records.len());
-        for (n, fields) in records.into_iter().enumerate() {
-            let line = n + 1;
-            if fields.len() < target.columns.len() {
-                return Err(AdapterError::BadCopyFormat(format!(
-                    "missing data for column \"{}\" (line {line})",
-                    target.desc.names[target.columns[fields.len()]]
-                )));
-            }
-            if fields.len() > target.columns.len() {
-                return Err(AdapterError::BadCopyFormat(format!(
-                    "extra data after last expected column (line {line})"
-                )));
-            }
-            let mut row = defaults.clone();
-            for (field, column) in fields.into_iter().zip(&target.columns) {
-                row[*column] = match field {
-                    None => Datum::Null,
-                    Some(text) => crate::repr::text::parse_datum(
-                        &text,
-                        &target.desc.types[*column].scalar_type,
-                    )
-                    .map_err(|source| AdapterError::CopyField {
-                        source,
-                        context: format!(
-                            "COPY {}, line {line}, column {}: \"{text}\"",
-                            target.table, target.desc.names[*column]
-                        ),
-                    })?,
-                };
-            }
-            rows.push(Row::new(row));
-        }
-        self.send_copy_rows(target, rows).await
-    }
-
-    /// Inserts `rows`, complete rows of `target`'s table (as `COPY ... FROM STDIN` makes
-    /// them: every column present, sequence columns still to fill), as one write, or
-    /// buffers them in the open transaction block. For the benchmark's load generator,
-    /// which makes rows, not COPY text.
+    /// Inserts `rows`, complete rows of `target`'s table (as `copy_in` makes them from COPY
+    /// data: every column present, sequence columns still to fill), as one write, or
+    /// buffers them in the open transaction block. The benchmarks' generators call it with
+    /// the rows they make.
     pub async fn copy_rows(
         &mut self,
         target: &crate::sql::plan::CopyFromTarget,
@@ -759,8 +713,8 @@ impl Session {
             return Err(AdapterError::InFailedTransaction);
         }
         let result = self.send_copy_rows(target, rows).await;
-        if result.is_err() && self.status == TransactionStatus::InBlock {
-            self.status = TransactionStatus::Failed;
+        if result.is_err() {
+            self.fail_block();
         }
         result
     }
@@ -790,8 +744,9 @@ impl Session {
     }
 
     /// Waits until table, source or materialized view `name` reflects every write
-    /// committed before the call (strict serializability, as a SELECT of it would), without reading its rows:
-    /// how a benchmark learns that a view has absorbed its input. Cancellable like a query.
+    /// committed before the call (strict serializability, as a SELECT of it would),
+    /// without reading its rows: how a benchmark learns that a view has absorbed its
+    /// input. Cancellable like a query.
     pub async fn await_fresh(&mut self, name: &str) -> Result<()> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::AwaitFresh {
@@ -861,4 +816,49 @@ fn show_desc(name: &str) -> RelationDesc {
         vec![name.to_string()],
         vec![ColumnType::new(ScalarType::String, false)],
     )
+}
+
+/// The complete rows of `COPY ... FROM STDIN` data for `target`: each record parsed, and
+/// defaults filled in for the columns it does not list.
+fn copy_rows_of(target: &crate::sql::plan::CopyFromTarget, data: &[u8]) -> Result<Vec<Row>> {
+    let records = crate::repr::copy_format::parse_copy(data, &target.format)
+        .map_err(AdapterError::BadCopyFormat)?;
+    let defaults: Vec<Datum> = target
+        .defaults
+        .iter()
+        .map(|d| d.eval(&[]))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut rows = Vec::with_capacity(records.len());
+    for (n, fields) in records.into_iter().enumerate() {
+        let line = n + 1;
+        if fields.len() < target.columns.len() {
+            return Err(AdapterError::BadCopyFormat(format!(
+                "missing data for column \"{}\" (line {line})",
+                target.desc.names[target.columns[fields.len()]]
+            )));
+        }
+        if fields.len() > target.columns.len() {
+            return Err(AdapterError::BadCopyFormat(format!(
+                "extra data after last expected column (line {line})"
+            )));
+        }
+        let mut row = defaults.clone();
+        for (field, column) in fields.into_iter().zip(&target.columns) {
+            row[*column] = match field {
+                None => Datum::Null,
+                Some(text) => {
+                    crate::repr::text::parse_datum(&text, &target.desc.types[*column].scalar_type)
+                        .map_err(|source| AdapterError::CopyField {
+                        source,
+                        context: format!(
+                            "COPY {}, line {line}, column {}: \"{text}\"",
+                            target.table, target.desc.names[*column]
+                        ),
+                    })?
+                }
+            };
+        }
+        rows.push(Row::new(row));
+    }
+    Ok(rows)
 }

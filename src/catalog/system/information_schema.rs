@@ -277,11 +277,7 @@ fn columns_relation(cx: &SystemContext) -> SystemRelation {
                     .map_or(Datum::Null, |sql| {
                         Datum::String(super::pg_catalog::default_expression(&sql, scalar))
                     }),
-                // Views make no promise about NULLs (PostgreSQL says YES for their columns);
-                // tables and sources do.
-                yes_no(
-                    typ.nullable || !(is_table || matches!(entry.item, CatalogItem::Source { .. })),
-                ),
+                yes_no(typ.nullable || !super::declares_not_null(&entry.item)),
                 text(&data_type(scalar)),
                 int(max_length),
                 int(octet_length),

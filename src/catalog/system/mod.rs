@@ -18,7 +18,7 @@ pub mod key_indexes;
 pub mod oids;
 pub mod pg_catalog;
 
-use super::Catalog;
+use super::{Catalog, CatalogItem};
 use crate::repr::{ColumnType, Datum, Row, ScalarType};
 
 /// What a system relation reads besides the catalog.
@@ -133,6 +133,13 @@ fn spec_type(name: &str) -> ScalarType {
         "oidvector" => ScalarType::OidVector,
         other => panic!("unknown type {other} in a system relation spec"),
     }
+}
+
+/// Whether `item`'s columns say NOT NULL where they are never NULL: a table's NOT NULL
+/// columns, and a source's columns that its format never leaves NULL (as a foreign table's
+/// NOT NULL columns). Views' columns never say (as in PostgreSQL), whatever their plan.
+fn declares_not_null(item: &CatalogItem) -> bool {
+    matches!(item, CatalogItem::Table { .. } | CatalogItem::Source { .. })
 }
 
 fn text(s: &str) -> Datum {

@@ -518,12 +518,7 @@ fn pg_attribute(cx: &SystemContext) -> SystemRelation {
             CatalogItem::Table { defaults, .. } => defaults.clone(),
             _ => Vec::new(),
         };
-        // Tables' NOT NULL columns, and sources' columns that are never NULL, as a foreign
-        // table's NOT NULL columns are; views' columns never say (as in PostgreSQL).
-        let constrains_nulls = matches!(
-            entry.item,
-            CatalogItem::Table { .. } | CatalogItem::Source { .. }
-        );
+        let constrains_nulls = super::declares_not_null(&entry.item);
         for (i, (name, typ)) in columns(cx, entry).into_iter().enumerate() {
             let has_default = defaults.get(i).is_some_and(Option::is_some);
             let not_null = constrains_nulls && !typ.nullable;

@@ -35,20 +35,26 @@ pub fn render<'s, T: RenderTime>(
         let distinct = keys.threshold(|_k, count: &Diff| if *count > 0 { 1 } else { 0 });
         return (distinct, errs.concat(key_errs));
     }
+    // Each row's key and aggregate arguments, evaluated once for every use below.
+    let exprs: Vec<ScalarExpr> = aggregates.iter().map(|a| a.expr.clone()).collect();
+    let (evaluated, input_errs) =
+        split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
     let (fast, other): (Vec<usize>, Vec<usize>) =
         (0..aggregates.len()).partition(|i| accumulates(&aggregates[*i]));
-    let pick = |indexes: &[usize]| -> Vec<AggregateExpr> {
-        indexes.iter().map(|i| aggregates[*i].clone()).collect()
-    };
-    let (keyed, errs) = if other.is_empty() {
-        accumulable((oks, errs), key, aggregates.to_vec())
+    let (keyed, agg_errs) = if other.is_empty() {
+        accumulable(evaluated, aggregates.to_vec())
     } else if fast.is_empty() {
-        reread((oks, errs), key, aggregates.to_vec())
+        reread(evaluated, aggregates.to_vec())
     } else {
-        // Both kinds: each computed its own way, then the two rows of each group joined.
-        let no_errs = errs.clone().filter(|_| false);
-        let (fast_rows, fast_errs) = accumulable((oks.clone(), errs), key.clone(), pick(&fast));
-        let (other_rows, other_errs) = reread((oks, no_errs), key, pick(&other));
+        // Both kinds: each computed its own way over its own arguments, then the two rows
+        // of each group joined.
+        let pick = |indexes: Vec<usize>| {
+            let aggs: Vec<AggregateExpr> = indexes.iter().map(|i| aggregates[*i].clone()).collect();
+            let args = evaluated
+                .clone()
+                .map(move |(key, values)| (key, values.project(&indexes)));
+            (args, aggs)
+        };
         let mut order = vec![(false, 0); aggregates.len()];
         for (j, i) in fast.iter().enumerate() {
             order[*i] = (true, j);
@@ -56,6 +62,10 @@ pub fn render<'s, T: RenderTime>(
         for (j, i) in other.iter().enumerate() {
             order[*i] = (false, j);
         }
+        let (fast_args, fast_aggs) = pick(fast);
+        let (other_args, other_aggs) = pick(other);
+        let (fast_rows, fast_errs) = accumulable(fast_args, fast_aggs);
+        let (other_rows, other_errs) = reread(other_args, other_aggs);
         let joined = fast_rows
             .arrange_by_key_named("reduce accumulable")
             .join_core(
@@ -71,7 +81,10 @@ pub fn render<'s, T: RenderTime>(
             );
         (joined, fast_errs.concat(other_errs))
     };
-    (keyed.map(|(key, values)| key.concat(&values)), errs)
+    (
+        keyed.map(|(key, values)| key.concat(&values)),
+        errs.concat(input_errs).concat(agg_errs),
+    )
 }
 
 /// Whether `agg` is computed by accumulating counters (`accumulable`).
@@ -83,16 +96,13 @@ fn accumulates(agg: &AggregateExpr) -> bool {
 /// Groups as `(key, values)`: the key columns and the aggregates' values.
 type Groups<'s, T> = differential_dataflow::collection::VecCollection<'s, T, (Row, Row), Diff>;
 
-/// Any aggregates: a group's input values (with multiplicities) are re-read when it changes
-/// and each aggregate evaluated over them.
+/// Any aggregates, over `(key, arguments)`: a group's arguments (with multiplicities) are
+/// re-read when it changes and each aggregate evaluated over them. Returns the groups and
+/// the aggregates' errors.
 fn reread<'s, T: RenderTime>(
-    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
-    key: Vec<ScalarExpr>,
+    keyed: Groups<'s, T>,
     aggs: Vec<AggregateExpr>,
 ) -> (Groups<'s, T>, Errs<'s, T>) {
-    let exprs: Vec<ScalarExpr> = aggs.iter().map(|a| a.expr.clone()).collect();
-    let (keyed, input_errs) =
-        split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
     let reduced = keyed.reduce(
         move |_key, input: &[(&Row, Diff)], output: &mut Vec<(Result<Row, EvalError>, Diff)>| {
             let result: Result<Row, EvalError> = aggs
@@ -117,8 +127,7 @@ fn reread<'s, T: RenderTime>(
             output.push((result, 1));
         },
     );
-    let (groups, agg_errs) = split(reduced.map(|(key, values)| values.map(|v| (key, v))));
-    (groups, errs.concat(input_errs).concat(agg_errs))
+    split(reduced.map(|(key, values)| values.map(|v| (key, v))))
 }
 
 /// Counters for accumulable aggregates; see the module docs. `ints[0]` counts the group's
@@ -129,6 +138,17 @@ pub struct Accums {
     nums: Vec<Decimal>,
     /// A numeric sum left the representable range; the aggregate reports an error.
     overflow: bool,
+}
+
+impl Accums {
+    /// `n_ints` and `n_nums` counters, all zero.
+    fn zeroed(n_ints: usize, n_nums: usize) -> Accums {
+        Accums {
+            ints: vec![0; n_ints],
+            nums: vec![Decimal::ZERO; n_nums],
+            overflow: false,
+        }
+    }
 }
 
 impl IsZero for Accums {
@@ -228,11 +248,7 @@ fn contribution(
     n_nums: usize,
     values: &[Datum],
 ) -> Result<Accums, EvalError> {
-    let mut acc = Accums {
-        ints: vec![0; n_ints],
-        nums: vec![Decimal::ZERO; n_nums],
-        overflow: false,
-    };
+    let mut acc = Accums::zeroed(n_ints, n_nums);
     acc.ints[0] = 1;
     for ((agg, slot), value) in aggregates.iter().zip(slots).zip(values) {
         if !agg.distinct {
@@ -251,11 +267,7 @@ fn distinct_contribution(
     n_nums: usize,
     value: &Datum,
 ) -> Result<Accums, EvalError> {
-    let mut acc = Accums {
-        ints: vec![0; n_ints],
-        nums: vec![Decimal::ZERO; n_nums],
-        overflow: false,
-    };
+    let mut acc = Accums::zeroed(n_ints, n_nums);
     add_value(&mut acc, func, slot, value)?;
     Ok(acc)
 }
@@ -267,41 +279,39 @@ fn add_value(
     slot: Slot,
     value: &Datum,
 ) -> Result<(), EvalError> {
-    {
-        let (i, n) = (slot.int, slot.num);
-        match (func, value) {
-            (AggregateFunc::Count, v) => acc.ints[i] = (!v.is_null()) as i128,
-            (AggregateFunc::SumInt, Datum::Null) | (AggregateFunc::SumNumeric, Datum::Null) => {}
-            (AggregateFunc::SumInt, v) => {
-                acc.ints[i] = match v {
-                    Datum::Int16(x) => *x as i128,
-                    Datum::Int32(x) => *x as i128,
-                    Datum::Int64(x) => *x as i128,
-                    other => return Err(EvalError::Internal(format!("integer sum of {other:?}"))),
-                };
-                acc.ints[i + 1] = 1;
-            }
-            (AggregateFunc::SumNumeric, v) => {
-                acc.nums[n] = match v {
-                    Datum::Int64(x) => Decimal::from(*x),
-                    Datum::Int32(x) => Decimal::from(*x),
-                    Datum::Int16(x) => Decimal::from(*x),
-                    Datum::Numeric(x) => *x,
-                    other => return Err(EvalError::Internal(format!("numeric sum of {other:?}"))),
-                };
-                acc.ints[i] = 1;
-            }
-            (AggregateFunc::BoolAnd | AggregateFunc::All, Datum::Bool(false)) => acc.ints[i] = 1,
-            (AggregateFunc::BoolOr | AggregateFunc::Any, Datum::Bool(true)) => acc.ints[i] = 1,
-            (AggregateFunc::Any | AggregateFunc::All, Datum::Null) => acc.ints[i + 1] = 1,
-            (AggregateFunc::Any | AggregateFunc::All, _) => {}
-            (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, Datum::Null) => {}
-            (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, _) => {}
-            (other, _) => return Err(EvalError::Internal(format!("{other:?} is not accumulable"))),
-        }
-        if matches!(func, AggregateFunc::BoolAnd | AggregateFunc::BoolOr) && !value.is_null() {
+    let (i, n) = (slot.int, slot.num);
+    match (func, value) {
+        (AggregateFunc::Count, v) => acc.ints[i] = (!v.is_null()) as i128,
+        (AggregateFunc::SumInt, Datum::Null) | (AggregateFunc::SumNumeric, Datum::Null) => {}
+        (AggregateFunc::SumInt, v) => {
+            acc.ints[i] = match v {
+                Datum::Int16(x) => *x as i128,
+                Datum::Int32(x) => *x as i128,
+                Datum::Int64(x) => *x as i128,
+                other => return Err(EvalError::Internal(format!("integer sum of {other:?}"))),
+            };
             acc.ints[i + 1] = 1;
         }
+        (AggregateFunc::SumNumeric, v) => {
+            acc.nums[n] = match v {
+                Datum::Int64(x) => Decimal::from(*x),
+                Datum::Int32(x) => Decimal::from(*x),
+                Datum::Int16(x) => Decimal::from(*x),
+                Datum::Numeric(x) => *x,
+                other => return Err(EvalError::Internal(format!("numeric sum of {other:?}"))),
+            };
+            acc.ints[i] = 1;
+        }
+        (AggregateFunc::BoolAnd | AggregateFunc::All, Datum::Bool(false)) => acc.ints[i] = 1,
+        (AggregateFunc::BoolOr | AggregateFunc::Any, Datum::Bool(true)) => acc.ints[i] = 1,
+        (AggregateFunc::Any | AggregateFunc::All, Datum::Null) => acc.ints[i + 1] = 1,
+        (AggregateFunc::Any | AggregateFunc::All, _) => {}
+        (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, Datum::Null) => {}
+        (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, _) => {}
+        (other, _) => return Err(EvalError::Internal(format!("{other:?} is not accumulable"))),
+    }
+    if matches!(func, AggregateFunc::BoolAnd | AggregateFunc::BoolOr) && !value.is_null() {
+        acc.ints[i + 1] = 1;
     }
     Ok(())
 }
@@ -364,23 +374,19 @@ fn finish(aggregates: &[AggregateExpr], slots: &[Slot], acc: &Accums) -> Result<
         .collect()
 }
 
-/// Only aggregates that `accumulates`: see the module docs.
+/// Only aggregates that `accumulates`, over `(key, arguments)`: see the module docs.
+/// Returns the groups and the aggregates' errors.
 fn accumulable<'s, T: RenderTime>(
-    (oks, errs): (Oks<'s, T>, Errs<'s, T>),
-    key: Vec<ScalarExpr>,
+    evaluated: Groups<'s, T>,
     aggregates: Vec<AggregateExpr>,
 ) -> (Groups<'s, T>, Errs<'s, T>) {
     let (slots, n_ints, n_nums) = layout(&aggregates);
-    let exprs: Vec<ScalarExpr> = aggregates.iter().map(|a| a.expr.clone()).collect();
-    // Each row's key and aggregate arguments, evaluated once for every use below.
-    let (evaluated, input_errs) =
-        split(oks.map(move |row| Ok((eval_all(&key, &row)?, eval_all(&exprs, &row)?))));
     let (aggs, slots2) = (aggregates.clone(), slots.clone());
     let (contributions, contribution_errs) = split(evaluated.clone().map(move |(key, values)| {
         Ok((key, contribution(&aggs, &slots2, n_ints, n_nums, &values)?))
     }));
     let mut exploded = contributions.explode(|(key, acc)| Some(((key, ()), acc)));
-    let mut errs = errs.concat(input_errs).concat(contribution_errs);
+    let mut errs = contribution_errs;
     let distinct: Vec<usize> = (0..aggregates.len())
         .filter(|i| aggregates[*i].distinct)
         .collect();
